@@ -1,0 +1,58 @@
+package org.sparsej.nativeops;
+
+import org.bytedeco.javacpp.Loader;
+import org.bytedeco.javacpp.annotation.Cast;
+import org.bytedeco.javacpp.annotation.Platform;
+
+/**
+ * JNI binding of the C API in native/include/sparsej (generated and compiled by the JavaCPP plugin).
+ * Pointers travel as raw addresses: callers are {@link org.sparsej.backend.CpuBackend} and tests, which
+ * validate shapes first, so nothing here checks bounds. Use {@link NativeLibrary} to load it.
+ */
+@Platform(
+    include = {"sparsej/dispatch.h", "sparsej/gemv_dense.h", "sparsej/llama_ops.h"},
+    link = {"gomp", "sparsej_kernels"},  // JavaCPP emits these in reverse: -lsparsej_kernels -lgomp
+    compiler = "cpp17")
+public final class SparsejNative {
+  static {
+    Loader.load();
+  }
+
+  private SparsejNative() {}
+
+  public static native int sj_isa_detected();
+
+  public static native int sj_isa_active();
+
+  public static native int sj_isa_select(int isa);
+
+  public static native @Cast("const char*") String sj_isa_name(int isa);
+
+  public static native @Cast("const char*") String sj_cpu_features();
+
+  public static native void sj_set_threads(int n);
+
+  public static native int sj_get_threads();
+
+  public static native void sj_matmul_f32(
+      @Cast("float*") long out, @Cast("const float*") long x, @Cast("const float*") long w,
+      int batch, int rows, int cols);
+
+  public static native void sj_rmsnorm(
+      @Cast("float*") long out, @Cast("const float*") long x, @Cast("const float*") long weight,
+      int batch, int dim, float eps);
+
+  public static native void sj_rope(
+      @Cast("float*") long q, @Cast("float*") long k, int batch, int pos0, int nHeads, int nKvHeads,
+      int headSize, float theta, int style);
+
+  public static native void sj_softmax(@Cast("float*") long x, int n);
+
+  public static native void sj_attention(
+      @Cast("float*") long out, @Cast("const float*") long q, @Cast("const float*") long keyCache,
+      @Cast("const float*") long valueCache, int batch, int pos0, int nHeads, int nKvHeads, int headSize);
+
+  public static native void sj_swiglu(@Cast("float*") long h1, @Cast("const float*") long h3, long n);
+
+  public static native void sj_add(@Cast("float*") long x, @Cast("const float*") long y, long n);
+}

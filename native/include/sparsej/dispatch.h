@@ -1,0 +1,25 @@
+// Kernel ISA selection: probed once from CPUID, optionally lowered by SPARSEJ_ISA.
+#pragma once
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum sj_isa { SJ_ISA_SCALAR = 0, SJ_ISA_AVX2 = 1, SJ_ISA_AVX512 = 2 };
+
+// Best ISA this CPU (and OS) supports.
+int sj_isa_detected(void);
+// ISA the kernels use now: detected, or lower if SPARSEJ_ISA or sj_isa_select asked for it.
+int sj_isa_active(void);
+// Selects a kernel ISA; returns the ISA now active, or -1 if the CPU cannot run the one asked for.
+int sj_isa_select(int isa);
+const char* sj_isa_name(int isa);
+// Comma-separated CPU features the dispatcher looked at ("avx2,fma,avx512f,...").
+const char* sj_cpu_features(void);
+
+// Thread count the native kernels use (OpenMP); n < 1 means "all cores".
+void sj_set_threads(int n);
+int sj_get_threads(void);
+
+#ifdef __cplusplus
+}
+#endif

@@ -1,0 +1,104 @@
+// ISA-generic kernel bodies. Each kernels_<isa>.cpp includes this inside its own target region with V set
+// to its vector traits, so one template yields the scalar, AVX2 and AVX-512 variants. Internal linkage keeps
+// the variants apart (no ODR merging of code built for different ISAs).
+#pragma once
+#include <cmath>
+#include <cstddef>
+
+namespace {
+
+template <class V>
+inline float dot_f32(const float* a, const float* b, int n) {
+  typename V::reg acc0 = V::zero(), acc1 = V::zero();
+  int i = 0;
+  for (; i + 2 * V::W <= n; i += 2 * V::W) {
+    acc0 = V::fma(V::load(a + i), V::load(b + i), acc0);
+    acc1 = V::fma(V::load(a + i + V::W), V::load(b + i + V::W), acc1);
+  }
+  for (; i + V::W <= n; i += V::W) acc0 = V::fma(V::load(a + i), V::load(b + i), acc0);
+  float s = V::sum(V::add(acc0, acc1));
+  for (; i < n; i++) s += a[i] * b[i];
+  return s;
+}
+
+template <class V>
+inline void axpy_f32(float* y, float a, const float* x, int n) {
+  const typename V::reg av = V::set1(a);
+  int i = 0;
+  for (; i + V::W <= n; i += V::W) V::store(y + i, V::fma(av, V::load(x + i), V::load(y + i)));
+  for (; i < n; i++) y[i] += a * x[i];
+}
+
+// Four weight rows against one activation row: each x vector is loaded once for four FMAs,
+// and two column steps per iteration give eight independent accumulation chains.
+template <class V>
+inline void dot4_f32(const float* w0, const float* w1, const float* w2, const float* w3, const float* x, int n,
+                     float* s) {
+  using R = typename V::reg;
+  R a0 = V::zero(), a1 = V::zero(), a2 = V::zero(), a3 = V::zero();
+  R b0 = V::zero(), b1 = V::zero(), b2 = V::zero(), b3 = V::zero();
+  int c = 0;
+  for (; c + 2 * V::W <= n; c += 2 * V::W) {
+    R x0 = V::load(x + c), x1 = V::load(x + c + V::W);
+    a0 = V::fma(V::load(w0 + c), x0, a0);
+    a1 = V::fma(V::load(w1 + c), x0, a1);
+    a2 = V::fma(V::load(w2 + c), x0, a2);
+    a3 = V::fma(V::load(w3 + c), x0, a3);
+    b0 = V::fma(V::load(w0 + c + V::W), x1, b0);
+    b1 = V::fma(V::load(w1 + c + V::W), x1, b1);
+    b2 = V::fma(V::load(w2 + c + V::W), x1, b2);
+    b3 = V::fma(V::load(w3 + c + V::W), x1, b3);
+  }
+  for (; c + V::W <= n; c += V::W) {
+    R x0 = V::load(x + c);
+    a0 = V::fma(V::load(w0 + c), x0, a0);
+    a1 = V::fma(V::load(w1 + c), x0, a1);
+    a2 = V::fma(V::load(w2 + c), x0, a2);
+    a3 = V::fma(V::load(w3 + c), x0, a3);
+  }
+  float s0 = V::sum(V::add(a0, b0)), s1 = V::sum(V::add(a1, b1));
+  float s2 = V::sum(V::add(a2, b2)), s3 = V::sum(V::add(a3, b3));
+  for (; c < n; c++) {
+    s0 += w0[c] * x[c];
+    s1 += w1[c] * x[c];
+    s2 += w2[c] * x[c];
+    s3 += w3[c] * x[c];
+  }
+  s[0] = s0; s[1] = s1; s[2] = s2; s[3] = s3;
+}
+
+// Rows [r0, r1) of out = x · wᵀ. A block of four weight rows stays in cache while every batch row passes.
+template <class V>
+void matmul_f32_rows(float* out, const float* x, const float* w, int batch, int rows, int cols, int r0, int r1) {
+  int r = r0;
+  for (; r + 4 <= r1; r += 4) {
+    const float* w0 = w + (size_t)r * cols;
+    for (int b = 0; b < batch; b++) {
+      float s[4];
+      dot4_f32<V>(w0, w0 + cols, w0 + 2 * (size_t)cols, w0 + 3 * (size_t)cols, x + (size_t)b * cols, cols, s);
+      float* o = out + (size_t)b * rows + r;
+      o[0] = s[0]; o[1] = s[1]; o[2] = s[2]; o[3] = s[3];
+    }
+  }
+  for (; r < r1; r++) {
+    const float* wr = w + (size_t)r * cols;
+    for (int b = 0; b < batch; b++) out[(size_t)b * rows + r] = dot_f32<V>(wr, x + (size_t)b * cols, cols);
+  }
+}
+
+template <class V>
+void rmsnorm_row(float* out, const float* x, const float* weight, int dim, float eps) {
+  float ss = dot_f32<V>(x, x, dim) / dim + eps;
+  float scale = 1.0f / std::sqrt(ss);
+  int i = 0;
+  const typename V::reg sv = V::set1(scale);
+  for (; i + V::W <= dim; i += V::W) V::store(out + i, V::mul(V::mul(V::load(x + i), sv), V::load(weight + i)));
+  for (; i < dim; i++) out[i] = x[i] * scale * weight[i];
+}
+
+template <class V>
+constexpr sj::KernelTable make_kernel_table(const char* name) {
+  return sj::KernelTable{name, &matmul_f32_rows<V>, &dot_f32<V>, &axpy_f32<V>, &rmsnorm_row<V>};
+}
+
+}  // namespace

@@ -1,0 +1,125 @@
+// The C API of gemv_dense.h and llama_ops.h: splits work over OpenMP threads and calls the active ISA's kernels.
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "kernel_table.h"
+#include "sparsej/dispatch.h"
+#include "sparsej/gemv_dense.h"
+#include "sparsej/llama_ops.h"
+
+namespace {
+
+// Below this many multiply-adds a parallel region costs more than it saves.
+constexpr long kMinParallelWork = 1L << 15;
+
+int threads_for(long work) { return work < kMinParallelWork ? 1 : sj_get_threads(); }
+
+// Contiguous share of [0, n) for thread t of nt, rounded to multiples of `align`.
+void split_range(int n, int t, int nt, int align, int* begin, int* end) {
+  long blocks = (n + align - 1) / align;
+  long b0 = blocks * t / nt, b1 = blocks * (t + 1) / nt;
+  *begin = (int)std::min<long>(n, b0 * align);
+  *end = (int)std::min<long>(n, b1 * align);
+}
+
+}  // namespace
+
+extern "C" {
+
+void sj_matmul_f32(float* out, const float* x, const float* w, int batch, int rows, int cols) {
+  const sj::KernelTable& k = sj::active_kernels();
+  int nt = threads_for((long)batch * rows * cols);
+#pragma omp parallel num_threads(nt)
+  {
+    int r0, r1;
+    split_range(rows, omp_get_thread_num(), omp_get_num_threads(), 4, &r0, &r1);
+    if (r0 < r1) k.matmul_f32_rows(out, x, w, batch, rows, cols, r0, r1);
+  }
+}
+
+void sj_rmsnorm(float* out, const float* x, const float* weight, int batch, int dim, float eps) {
+  const sj::KernelTable& k = sj::active_kernels();
+#pragma omp parallel for num_threads(threads_for((long)batch * dim * 64))
+  for (int b = 0; b < batch; b++) k.rmsnorm_row(out + (size_t)b * dim, x + (size_t)b * dim, weight, dim, eps);
+}
+
+static void rope_rotate(float* v, int n_heads, int head_size, int pos, float theta, int style) {
+  const int half = head_size / 2;
+  for (int h = 0; h < n_heads; h++) {
+    float* hv = v + (size_t)h * head_size;
+    for (int i = 0; i < half; i++) {
+      // Pair i rotates by pos * theta^(-2i/head_size) in both layouts; only the pair's indices differ.
+      float freq = 1.0f / powf(theta, (2.0f * i) / (float)head_size);
+      float angle = pos * freq;
+      float c = cosf(angle), s = sinf(angle);
+      int a = style == SJ_ROPE_HALF ? i : 2 * i;
+      int b = style == SJ_ROPE_HALF ? i + half : 2 * i + 1;
+      float v0 = hv[a], v1 = hv[b];
+      hv[a] = v0 * c - v1 * s;
+      hv[b] = v0 * s + v1 * c;
+    }
+  }
+}
+
+void sj_rope(float* q, float* k, int batch, int pos0, int n_heads, int n_kv_heads, int head_size, float theta,
+             int style) {
+  for (int b = 0; b < batch; b++) {
+    rope_rotate(q + (size_t)b * n_heads * head_size, n_heads, head_size, pos0 + b, theta, style);
+    rope_rotate(k + (size_t)b * n_kv_heads * head_size, n_kv_heads, head_size, pos0 + b, theta, style);
+  }
+}
+
+void sj_softmax(float* x, int n) {
+  if (n <= 0) return;
+  float max = x[0];
+  for (int i = 1; i < n; i++) max = std::max(max, x[i]);
+  float sum = 0.0f;
+  for (int i = 0; i < n; i++) {
+    x[i] = expf(x[i] - max);
+    sum += x[i];
+  }
+  float inv = 1.0f / sum;
+  for (int i = 0; i < n; i++) x[i] *= inv;
+}
+
+void sj_attention(float* out, const float* q, const float* key_cache, const float* value_cache, int batch, int pos0,
+                  int n_heads, int n_kv_heads, int head_size) {
+  const sj::KernelTable& k = sj::active_kernels();
+  const int dim = n_heads * head_size, kv_dim = n_kv_heads * head_size, group = n_heads / n_kv_heads;
+  const float scale = 1.0f / sqrtf((float)head_size);
+  const int tasks = batch * n_heads;
+  long work = (long)tasks * (pos0 + batch) * head_size * 2;
+#pragma omp parallel num_threads(threads_for(work))
+  {
+    std::vector<float> scores(pos0 + batch);
+#pragma omp for schedule(static)
+    for (int task = 0; task < tasks; task++) {
+      const int b = task / n_heads, h = task % n_heads, kvh = h / group, last = pos0 + b;
+      const float* qh = q + (size_t)b * dim + (size_t)h * head_size;
+      for (int t = 0; t <= last; t++)
+        scores[t] = k.dot_f32(qh, key_cache + (size_t)t * kv_dim + (size_t)kvh * head_size, head_size) * scale;
+      sj_softmax(scores.data(), last + 1);
+      float* oh = out + (size_t)b * dim + (size_t)h * head_size;
+      std::fill(oh, oh + head_size, 0.0f);
+      for (int t = 0; t <= last; t++)
+        k.axpy_f32(oh, scores[t], value_cache + (size_t)t * kv_dim + (size_t)kvh * head_size, head_size);
+    }
+  }
+}
+
+void sj_swiglu(float* h1, const float* h3, long n) {
+#pragma omp parallel for num_threads(threads_for(n * 16))
+  for (long i = 0; i < n; i++) {
+    float v = h1[i];
+    h1[i] = v / (1.0f + expf(-v)) * h3[i];
+  }
+}
+
+void sj_add(float* x, const float* y, long n) {
+  for (long i = 0; i < n; i++) x[i] += y[i];
+}
+
+}  // extern "C"
