@@ -7,6 +7,7 @@
 #include <string>
 
 #include "kernel_table.h"
+#include "sparse_table.h"
 
 namespace {
 
@@ -14,9 +15,17 @@ int detect_isa() {
   __builtin_cpu_init();
   // __builtin_cpu_supports also checks that the OS saves the wider register state (XCR0).
   if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+      __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("fma") &&
+      __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vbmi") &&
+      __builtin_cpu_supports("avx512vbmi2") && __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("popcnt"))
+    return SJ_ISA_AVX512_VNNI;
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
       __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("fma"))
     return SJ_ISA_AVX512;
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return SJ_ISA_AVX2;
+  // The sparse AVX2 kernels also use BMI1/BMI2/POPCNT, present on every AVX2 CPU (Haswell, Zen 1 on).
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("bmi") &&
+      __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("popcnt"))
+    return SJ_ISA_AVX2;
   return SJ_ISA_SCALAR;
 }
 
@@ -38,6 +47,8 @@ std::string feature_list() {
   add("avx512vl", __builtin_cpu_supports("avx512vl"));
   add("avx512dq", __builtin_cpu_supports("avx512dq"));
   add("avx512vnni", __builtin_cpu_supports("avx512vnni"));
+  add("avx512vbmi", __builtin_cpu_supports("avx512vbmi"));
+  add("avx512vbmi2", __builtin_cpu_supports("avx512vbmi2"));
   return s;
 }
 
@@ -50,9 +61,19 @@ std::atomic<int> g_threads{0};
 namespace sj {
 const KernelTable& active_kernels() {
   switch (g_active.load(std::memory_order_relaxed)) {
+    case SJ_ISA_AVX512_VNNI:
     case SJ_ISA_AVX512: return kAvx512Kernels;
     case SJ_ISA_AVX2: return kAvx2Kernels;
     default: return kScalarKernels;
+  }
+}
+
+const SparseKernelTable& active_sparse_kernels() {
+  switch (g_active.load(std::memory_order_relaxed)) {
+    case SJ_ISA_AVX512_VNNI: return kAvx512VnniSparse;
+    case SJ_ISA_AVX512: return kAvx512Sparse;
+    case SJ_ISA_AVX2: return kAvx2Sparse;
+    default: return kScalarSparse;
   }
 }
 }  // namespace sj
@@ -73,6 +94,7 @@ const char* sj_isa_name(int isa) {
     case SJ_ISA_SCALAR: return "scalar";
     case SJ_ISA_AVX2: return "avx2";
     case SJ_ISA_AVX512: return "avx512";
+    case SJ_ISA_AVX512_VNNI: return "avx512vnni";
     default: return "unknown";
   }
 }

@@ -4,7 +4,14 @@
 extern "C" {
 #endif
 
-enum sj_isa { SJ_ISA_SCALAR = 0, SJ_ISA_AVX2 = 1, SJ_ISA_AVX512 = 2 };
+enum sj_isa {
+  SJ_ISA_SCALAR = 0,
+  SJ_ISA_AVX2 = 1,
+  SJ_ISA_AVX512 = 2,
+  // AVX-512 plus VNNI, VBMI and VBMI2 (Ice Lake, Zen 4): int8 sparse kernels use vpexpandb/vpdpbusd;
+  // dense kernels are those of SJ_ISA_AVX512.
+  SJ_ISA_AVX512_VNNI = 3
+};
 
 // Best ISA this CPU (and OS) supports.
 int sj_isa_detected(void);

@@ -1,0 +1,38 @@
+// Scalar sparse traits: one column per step. The reference the SIMD traits must agree with.
+#pragma once
+#include <cstdint>
+#include <cstdlib>
+
+#include "simd_scalar.h"
+
+namespace {
+
+struct SparseScalar : VecScalar {
+  // Bitmask: the dense value of one column whose mask bit is m, consuming the packed value if kept.
+  static inline float expand_f32(uint32_t m, const float*& p) { return m ? *p++ : 0.0f; }
+  static inline float expand_i8(uint32_t m, const int8_t*& p) { return m ? (float)*p++ : 0.0f; }
+  static inline float load_vals(const float* v) { return *v; }
+  static inline float load_vals(const int8_t* v) { return (float)*v; }
+  // 2:4: the activation matching one stored value, x at its group's first column, meta its 2-bit index.
+  static inline float select24(const float* x, uint32_t meta) { return x[meta & 3]; }
+};
+
+// W8A8 dot products, 8 columns (bitmask) or 8 values (2:4) per step.
+struct I8Scalar {
+  using acc = int32_t;
+  static constexpr int QB = 8;
+  static inline acc zero() { return 0; }
+  static inline int32_t sum(acc a) { return a; }
+  static inline acc bitmask_dot(acc a, uint64_t m, const int8_t*& p, const int8_t* x) {
+    for (int j = 0; j < QB; j++)
+      if ((m >> j) & 1) a += (int32_t)*p++ * x[j];
+    return a;
+  }
+  // QB/2 values v against x covering QB columns (QB/4 groups); meta holds their 2-bit indices.
+  static inline acc s24_dot(acc a, const int8_t* v, uint64_t meta, const int8_t* x) {
+    for (int k = 0; k < QB / 2; k++) a += (int32_t)v[k] * x[4 * (k / 2) + ((meta >> (2 * k)) & 3)];
+    return a;
+  }
+};
+
+}  // namespace

@@ -1,0 +1,84 @@
+// 2:4 semi-structured kernels, generic over the sparse traits S and the W8A8 traits Q. Decode takes W stored
+// values at a time (2W columns): their 2-bit indices build a permutation that gathers the W matching
+// activations from two vectors of x, and one FMA follows; no zero is ever multiplied.
+#pragma once
+#include <cstdint>
+
+#include "sparse_rows_common.h"
+
+namespace {
+
+inline int s24_index(const uint8_t* irow, int k) { return (int)read_bits<2>(irow, 2 * k); }
+
+template <class S, class T>
+inline float s24_row_dot(const uint8_t* irow, const T* v, const float* x, int cols) {
+  using R = typename S::reg;
+  constexpr int W = S::W;
+  const int nv = cols / 2;
+  R a0 = S::zero(), a1 = S::zero();
+  int k = 0;  // value k lives in group k/2, whose first column is 4*(k/2)
+  for (; k + 2 * W <= nv; k += 2 * W) {
+    a0 = S::fma(S::load_vals(v + k), S::select24(x + 4 * (k / 2), (uint32_t)read_bits<2 * W>(irow, 2 * k)), a0);
+    a1 = S::fma(S::load_vals(v + k + W),
+                S::select24(x + 4 * ((k + W) / 2), (uint32_t)read_bits<2 * W>(irow, 2 * (k + W))), a1);
+  }
+  for (; k + W <= nv; k += W)
+    a0 = S::fma(S::load_vals(v + k), S::select24(x + 4 * (k / 2), (uint32_t)read_bits<2 * W>(irow, 2 * k)), a0);
+  float s = S::sum(S::add(a0, a1));
+  for (; k < nv; k++) s += (float)v[k] * x[4 * (k / 2) + s24_index(irow, k)];
+  return s;
+}
+
+template <class S, class T>
+void sparse24_rows(const sj::SparseMat& w, const sj::Activations& a, float* out, int r0, int r1) {
+  const int nv = w.cols / 2;
+  for (int r = r0; r < r1; r++) {
+    const uint8_t* irow = w.meta + (size_t)r * w.meta_stride();
+    const T* v = static_cast<const T*>(w.values) + (size_t)r * nv;
+    const float scale = w.scales ? w.scales[r] : 1.0f;
+    for (int b = 0; b < a.batch; b++)
+      out[(size_t)b * w.rows + r] = scale * s24_row_dot<S>(irow, v, a.xf + (size_t)b * w.cols, w.cols);
+  }
+}
+
+template <class Q>
+void sparse24_w8a8_rows(const sj::SparseMat& w, const sj::Activations& a, float* out, int r0, int r1) {
+  const int nv = w.cols / 2;
+  constexpr int QV = Q::QB / 2;  // values per step
+  for (int r = r0; r < r1; r++) {
+    const uint8_t* irow = w.meta + (size_t)r * w.meta_stride();
+    const int8_t* v = static_cast<const int8_t*>(w.values) + (size_t)r * nv;
+    for (int b = 0; b < a.batch; b++) {
+      const int8_t* x = a.xq + (size_t)b * w.cols;
+      typename Q::acc acc = Q::zero();
+      int k = 0;
+      for (; k + QV <= nv; k += QV) acc = Q::s24_dot(acc, v + k, read_bits<Q::QB>(irow, 2 * k), x + 2 * k);
+      int32_t s = Q::sum(acc);
+      for (; k < nv; k++) s += (int32_t)v[k] * x[4 * (k / 2) + s24_index(irow, k)];
+      out[(size_t)b * w.rows + r] = (float)s * (a.xscale[b] * w.scales[r]);
+    }
+  }
+}
+
+template <class T>
+inline int s24_decode_row(const sj::SparseMat& w, int r, int32_t* cols, float* vals) {
+  const int nv = w.cols / 2;
+  const uint8_t* irow = w.meta + (size_t)r * w.meta_stride();
+  const T* v = static_cast<const T*>(w.values) + (size_t)r * nv;
+  const float scale = w.scales ? w.scales[r] : 1.0f;
+  int n = 0;
+  for (int k = 0; k < nv; k++) {
+    if (v[k] == 0) continue;  // padding of groups with fewer than two non-zeros
+    cols[n] = 4 * (k / 2) + s24_index(irow, k);
+    vals[n++] = (float)v[k] * scale;
+  }
+  return n;
+}
+
+template <class S, class T>
+void sparse24_tiled(const sj::SparseMat& w, const float* xt, int batch, float* out, int r0, int r1) {
+  tiled_rows<S>(w.rows, w.cols, xt, batch, out, r0, r1,
+                [&](int r, int32_t* cols, float* vals) { return s24_decode_row<T>(w, r, cols, vals); });
+}
+
+}  // namespace

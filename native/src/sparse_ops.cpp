@@ -1,0 +1,141 @@
+// The C API of spmv_bitmask.h, sparse24.h and quantize.h: splits rows over OpenMP threads with equal shares of
+// bytes to read, and calls the active ISA's sparse kernels.
+#include <omp.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "sparse_table.h"
+#include "sparsej/dispatch.h"
+#include "sparsej/quantize.h"
+#include "sparsej/sparse24.h"
+#include "sparsej/spmv_bitmask.h"
+
+namespace {
+
+constexpr long kMinParallelWork = 1L << 15;  // multiply-adds below which one thread is faster
+// From this batch on, prefill kernels walk each row's non-zeros once for a tile of tokens; below it, the
+// decode kernels run per token while the row is in cache.
+constexpr int kTiledMinBatch = 4;
+
+int threads_for(long work) { return work < kMinParallelWork ? 1 : sj_get_threads(); }
+
+// Rows [r0, r1) for thread t of nt. Bitmask rows differ in kept values, so the split balances bytes read:
+// value bytes up to row r (offsets[r] * value_bytes) plus mask bytes (r * stride); 2:4 rows are all alike.
+void balanced_rows(const sj::SparseMat& w, int value_bytes, int t, int nt, int* r0, int* r1) {
+  if (w.offsets == nullptr) {
+    *r0 = (int)((long)w.rows * t / nt);
+    *r1 = (int)((long)w.rows * (t + 1) / nt);
+    return;
+  }
+  const long per_row = w.meta_stride() + 16;  // mask bytes plus a fixed per-row cost
+  auto cost = [&](int r) { return (long)w.offsets[r] * value_bytes + r * per_row; };
+  const long total = cost(w.rows);
+  auto first_row_at = [&](long target) {  // smallest r with cost(r) >= target
+    int lo = 0, hi = w.rows;
+    while (lo < hi) {
+      int mid = (lo + hi) / 2;
+      if (cost(mid) < target) lo = mid + 1; else hi = mid;
+    }
+    return lo;
+  };
+  *r0 = t == 0 ? 0 : first_row_at(total * t / nt);
+  *r1 = t == nt - 1 ? w.rows : first_row_at(total * (t + 1) / nt);
+}
+
+void run_rows(sj::SparseRowsFn fn, const sj::SparseMat& w, const sj::Activations& a, float* out, int value_bytes) {
+#pragma omp parallel num_threads(threads_for((long)a.batch * w.rows * w.cols))
+  {
+    int r0, r1;
+    balanced_rows(w, value_bytes, omp_get_thread_num(), omp_get_num_threads(), &r0, &r1);
+    if (r0 < r1) fn(w, a, out, r0, r1);
+  }
+}
+
+// Transposes x [batch][cols] into tiles [batch/tile][cols][tile] (the last tile's spare lanes are left as they
+// are: each lane is computed on its own and spare lanes are never stored), then runs the tiled kernel.
+void run_tiled(sj::SparseTiledFn fn, int tile, const sj::SparseMat& w, const float* x, int batch, float* out,
+               int value_bytes) {
+  static thread_local std::vector<float> xt;
+  const int tiles = (batch + tile - 1) / tile;
+  const size_t need = (size_t)tiles * w.cols * tile;
+  if (xt.size() < need) xt.resize(need);
+  float* t = xt.data();
+#pragma omp parallel num_threads(threads_for((long)batch * w.rows * w.cols))
+  {
+#pragma omp for schedule(static)
+    for (int c = 0; c < w.cols; c++)
+      for (int b = 0; b < batch; b++) t[((size_t)(b / tile) * w.cols + c) * tile + b % tile] = x[(size_t)b * w.cols + c];
+    int r0, r1;
+    balanced_rows(w, value_bytes, omp_get_thread_num(), omp_get_num_threads(), &r0, &r1);
+    if (r0 < r1) fn(w, t, batch, out, r0, r1);
+  }
+}
+
+void run_f32(sj::SparseRowsFn rows_fn, sj::SparseTiledFn tiled_fn, const sj::SparseMat& w, const float* x,
+             int batch, float* out, int value_bytes) {
+  if (batch >= kTiledMinBatch) {
+    run_tiled(tiled_fn, sj::active_sparse_kernels().spmm_tile, w, x, batch, out, value_bytes);
+  } else {
+    run_rows(rows_fn, w, sj::Activations{x, nullptr, nullptr, batch}, out, value_bytes);
+  }
+}
+
+}  // namespace
+
+extern "C" {
+
+void sj_bitmask_matmul_f32(float* out, const float* x, int batch, int rows, int cols, const uint8_t* bitmask,
+                           const int32_t* offsets, const float* values) {
+  const sj::SparseKernelTable& k = sj::active_sparse_kernels();
+  sj::SparseMat w{rows, cols, bitmask, offsets, values, nullptr};
+  run_f32(k.bitmask_f32, k.bitmask_f32_tiled, w, x, batch, out, 4);
+}
+
+void sj_bitmask_matmul_i8(float* out, const float* x, int batch, int rows, int cols, const uint8_t* bitmask,
+                          const int32_t* offsets, const int8_t* values, const float* scales) {
+  const sj::SparseKernelTable& k = sj::active_sparse_kernels();
+  sj::SparseMat w{rows, cols, bitmask, offsets, values, scales};
+  run_f32(k.bitmask_i8, k.bitmask_i8_tiled, w, x, batch, out, 1);
+}
+
+void sj_bitmask_matmul_w8a8(float* out, const int8_t* xq, const float* x_scales, int batch, int rows, int cols,
+                            const uint8_t* bitmask, const int32_t* offsets, const int8_t* values,
+                            const float* scales) {
+  sj::SparseMat w{rows, cols, bitmask, offsets, values, scales};
+  run_rows(sj::active_sparse_kernels().bitmask_w8a8, w, sj::Activations{nullptr, xq, x_scales, batch}, out, 1);
+}
+
+void sj_sparse24_matmul_f32(float* out, const float* x, int batch, int rows, int cols, const float* values,
+                            const uint8_t* indices) {
+  const sj::SparseKernelTable& k = sj::active_sparse_kernels();
+  sj::SparseMat w{rows, cols, indices, nullptr, values, nullptr};
+  run_f32(k.sparse24_f32, k.sparse24_f32_tiled, w, x, batch, out, 4);
+}
+
+void sj_sparse24_matmul_i8(float* out, const float* x, int batch, int rows, int cols, const int8_t* values,
+                           const uint8_t* indices, const float* scales) {
+  const sj::SparseKernelTable& k = sj::active_sparse_kernels();
+  sj::SparseMat w{rows, cols, indices, nullptr, values, scales};
+  run_f32(k.sparse24_i8, k.sparse24_i8_tiled, w, x, batch, out, 1);
+}
+
+void sj_sparse24_matmul_w8a8(float* out, const int8_t* xq, const float* x_scales, int batch, int rows, int cols,
+                             const int8_t* values, const uint8_t* indices, const float* scales) {
+  sj::SparseMat w{rows, cols, indices, nullptr, values, scales};
+  run_rows(sj::active_sparse_kernels().sparse24_w8a8, w, sj::Activations{nullptr, xq, x_scales, batch}, out, 1);
+}
+
+void sj_quantize_rows_i8(int8_t* q, float* scales, const float* x, int batch, int cols) {
+  const sj::SparseKernelTable& k = sj::active_sparse_kernels();
+#pragma omp parallel for num_threads(threads_for((long)batch * cols * 8))
+  for (int b = 0; b < batch; b++) {
+    const float* row = x + (size_t)b * cols;
+    float amax = k.absmax(row, cols);
+    float inv = amax > 0 ? 127.0f / amax : 0.0f;
+    scales[b] = amax > 0 ? amax / 127.0f : 1.0f;
+    k.quantize_row(q + (size_t)b * cols, row, inv, cols);
+  }
+}
+
+}  // extern "C"

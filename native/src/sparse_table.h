@@ -1,0 +1,39 @@
+// One row of sparse-kernel function pointers per ISA, beside KernelTable (kernel_table.h): dispatch.cpp selects
+// one and sparse_ops.cpp calls it. Each kernel computes rows [r0, r1) of out [batch][rows] on one thread.
+#pragma once
+#include <cstdint>
+
+#include "sparse_mat.h"
+
+namespace sj {
+
+using SparseRowsFn = void (*)(const SparseMat& w, const Activations& x, float* out, int r0, int r1);
+// Prefill: xt holds the activations transposed in tiles of spmm_tile tokens, [tiles][cols][spmm_tile].
+using SparseTiledFn = void (*)(const SparseMat& w, const float* xt, int batch, float* out, int r0, int r1);
+
+struct SparseKernelTable {
+  const char* name;
+  int spmm_tile;                 // tokens per vector tile of the prefill kernels
+  SparseRowsFn bitmask_f32;      // f32 activations, one row at a time (decode)
+  SparseRowsFn bitmask_i8;
+  SparseRowsFn bitmask_w8a8;     // int8 activations (any batch)
+  SparseRowsFn sparse24_f32;
+  SparseRowsFn sparse24_i8;
+  SparseRowsFn sparse24_w8a8;
+  SparseTiledFn bitmask_f32_tiled;  // f32 activations, batch > 1
+  SparseTiledFn bitmask_i8_tiled;
+  SparseTiledFn sparse24_f32_tiled;
+  SparseTiledFn sparse24_i8_tiled;
+  // q[c] = round(x[c] * inv), c < n
+  void (*quantize_row)(int8_t* q, const float* x, float inv, int n);
+  float (*absmax)(const float* x, int n);
+};
+
+extern const SparseKernelTable kScalarSparse;
+extern const SparseKernelTable kAvx2Sparse;
+extern const SparseKernelTable kAvx512Sparse;
+extern const SparseKernelTable kAvx512VnniSparse;
+
+const SparseKernelTable& active_sparse_kernels();
+
+}  // namespace sj

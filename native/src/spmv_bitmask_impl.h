@@ -1,0 +1,92 @@
+// Bitmask (compressed-tensors sparse-bitmask) kernels, generic over the sparse traits S (simd_sparse_*.h)
+// and the W8A8 traits Q. Decode walks a row W columns at a time: W mask bits expand the next popcount(bits)
+// packed values into a dense vector (vexpandps, or a permute table on AVX2) that meets x in one FMA.
+#pragma once
+#include <cstdint>
+
+#include "sparse_rows_common.h"
+
+namespace {
+
+template <class S>
+inline typename S::reg expand(uint32_t m, const float*& p) { return S::expand_f32(m, p); }
+template <class S>
+inline typename S::reg expand(uint32_t m, const int8_t*& p) { return S::expand_i8(m, p); }
+
+// sum_c W[r][c] * x[c] for one row, before the row scale.
+template <class S, class T>
+inline float bitmask_row_dot(const uint8_t* mrow, const T* p, const float* x, int cols) {
+  using R = typename S::reg;
+  constexpr int W = S::W;
+  R a0 = S::zero(), a1 = S::zero();
+  int c = 0;
+  for (; c + 2 * W <= cols; c += 2 * W) {
+    R w0 = expand<S>((uint32_t)read_bits<W>(mrow, c), p);
+    R w1 = expand<S>((uint32_t)read_bits<W>(mrow, c + W), p);
+    a0 = S::fma(w0, S::load(x + c), a0);
+    a1 = S::fma(w1, S::load(x + c + W), a1);
+  }
+  for (; c + W <= cols; c += W) a0 = S::fma(expand<S>((uint32_t)read_bits<W>(mrow, c), p), S::load(x + c), a0);
+  float s = S::sum(S::add(a0, a1));
+  for (; c < cols; c++)
+    if (bit_at(mrow, c)) s += (float)*p++ * x[c];
+  return s;
+}
+
+template <class S, class T>
+void bitmask_rows(const sj::SparseMat& w, const sj::Activations& a, float* out, int r0, int r1) {
+  const T* values = static_cast<const T*>(w.values);
+  for (int r = r0; r < r1; r++) {
+    const uint8_t* mrow = w.meta + (size_t)r * w.meta_stride();
+    const float scale = w.scales ? w.scales[r] : 1.0f;
+    for (int b = 0; b < a.batch; b++)
+      out[(size_t)b * w.rows + r] =
+          scale * bitmask_row_dot<S>(mrow, values + w.offsets[r], a.xf + (size_t)b * w.cols, w.cols);
+  }
+}
+
+template <class Q>
+void bitmask_w8a8_rows(const sj::SparseMat& w, const sj::Activations& a, float* out, int r0, int r1) {
+  const int8_t* values = static_cast<const int8_t*>(w.values);
+  for (int r = r0; r < r1; r++) {
+    const uint8_t* mrow = w.meta + (size_t)r * w.meta_stride();
+    for (int b = 0; b < a.batch; b++) {
+      const int8_t* x = a.xq + (size_t)b * w.cols;
+      const int8_t* p = values + w.offsets[r];
+      typename Q::acc acc = Q::zero();
+      int c = 0;
+      for (; c + Q::QB <= w.cols; c += Q::QB) acc = Q::bitmask_dot(acc, read_bits<Q::QB>(mrow, c), p, x + c);
+      int32_t s = Q::sum(acc);
+      for (; c < w.cols; c++)
+        if (bit_at(mrow, c)) s += (int32_t)*p++ * x[c];
+      out[(size_t)b * w.rows + r] = (float)s * (a.xscale[b] * w.scales[r]);
+    }
+  }
+}
+
+// Prefill: a row's kept weights as (column, scaled value) pairs, found with tzcnt over 64 mask bits at a time.
+template <class T>
+inline int bitmask_decode_row(const sj::SparseMat& w, int r, int32_t* cols, float* vals) {
+  const uint8_t* mrow = w.meta + (size_t)r * w.meta_stride();
+  const T* p = static_cast<const T*>(w.values) + w.offsets[r];
+  const float scale = w.scales ? w.scales[r] : 1.0f;
+  const int nbytes = w.meta_stride();
+  int n = 0;
+  for (int byte0 = 0; byte0 < nbytes; byte0 += 8) {
+    uint64_t m = sj::load_bits(mrow + byte0, std::min(8, nbytes - byte0));
+    while (m) {
+      cols[n] = byte0 * 8 + __builtin_ctzll(m);
+      vals[n++] = (float)*p++ * scale;
+      m &= m - 1;
+    }
+  }
+  return n;
+}
+
+template <class S, class T>
+void bitmask_tiled(const sj::SparseMat& w, const float* xt, int batch, float* out, int r0, int r1) {
+  tiled_rows<S>(w.rows, w.cols, xt, batch, out, r0, r1,
+                [&](int r, int32_t* cols, float* vals) { return bitmask_decode_row<T>(w, r, cols, vals); });
+}
+
+}  // namespace
