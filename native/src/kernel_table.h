@@ -13,6 +13,8 @@ struct KernelTable {
   void (*axpy_f32)(float* y, float a, const float* x, int n);
   // out = x / rms(x) * weight over one row
   void (*rmsnorm_row)(float* out, const float* x, const float* weight, int dim, float eps);
+  // sum of n floats: the read-bandwidth probe
+  float (*sum_f32)(const float* x, long n);
 };
 
 extern const KernelTable kScalarKernels;

@@ -96,9 +96,25 @@ void rmsnorm_row(float* out, const float* x, const float* weight, int dim, float
   for (; i < dim; i++) out[i] = x[i] * scale * weight[i];
 }
 
+// Four independent accumulators keep enough loads in flight to saturate memory, not the adder.
+template <class V>
+float sum_f32(const float* x, long n) {
+  typename V::reg a0 = V::zero(), a1 = V::zero(), a2 = V::zero(), a3 = V::zero();
+  long i = 0;
+  for (; i + 4 * V::W <= n; i += 4 * V::W) {
+    a0 = V::add(a0, V::load(x + i));
+    a1 = V::add(a1, V::load(x + i + V::W));
+    a2 = V::add(a2, V::load(x + i + 2 * V::W));
+    a3 = V::add(a3, V::load(x + i + 3 * V::W));
+  }
+  float s = V::sum(V::add(V::add(a0, a1), V::add(a2, a3)));
+  for (; i < n; i++) s += x[i];
+  return s;
+}
+
 template <class V>
 constexpr sj::KernelTable make_kernel_table(const char* name) {
-  return sj::KernelTable{name, &matmul_f32_rows<V>, &dot_f32<V>, &axpy_f32<V>, &rmsnorm_row<V>};
+  return sj::KernelTable{name, &matmul_f32_rows<V>, &dot_f32<V>, &axpy_f32<V>, &rmsnorm_row<V>, &sum_f32<V>};
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include "sparsej/dispatch.h"
 #include "sparsej/gemv_dense.h"
 #include "sparsej/llama_ops.h"
+#include "sparsej/membench.h"
 
 namespace {
 
@@ -123,3 +124,15 @@ void sj_add(float* x, const float* y, long n) {
 }
 
 }  // extern "C"
+
+extern "C" double sj_sum_f32(const float* x, long n) {
+  const sj::KernelTable& k = sj::active_kernels();
+  double total = 0;
+#pragma omp parallel num_threads(sj_get_threads()) reduction(+ : total)
+  {
+    int t = omp_get_thread_num(), nt = omp_get_num_threads();
+    long b = n * t / nt, e = n * (t + 1) / nt;
+    total += k.sum_f32(x + b, e - b);
+  }
+  return total;
+}

@@ -10,7 +10,7 @@ import org.bytedeco.javacpp.annotation.Platform;
  * validate shapes first, so nothing here checks bounds. Use {@link NativeLibrary} to load it.
  */
 @Platform(
-    include = {"sparsej/dispatch.h", "sparsej/gemv_dense.h", "sparsej/llama_ops.h"},
+    include = {"sparsej/dispatch.h", "sparsej/gemv_dense.h", "sparsej/llama_ops.h", "sparsej/membench.h"},
     link = {"gomp", "sparsej_kernels"},  // JavaCPP emits these in reverse: -lsparsej_kernels -lgomp
     compiler = "cpp17")
 public final class SparsejNative {
@@ -55,4 +55,6 @@ public final class SparsejNative {
   public static native void sj_swiglu(@Cast("float*") long h1, @Cast("const float*") long h3, long n);
 
   public static native void sj_add(@Cast("float*") long x, @Cast("const float*") long y, long n);
+
+  public static native double sj_sum_f32(@Cast("const float*") long x, long n);
 }

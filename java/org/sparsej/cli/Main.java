@@ -1,0 +1,73 @@
+package org.sparsej.cli;
+
+import java.io.PrintWriter;
+import org.sparsej.util.SparsejException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** {@code sparsej <command>}: the command-line entry point. */
+@Command(name = "sparsej", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+    description = "Sparse, quantized LLM inference for the JVM.",
+    subcommands = {BenchCommand.class, SynthCommand.class, InfoCommand.class,
+        CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+  /** Exit code of a run that failed on its input (bad file, full context...). */
+  public static final int EXIT_FAILURE = 1;
+  /** Exit code of a command line that could not be parsed (unknown flag, bad value). */
+  public static final int EXIT_USAGE = 2;
+
+  @CommandLine.Spec
+  CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(System.out);
+  }
+
+  public static void main(String[] args) {
+    System.exit(run(args));
+  }
+
+  /** Runs a command line and returns its exit code; never throws, never prints a stack trace unless asked. */
+  public static int run(String... args) {
+    CommandLine cli = new CommandLine(new Main());
+    cli.setParameterExceptionHandler((e, argv) -> {
+      PrintWriter err = e.getCommandLine().getErr();
+      err.println("error: " + e.getMessage());
+      err.println("(see '" + e.getCommandLine().getCommandSpec().qualifiedName() + " --help')");
+      return EXIT_USAGE;
+    });
+    cli.setExecutionExceptionHandler((e, command, parseResult) -> {
+      PrintWriter err = command.getErr();
+      if (e instanceof CommandLine.ParameterException pe) {
+        err.println("error: " + pe.getMessage());
+        return EXIT_USAGE;
+      }
+      if (Boolean.getBoolean("sparsej.debug")) {
+        e.printStackTrace(err);
+      }
+      err.println("error: " + describe(e));
+      return EXIT_FAILURE;
+    });
+    return cli.execute(args);
+  }
+
+  static String describe(Throwable e) {
+    if (e instanceof SparsejException) {
+      return e.getMessage();
+    }
+    if (e instanceof OutOfMemoryError) {
+      return "out of memory (" + e.getMessage() + "): give the JVM more with -Xmx or use a smaller model";
+    }
+    return "internal error: " + e + " (rerun with -Dsparsej.debug=true for a stack trace, and please report it)";
+  }
+
+  /** Version from the jar manifest, or "dev" when run from classes. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String v = Main.class.getPackage().getImplementationVersion();
+      return new String[] {"sparsej " + (v == null ? "dev" : v)};
+    }
+  }
+}
