@@ -5,8 +5,10 @@ import java.util.Map;
 import org.sparsej.nativeops.NativeLibrary;
 import org.sparsej.nativeops.SparsejNative;
 import org.sparsej.tensor.Tensor;
+import org.sparsej.weights.BitmaskSparseWeight;
 import org.sparsej.weights.DenseF32Weight;
 import org.sparsej.weights.LinearWeight;
+import org.sparsej.weights.Sparse24Weight;
 import org.sparsej.weights.WeightFormat;
 
 /** Native C++ kernels (scalar / AVX2 / AVX-512, chosen from CPUID) on OpenMP threads. */
@@ -21,6 +23,38 @@ public final class CpuBackend implements Backend {
   static {
     MATMULS.put(WeightFormat.DENSE_F32, (out, x, w, batch) -> SparsejNative.sj_matmul_f32(
         out.address(), x.address(), ((DenseF32Weight) w).values().address(), batch, w.rows(), w.cols()));
+    MATMULS.put(WeightFormat.SPARSE_BITMASK_F32, (out, x, w, batch) -> {
+      BitmaskSparseWeight s = (BitmaskSparseWeight) w;
+      SparsejNative.sj_bitmask_matmul_f32(out.address(), x.address(), batch, s.rows(), s.cols(),
+          s.bitmask().address(), s.offsets().address(), s.paddedValues().address());
+    });
+    MATMULS.put(WeightFormat.SPARSE_BITMASK_I8, (out, x, w, batch) -> {
+      BitmaskSparseWeight s = (BitmaskSparseWeight) w;
+      SparsejNative.sj_bitmask_matmul_i8(out.address(), x.address(), batch, s.rows(), s.cols(),
+          s.bitmask().address(), s.offsets().address(), s.paddedValues().address(), s.scales().address());
+    });
+    MATMULS.put(WeightFormat.SPARSE_BITMASK_W8A8, (out, x, w, batch) -> {
+      BitmaskSparseWeight s = (BitmaskSparseWeight) w;
+      QuantizedActivations a = QuantizedActivations.of(x, batch, s.cols());
+      SparsejNative.sj_bitmask_matmul_w8a8(out.address(), a.q(), a.scales(), batch, s.rows(), s.cols(),
+          s.bitmask().address(), s.offsets().address(), s.paddedValues().address(), s.scales().address());
+    });
+    MATMULS.put(WeightFormat.SPARSE_24_F32, (out, x, w, batch) -> {
+      Sparse24Weight s = (Sparse24Weight) w;
+      SparsejNative.sj_sparse24_matmul_f32(out.address(), x.address(), batch, s.rows(), s.cols(),
+          s.paddedValues().address(), s.indices().address());
+    });
+    MATMULS.put(WeightFormat.SPARSE_24_I8, (out, x, w, batch) -> {
+      Sparse24Weight s = (Sparse24Weight) w;
+      SparsejNative.sj_sparse24_matmul_i8(out.address(), x.address(), batch, s.rows(), s.cols(),
+          s.paddedValues().address(), s.indices().address(), s.scales().address());
+    });
+    MATMULS.put(WeightFormat.SPARSE_24_W8A8, (out, x, w, batch) -> {
+      Sparse24Weight s = (Sparse24Weight) w;
+      QuantizedActivations a = QuantizedActivations.of(x, batch, s.cols());
+      SparsejNative.sj_sparse24_matmul_w8a8(out.address(), a.q(), a.scales(), batch, s.rows(), s.cols(),
+          s.paddedValues().address(), s.indices().address(), s.scales().address());
+    });
   }
 
   private final String isa;

@@ -47,14 +47,15 @@ public final class NativeLibrary {
     return SparsejNative.sj_isa_name(isa);
   }
 
-  /** Parses scalar|avx2|avx512 to an sj_isa value. */
+  /** Parses scalar|avx2|avx512|avx512vnni to an sj_isa value. */
   public static int parseIsa(String name) {
     switch (name.trim().toLowerCase(Locale.ROOT)) {
       case "scalar": return 0;
       case "avx2": return 1;
       case "avx512": return 2;
+      case "avx512vnni": return 3;
       default:
-        throw new SparsejException("unknown ISA '" + name + "' (expected scalar, avx2 or avx512)");
+        throw new SparsejException("unknown ISA '" + name + "' (expected scalar, avx2, avx512 or avx512vnni)");
     }
   }
 

@@ -10,7 +10,8 @@ import org.bytedeco.javacpp.annotation.Platform;
  * validate shapes first, so nothing here checks bounds. Use {@link NativeLibrary} to load it.
  */
 @Platform(
-    include = {"sparsej/dispatch.h", "sparsej/gemv_dense.h", "sparsej/llama_ops.h", "sparsej/membench.h"},
+    include = {"sparsej/dispatch.h", "sparsej/gemv_dense.h", "sparsej/llama_ops.h", "sparsej/membench.h",
+        "sparsej/spmv_bitmask.h", "sparsej/sparse24.h", "sparsej/quantize.h"},
     link = {"gomp", "sparsej_kernels"},  // JavaCPP emits these in reverse: -lsparsej_kernels -lgomp
     compiler = "cpp17")
 public final class SparsejNative {
@@ -57,4 +58,36 @@ public final class SparsejNative {
   public static native void sj_add(@Cast("float*") long x, @Cast("const float*") long y, long n);
 
   public static native double sj_sum_f32(@Cast("const float*") long x, long n);
+
+  // Sparse kernels (spmv_bitmask.h, sparse24.h, quantize.h): callers check shapes and formats first.
+
+  public static native void sj_bitmask_matmul_f32(
+      @Cast("float*") long out, @Cast("const float*") long x, int batch, int rows, int cols,
+      @Cast("const uint8_t*") long bitmask, @Cast("const int32_t*") long offsets, @Cast("const float*") long values);
+
+  public static native void sj_bitmask_matmul_i8(
+      @Cast("float*") long out, @Cast("const float*") long x, int batch, int rows, int cols,
+      @Cast("const uint8_t*") long bitmask, @Cast("const int32_t*") long offsets, @Cast("const int8_t*") long values,
+      @Cast("const float*") long scales);
+
+  public static native void sj_bitmask_matmul_w8a8(
+      @Cast("float*") long out, @Cast("const int8_t*") long xq, @Cast("const float*") long xScales, int batch,
+      int rows, int cols, @Cast("const uint8_t*") long bitmask, @Cast("const int32_t*") long offsets,
+      @Cast("const int8_t*") long values, @Cast("const float*") long scales);
+
+  public static native void sj_sparse24_matmul_f32(
+      @Cast("float*") long out, @Cast("const float*") long x, int batch, int rows, int cols,
+      @Cast("const float*") long values, @Cast("const uint8_t*") long indices);
+
+  public static native void sj_sparse24_matmul_i8(
+      @Cast("float*") long out, @Cast("const float*") long x, int batch, int rows, int cols,
+      @Cast("const int8_t*") long values, @Cast("const uint8_t*") long indices, @Cast("const float*") long scales);
+
+  public static native void sj_sparse24_matmul_w8a8(
+      @Cast("float*") long out, @Cast("const int8_t*") long xq, @Cast("const float*") long xScales, int batch,
+      int rows, int cols, @Cast("const int8_t*") long values, @Cast("const uint8_t*") long indices,
+      @Cast("const float*") long scales);
+
+  public static native void sj_quantize_rows_i8(
+      @Cast("int8_t*") long q, @Cast("float*") long scales, @Cast("const float*") long x, int batch, int cols);
 }

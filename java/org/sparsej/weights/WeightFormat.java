@@ -5,7 +5,15 @@ package org.sparsej.weights;
  * class and a kernel per backend, never a branch in the model.
  */
 public enum WeightFormat {
-  DENSE_F32("dense-f32", 32.0, "row-major float32");
+  DENSE_F32("dense-f32", 32.0, "row-major float32"),
+  // Sparse rows: bits per weight of a matrix with no zeros; the values part shrinks with the density, the index
+  // part (1 bit per weight) does not. Layouts in native/include/sparsej/spmv_bitmask.h and sparse24.h.
+  SPARSE_BITMASK_F32("sparse-bitmask-f32", 33.0, "compressed-tensors bitmask + packed float32 values"),
+  SPARSE_BITMASK_I8("sparse-bitmask-i8", 9.0, "bitmask + packed int8 values, f32 scale per row, f32 activations"),
+  SPARSE_BITMASK_W8A8("sparse-bitmask-w8a8", 9.0, "bitmask + packed int8 values, int8 activations per token"),
+  SPARSE_24_F32("sparse-2:4-f32", 17.0, "2 float32 values + two 2-bit indices per group of 4"),
+  SPARSE_24_I8("sparse-2:4-i8", 5.0, "2 int8 values + two 2-bit indices per group of 4, f32 activations"),
+  SPARSE_24_W8A8("sparse-2:4-w8a8", 5.0, "2 int8 values + two 2-bit indices per group of 4, int8 activations");
 
   private final String id;
   private final double bitsPerWeight;

@@ -1,0 +1,239 @@
+package org.sparsej.weights;
+
+import java.nio.ByteBuffer;
+import org.sparsej.tensor.DType;
+import org.sparsej.tensor.Tensor;
+import org.sparsej.util.SparsejException;
+
+/**
+ * 2:4 semi-structured sparsity: in every group of 4 consecutive columns of a row at most 2 weights are non-zero.
+ * Each group stores exactly 2 values (in increasing column order; zeros where the group keeps fewer) and two 2-bit
+ * column indices:
+ * <ul>
+ *   <li>values: [rows][cols/2], float32 or int8 (with one float32 scale per row);
+ *   <li>indices: uint8 [rows][ceil(cols/8)], value k's column within its group at bits [2k, 2k+2) of the row.
+ * </ul>
+ * Resident bytes per weight: (4 or 1)/2 + 1/8 (index: exactly 1 bit per weight), plus scales.
+ */
+public final class Sparse24Weight implements LinearWeight {
+  private final int rows;
+  private final int cols;
+  private final Tensor indices;  // I8 [rows][stride]
+  private final SparseValues values;
+
+  private Sparse24Weight(int rows, int cols, Tensor indices, SparseValues values) {
+    this.rows = rows;
+    this.cols = cols;
+    this.indices = indices;
+    this.values = values;
+  }
+
+  private static int stride(int cols) {
+    return (cols + 7) / 8;
+  }
+
+  private static void requireGroups(int cols) {
+    if (cols % 4 != 0) {
+      throw new SparsejException("2:4 sparsity: " + cols + " columns do not divide into groups of 4");
+    }
+  }
+
+  /** Keeps the non-zeros of {@code dense}, which must already be 2:4. */
+  public static Sparse24Weight fromDense(Tensor dense, Precision precision) {
+    return fromDense(dense, null, precision);
+  }
+
+  /**
+   * Keeps the weights of {@code dense} [rows][cols] where {@code mask} (I8 [rows][cols], non-zero = keep) says,
+   * or its non-zeros when mask is null. Fails with one line if a group of 4 keeps more than 2.
+   */
+  public static Sparse24Weight fromDense(Tensor dense, Tensor mask, Precision precision) {
+    dense.requireDType(DType.F32);
+    if (dense.rank() != 2) {
+      throw new SparsejException("2:4 weight: dense matrix must be 2-D, got " + dense);
+    }
+    int rows = dense.dim(0);
+    int cols = dense.dim(1);
+    requireGroups(cols);
+    if (mask != null) {
+      mask.requireDType(DType.I8);
+      mask.requireShape("2:4 weight mask", rows, cols);
+    }
+    int half = cols / 2;
+    int stride = stride(cols);
+    Tensor indices = Tensor.allocate(DType.I8, rows, stride);
+    SparseValues values = SparseValues.allocate(precision, rows * half, rows);
+    float[] row = new float[cols];
+    byte[] keep = new byte[cols];
+    float[] kept = new float[half];
+    byte[] bits = new byte[stride];
+    for (int r = 0; r < rows; r++) {
+      dense.floats().position(r * cols).get(row);
+      if (mask == null) {
+        for (int c = 0; c < cols; c++) {
+          keep[c] = (byte) (row[c] != 0f ? 1 : 0);
+        }
+      } else {
+        mask.bytes().position(r * cols).get(keep);
+      }
+      java.util.Arrays.fill(bits, (byte) 0);
+      for (int g = 0; g < cols / 4; g++) {
+        int[] pos = groupPositions(keep, r, g);
+        for (int j = 0; j < 2; j++) {
+          int k = 2 * g + j;
+          kept[k] = keep[4 * g + pos[j]] != 0 ? row[4 * g + pos[j]] : 0f;
+          bits[(2 * k) >> 3] |= (byte) (pos[j] << ((2 * k) & 7));
+        }
+      }
+      indices.bytes().position(r * stride).put(bits);
+      values.putRow(r, r * half, kept, half);
+    }
+    return new Sparse24Weight(rows, cols, indices, values);
+  }
+
+  /** The two stored positions of group g: its kept columns, topped up with unkept ones, in increasing order. */
+  private static int[] groupPositions(byte[] keep, int r, int g) {
+    int[] pos = new int[2];
+    int n = 0;
+    for (int i = 0; i < 4; i++) {
+      if (keep[4 * g + i] != 0) {
+        if (n == 2) {
+          throw new SparsejException("2:4 sparsity violated: row " + r + ", columns " + 4 * g + ".." + (4 * g + 3)
+              + " keep more than 2 of 4 weights");
+        }
+        pos[n++] = i;
+      }
+    }
+    for (int i = 0; n < 2 && i < 4; i++) {
+      if (keep[4 * g + i] == 0) {
+        pos[n++] = i;
+      }
+    }
+    java.util.Arrays.sort(pos);
+    return pos;
+  }
+
+  /**
+   * Builds a weight from stored parts: values (F32 [rows][cols/2], or I8 with scales F32 [rows]) and indices
+   * (I8 [rows][ceil(cols/8)]). Checks that every group's two indices are increasing, so that no column is stored
+   * twice.
+   */
+  public static Sparse24Weight fromParts(int rows, int cols, Tensor values, Tensor indices, Tensor scales,
+                                         Precision precision) {
+    requireGroups(cols);
+    if (rows <= 0 || cols <= 0) {
+      throw new SparsejException("2:4 weight: shape [" + rows + ", " + cols + "] is empty");
+    }
+    indices.requireDType(DType.I8);
+    indices.requireShape("2:4 indices", rows, stride(cols));
+    values.requireShape("2:4 values", rows, cols / 2);
+    ByteBuffer bits = indices.bytes();
+    int stride = stride(cols);
+    for (int r = 0; r < rows; r++) {
+      for (int g = 0; g < cols / 4; g++) {
+        int i0 = index(bits, r * stride, 2 * g);
+        int i1 = index(bits, r * stride, 2 * g + 1);
+        if (i0 >= i1) {
+          throw new SparsejException("2:4 indices of row " + r + ", group " + g + " are " + i0 + ", " + i1
+              + ": they must be increasing");
+        }
+      }
+    }
+    Tensor copy = Tensor.allocate(DType.I8, rows, stride);
+    copy.bytes().put(indices.bytes());
+    return new Sparse24Weight(rows, cols, copy, SparseValues.copyOf(precision, values.reshape(rows * (cols / 2)),
+        scales, rows));
+  }
+
+  private static int index(ByteBuffer bits, int rowBase, int k) {
+    return (bits.get(rowBase + ((2 * k) >> 3)) >> ((2 * k) & 7)) & 3;
+  }
+
+  public Precision precision() {
+    return values.precision;
+  }
+
+  /** Stored values [rows][cols/2] (a view without the padding). */
+  public Tensor values() {
+    return values.values;
+  }
+
+  public Tensor indices() {
+    return indices;
+  }
+
+  public Tensor paddedValues() {
+    return values.padded;
+  }
+
+  public Tensor scales() {
+    return values.scales;
+  }
+
+  public double indexBitsPerWeight() {
+    return indices.byteSize() * 8.0 / ((double) rows * cols);
+  }
+
+  @Override
+  public int rows() {
+    return rows;
+  }
+
+  @Override
+  public int cols() {
+    return cols;
+  }
+
+  @Override
+  public WeightFormat format() {
+    switch (values.precision) {
+      case F32: return WeightFormat.SPARSE_24_F32;
+      case INT8: return WeightFormat.SPARSE_24_I8;
+      default: return WeightFormat.SPARSE_24_W8A8;
+    }
+  }
+
+  @Override
+  public long residentBytes() {
+    return values.residentBytes() + indices.byteSize();
+  }
+
+  private int row(int r, int[] colsOut, float[] valuesOut) {
+    int half = cols / 2;
+    ByteBuffer bits = indices.bytes();
+    for (int k = 0; k < half; k++) {
+      colsOut[k] = 4 * (k / 2) + index(bits, r * stride(cols), k);
+    }
+    values.read(r * half, half, valuesOut);
+    return half;
+  }
+
+  @Override
+  public void referenceMatmul(Tensor out, Tensor x, int batch, int r0, int r1) {
+    SparseOracle oracle = new SparseOracle(values.precision, x, batch, cols);
+    int[] keptCols = new int[cols / 2];
+    float[] kept = new float[cols / 2];
+    for (int r = r0; r < r1; r++) {
+      int n = row(r, keptCols, kept);
+      float scale = values.scale(r);
+      for (int b = 0; b < batch; b++) {
+        out.setFloat((long) b * rows + r, oracle.dot(keptCols, kept, n, scale, x, b, cols));
+      }
+    }
+  }
+
+  @Override
+  public Tensor toDense() {
+    Tensor dense = Tensor.allocate(DType.F32, rows, cols);
+    int[] keptCols = new int[cols / 2];
+    float[] kept = new float[cols / 2];
+    for (int r = 0; r < rows; r++) {
+      int n = row(r, keptCols, kept);
+      float scale = values.scale(r);
+      for (int i = 0; i < n; i++) {
+        dense.setFloat((long) r * cols + keptCols[i], kept[i] * scale);
+      }
+    }
+    return dense;
+  }
+}
