@@ -1,0 +1,260 @@
+package org.sparsej.bench;
+
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.bytedeco.javacpp.FloatPointer;
+import org.sparsej.backend.CpuBackend;
+import org.sparsej.nativeops.NativeLibrary;
+import org.sparsej.nativeops.SparsejNative;
+import org.sparsej.tensor.DType;
+import org.sparsej.tensor.Tensor;
+import org.sparsej.util.SparsejException;
+import org.sparsej.weights.BitmaskSparseWeight;
+import org.sparsej.weights.DenseF32Weight;
+import org.sparsej.weights.LinearWeight;
+import org.sparsej.weights.Precision;
+import org.sparsej.weights.Sparse24Weight;
+import org.sparsej.weights.SparsityMasks;
+
+/**
+ * The sparse-kernel sweep behind {@code sparsej bench kernels}: every kernel against OpenBLAS dense float32 and
+ * our dense kernel on the same shapes, in one run, with the machine's read bandwidth measured beside them.
+ *
+ * <p>Each timed call starts with cold weights: a 64 MiB read evicts them from the caches first, as in decode, where
+ * a layer's weights were last read one token ago. The read runs on the thread pool of the library under test
+ * (OpenMP for SparseJ, OpenBLAS's own for OpenBLAS), so that the other pool's threads are asleep and no spinning
+ * thread steals one of the two cores. A measurement repeats calls until its time budget is spent and reports the
+ * median.
+ */
+public final class KernelBench {
+  /** A weight shape [rows][cols] (out features x in features). */
+  public record Shape(String name, int rows, int cols) {
+    @Override
+    public String toString() {
+      return rows + "x" + cols;
+    }
+  }
+
+  /** A matmul implementation under test. */
+  public enum Kernel {
+    OPENBLAS_F32("openblas-f32", true),
+    DENSE_F32("dense-f32", true),
+    BITMASK_F32("bitmask-f32", false),
+    BITMASK_I8("bitmask-i8", false),
+    BITMASK_W8A8("bitmask-w8a8", false),
+    SPARSE24_F32("2:4-f32", false),
+    SPARSE24_I8("2:4-i8", false),
+    SPARSE24_W8A8("2:4-w8a8", false);
+
+    final String id;
+    final boolean dense;
+
+    Kernel(String id, boolean dense) {
+      this.id = id;
+      this.dense = dense;
+    }
+
+    public String id() {
+      return id;
+    }
+
+    /** 2:4 kernels run only at 50% sparsity; dense ones once per shape; bitmask ones at every sparsity. */
+    boolean is24() {
+      return name().startsWith("SPARSE24");
+    }
+
+    public static Kernel parse(String id) {
+      for (Kernel k : values()) {
+        if (k.id.equalsIgnoreCase(id.trim())) {
+          return k;
+        }
+      }
+      throw new SparsejException("unknown kernel '" + id + "' (expected one of "
+          + Arrays.stream(values()).map(Kernel::id).toList() + ")");
+    }
+  }
+
+  /** What to sweep. Sparsities are fractions in [0, 1]. */
+  public record Options(List<Shape> shapes, double[] sparsities, int[] batches, List<Kernel> kernels, int[] threads,
+                        long budgetMillis, int minIterations) {}
+
+  /** One measurement. {@code speedup} is OpenBLAS dense f32's median time over this kernel's, same run. */
+  public record Row(Kernel kernel, Shape shape, double sparsity, int batch, int threads, double millis,
+                    long weightBytes, double gbps, double bandwidthFraction, double speedup) {}
+
+  public static final Map<String, List<Shape>> SHAPE_SETS = new LinkedHashMap<>();
+
+  static {
+    SHAPE_SETS.put("llama2-7b", List.of(new Shape("llama2-7b attn", 4096, 4096),
+        new Shape("llama2-7b up", 11008, 4096), new Shape("llama2-7b down", 4096, 11008)));
+    SHAPE_SETS.put("tinyllama", List.of(new Shape("tinyllama attn", 2048, 2048),
+        new Shape("tinyllama up", 5632, 2048), new Shape("tinyllama down", 2048, 5632)));
+  }
+
+  private static final long FLUSH_BYTES = 64L << 20;
+
+  private final Options options;
+  private final PrintStream log;
+  private final Tensor flush = Tensor.allocate(DType.F32, (int) (FLUSH_BYTES / 4));
+  private final Map<Integer, Double> bandwidth = new LinkedHashMap<>();
+  private final List<Row> rows = new ArrayList<>();
+
+  private KernelBench(Options options, PrintStream log) {
+    this.options = options;
+    this.log = log;
+  }
+
+  /** Runs the sweep, printing each row to {@code out} as it is measured; returns every row. */
+  public static Result run(Options options, PrintStream out) {
+    NativeLibrary.require();
+    NativeLibrary.applyIsaOverride();
+    KernelBench bench = new KernelBench(options, out);
+    out.println("kernels: " + NativeLibrary.isaName(SparsejNative.sj_isa_active()) + "; cpu features: "
+        + SparsejNative.sj_cpu_features());
+    out.println("openblas: " + OpenBlasMatmul.describe());
+    for (int t : options.threads()) {
+      SparsejNative.sj_set_threads(t);
+      double gbps = MemoryBandwidth.measureGBps(1L << 30, 5);
+      bench.bandwidth.put(t, gbps);
+      out.printf(Locale.ROOT, "read bandwidth, %d thread%s: %.1f GB/s (sum of a 1 GiB float array)%n", t,
+          t == 1 ? "" : "s", gbps);
+    }
+    out.println(header());
+    for (Shape shape : options.shapes()) {
+      bench.runShape(shape);
+    }
+    return new Result(List.copyOf(bench.rows), Map.copyOf(bench.bandwidth));
+  }
+
+  /** Every row of a run and the read bandwidth per thread count. */
+  public record Result(List<Row> rows, Map<Integer, Double> bandwidth) {}
+
+  private void runShape(Shape shape) {
+    SplittableRandom random = new SplittableRandom(shape.rows() * 31L + shape.cols());
+    Tensor dense = uniform(random, shape.rows(), shape.cols());
+    Map<Integer, Tensor> xs = new LinkedHashMap<>();
+    for (int b : options.batches()) {
+      xs.put(b, uniform(random, b, shape.cols()));
+    }
+    Tensor out = Tensor.allocate(DType.F32, max(options.batches()) * shape.rows());
+    // Baselines first: the speedups of this shape divide their times.
+    Map<String, Double> openblasMillis = new LinkedHashMap<>();
+    DenseF32Weight denseWeight = new DenseF32Weight(dense);
+    measureAll(shape, 0.0, Kernel.OPENBLAS_F32, denseWeight, xs, out, openblasMillis);
+    if (options.kernels().contains(Kernel.DENSE_F32)) {
+      measureAll(shape, 0.0, Kernel.DENSE_F32, denseWeight, xs, out, openblasMillis);
+    }
+    for (double sparsity : options.sparsities()) {
+      Tensor mask = SparsityMasks.random(shape.rows(), shape.cols(), sparsity, random.nextLong());
+      for (Kernel k : options.kernels()) {
+        if (k.dense || (k.is24() && Math.abs(sparsity - 0.5) > 1e-9)) {
+          continue;
+        }
+        LinearWeight w = build(k, dense, mask);
+        measureAll(shape, sparsity, k, w, xs, out, openblasMillis);
+      }
+    }
+  }
+
+  private static LinearWeight build(Kernel k, Tensor dense, Tensor mask) {
+    switch (k) {
+      case BITMASK_F32: return BitmaskSparseWeight.fromDense(dense, mask, Precision.F32);
+      case BITMASK_I8: return BitmaskSparseWeight.fromDense(dense, mask, Precision.INT8);
+      case BITMASK_W8A8: return BitmaskSparseWeight.fromDense(dense, mask, Precision.W8A8);
+      case SPARSE24_F32: return Sparse24Weight.fromDense(dense, SparsityMasks.twoFour(dense), Precision.F32);
+      case SPARSE24_I8: return Sparse24Weight.fromDense(dense, SparsityMasks.twoFour(dense), Precision.INT8);
+      case SPARSE24_W8A8: return Sparse24Weight.fromDense(dense, SparsityMasks.twoFour(dense), Precision.W8A8);
+      default: throw new IllegalArgumentException(k.id);
+    }
+  }
+
+  /** Measures one weight at every thread count and batch. */
+  private void measureAll(Shape shape, double sparsity, Kernel kernel, LinearWeight w, Map<Integer, Tensor> xs,
+                          Tensor out, Map<String, Double> openblasMillis) {
+    for (int threads : options.threads()) {
+      try (CpuBackend cpu = new CpuBackend(threads)) {
+        OpenBlasMatmul.setThreads(threads);
+        for (int batch : options.batches()) {
+          Tensor x = xs.get(batch);
+          Runnable call;
+          Runnable evict;
+          if (kernel == Kernel.OPENBLAS_F32) {
+            FloatPointer o = OpenBlasMatmul.pointer(out);
+            FloatPointer xp = OpenBlasMatmul.pointer(x);
+            FloatPointer wp = OpenBlasMatmul.pointer(((DenseF32Weight) w).values());
+            FloatPointer fp = OpenBlasMatmul.pointer(flush);
+            call = () -> OpenBlasMatmul.matmul(o, xp, wp, batch, w.rows(), w.cols());
+            evict = () -> OpenBlasMatmul.sum(fp, (int) flush.size());
+          } else {
+            call = () -> cpu.matmul(out, x, w, batch);
+            evict = () -> SparsejNative.sj_sum_f32(flush.address(), flush.size());
+          }
+          double ms = medianMillis(call, evict);
+          String key = threads + "/" + batch;
+          if (kernel == Kernel.OPENBLAS_F32) {
+            openblasMillis.put(key, ms);
+          }
+          long bytes = w.residentBytes();
+          double gbps = bytes / (ms * 1e6);
+          Row row = new Row(kernel, shape, sparsity, batch, threads, ms, bytes, gbps,
+              gbps / bandwidth.get(threads), openblasMillis.get(key) / ms);
+          rows.add(row);
+          log.println(format(row));
+        }
+      }
+    }
+  }
+
+  private double medianMillis(Runnable call, Runnable evict) {
+    try {
+      Thread.sleep(20);  // lets the threads of the library measured before go to sleep
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    call.run();  // warm-up: first-touch, thread pools, JIT of the Java side
+    List<Double> times = new ArrayList<>();
+    long start = System.nanoTime();
+    while (times.size() < options.minIterations()
+        || (System.nanoTime() - start) < options.budgetMillis() * 1_000_000L) {
+      evict.run();
+      long t0 = System.nanoTime();
+      call.run();
+      times.add((System.nanoTime() - t0) / 1e6);
+      if (times.size() >= 1000) {
+        break;
+      }
+    }
+    times.sort(null);
+    return times.get(times.size() / 2);
+  }
+
+  private static Tensor uniform(SplittableRandom random, int rows, int cols) {
+    Tensor t = Tensor.allocate(DType.F32, rows, cols);
+    java.nio.FloatBuffer f = t.floats();
+    for (long i = 0; i < t.size(); i++) {
+      f.put((float) (random.nextDouble() * 2 - 1));
+    }
+    return t;
+  }
+
+  private static int max(int[] values) {
+    return Arrays.stream(values).max().orElse(1);
+  }
+
+  static String header() {
+    return String.format(Locale.ROOT, "%-13s %-11s %5s %5s %3s %9s %8s %6s %8s", "kernel", "shape", "spars", "batch",
+        "thr", "ms", "GB/s", "%bw", "speedup");
+  }
+
+  static String format(Row r) {
+    return String.format(Locale.ROOT, "%-13s %-11s %4.0f%% %5d %3d %9.3f %8.1f %5.0f%% %7.2fx", r.kernel().id(),
+        r.shape(), 100 * r.sparsity(), r.batch(), r.threads(), r.millis(), r.gbps(), 100 * r.bandwidthFraction(),
+        r.speedup());
+  }
+}

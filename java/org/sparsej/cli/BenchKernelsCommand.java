@@ -1,0 +1,168 @@
+package org.sparsej.cli;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.sparsej.bench.KernelBench;
+import org.sparsej.bench.KernelBench.Kernel;
+import org.sparsej.bench.KernelBench.Shape;
+import org.sparsej.bench.KernelBenchReport;
+import org.sparsej.util.SparsejException;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code sparsej bench kernels}: the sparse matmul kernels against OpenBLAS, with the read bandwidth. */
+@Command(name = "kernels", mixinStandardHelpOptions = true,
+    description = {"Time the sparse matmul kernels (bitmask and 2:4; f32, int8 weight-only, w8a8) against "
+        + "OpenBLAS dense FP32 (sgemv/sgemm) and SparseJ's dense kernel on the same shapes, in one run.",
+        "One row per measurement: median ms (weights evicted from the caches before each call), GB/s of weights "
+        + "read, %% of the read bandwidth measured at the start of the run, speedup over OpenBLAS.",
+        "A full sweep takes about 15 minutes on 2 cores; --quick about 2."})
+final class BenchKernelsCommand implements Callable<Integer> {
+  @Option(names = "--shapes", split = ",", paramLabel = "SHAPE",
+      description = "Shape sets (llama2-7b, tinyllama) or ROWSxCOLS (default: llama2-7b,tinyllama).")
+  List<String> shapes = List.of("llama2-7b", "tinyllama");
+
+  @Option(names = "--sparsities", split = ",", paramLabel = "PCT",
+      description = "Sparsities of the bitmask kernels in percent; 2:4 runs at 50 only (default: 0,50,60,70,80,90).")
+  List<Double> sparsities = List.of(0.0, 50.0, 60.0, 70.0, 80.0, 90.0);
+
+  @Option(names = "--batches", split = ",", paramLabel = "N",
+      description = "Tokens per matmul: 1 is decode, more is prefill (default: 1,8,64,256).")
+  List<Integer> batches = List.of(1, 8, 64, 256);
+
+  @Option(names = "--kernels", split = ",", paramLabel = "KERNEL",
+      description = "Among openblas-f32, dense-f32, bitmask-f32, bitmask-i8, bitmask-w8a8, 2:4-f32, 2:4-i8, "
+          + "2:4-w8a8 (default: all; openblas-f32 always runs: it is the reference).")
+  List<String> kernels;
+
+  @Option(names = "--threads", split = ",", paramLabel = "N", description = "Thread counts (default: 1,2).")
+  List<Integer> threads = List.of(1, 2);
+
+  @Option(names = "--budget-ms", paramLabel = "MS",
+      description = "Time spent per measurement; the median call is kept (default: ${DEFAULT-VALUE}).")
+  long budgetMillis = 250;
+
+  @Option(names = "--min-iterations", paramLabel = "N", description = "Calls per measurement at least "
+      + "(default: ${DEFAULT-VALUE}).")
+  int minIterations = 5;
+
+  @Option(names = "--quick", description = "Preset: llama2-7b shapes, sparsities 50,70, batches 1,64, 2 threads, "
+      + "150 ms per measurement (other options given still apply on top).")
+  boolean quick;
+
+  @Option(names = "--markdown", paramLabel = "FILE", description = "Also write the tables as markdown to FILE.")
+  Path markdown;
+
+  @Option(names = "--csv", paramLabel = "FILE", description = "Also write every row as CSV to FILE.")
+  Path csv;
+
+  @Option(names = "--plot", paramLabel = "FILE.png",
+      description = "Also draw speedup against sparsity (batch 1, most threads), one line per kernel, to FILE.png.")
+  Path plot;
+
+  @picocli.CommandLine.Spec
+  picocli.CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public Integer call() throws Exception {
+    if (quick) {
+      applyQuickPreset();
+    }
+    KernelBench.Options options = new KernelBench.Options(parseShapes(), sparsities.stream()
+        .mapToDouble(p -> checkedPercent(p) / 100.0).toArray(), positive(batches, "--batches"), parseKernels(),
+        positive(threads, "--threads"), budgetMillis, Math.max(1, minIterations));
+    KernelBench.Result result = KernelBench.run(options, System.out);
+    String command = "sparsej bench kernels " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
+    if (markdown != null) {
+      Files.writeString(markdown, KernelBenchReport.markdown(result, command.trim()));
+    }
+    if (csv != null) {
+      Files.writeString(csv, KernelBenchReport.csv(result));
+    }
+    if (plot != null) {
+      int most = threads.stream().mapToInt(Integer::intValue).max().orElse(1);
+      KernelBenchReport.plot(result, 1, most, plot);
+    }
+    return 0;
+  }
+
+  private void applyQuickPreset() {
+    var parse = spec.commandLine().getParseResult();
+    if (!parse.hasMatchedOption("--shapes")) {
+      shapes = List.of("llama2-7b");
+    }
+    if (!parse.hasMatchedOption("--sparsities")) {
+      sparsities = List.of(50.0, 70.0);
+    }
+    if (!parse.hasMatchedOption("--batches")) {
+      batches = List.of(1, 64);
+    }
+    if (!parse.hasMatchedOption("--threads")) {
+      threads = List.of(2);
+    }
+    if (!parse.hasMatchedOption("--budget-ms")) {
+      budgetMillis = 150;
+    }
+  }
+
+  private List<Shape> parseShapes() {
+    List<Shape> out = new ArrayList<>();
+    for (String s : shapes) {
+      List<Shape> set = KernelBench.SHAPE_SETS.get(s.trim().toLowerCase(java.util.Locale.ROOT));
+      if (set != null) {
+        out.addAll(set);
+        continue;
+      }
+      String[] rc = s.trim().toLowerCase(java.util.Locale.ROOT).split("x");
+      try {
+        if (rc.length == 2) {
+          int rows = Integer.parseInt(rc[0]);
+          int cols = Integer.parseInt(rc[1]);
+          if (rows > 0 && cols > 0) {
+            out.add(new Shape(s.trim(), rows, cols));
+            continue;
+          }
+        }
+      } catch (NumberFormatException ignored) {
+        // falls through to the error below
+      }
+      throw new SparsejException("--shapes: '" + s + "' is neither a shape set " + KernelBench.SHAPE_SETS.keySet()
+          + " nor ROWSxCOLS");
+    }
+    return out;
+  }
+
+  private List<Kernel> parseKernels() {
+    if (kernels == null) {
+      return Arrays.asList(Kernel.values());
+    }
+    List<Kernel> out = new ArrayList<>(List.of(Kernel.OPENBLAS_F32));
+    for (String k : kernels) {
+      Kernel parsed = Kernel.parse(k);
+      if (!out.contains(parsed)) {
+        out.add(parsed);
+      }
+    }
+    return out;
+  }
+
+  private static double checkedPercent(double p) {
+    if (p < 0 || p > 100) {
+      throw new SparsejException("--sparsities: " + p + " is not a percentage in [0, 100]");
+    }
+    return p;
+  }
+
+  private static int[] positive(List<Integer> values, String option) {
+    for (int v : values) {
+      if (v < 1) {
+        throw new SparsejException(option + ": " + v + " must be at least 1");
+      }
+    }
+    return values.stream().mapToInt(Integer::intValue).toArray();
+  }
+}
