@@ -11,6 +11,7 @@
 namespace {
 
 struct SparseAvx2 : VecAvx2 {
+  static constexpr int kI8Block = 0;  // no wide int8 expand: int8 rows go W columns at a time
   static inline __m256 lane_mask(uint32_t m) {
     const __m256i bits = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
     return _mm256_castsi256_ps(_mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32((int)m), bits), bits));
@@ -48,6 +49,7 @@ struct SparseAvx2 : VecAvx2 {
 struct I8Avx2 {
   using acc = __m256i;
   static constexpr int QB = 32;
+  static constexpr bool kOffset = false;
   static inline acc zero() { return _mm256_setzero_si256(); }
   static inline int32_t sum(acc a) {
     __m128i s = _mm_add_epi32(_mm256_castsi256_si128(a), _mm256_extracti128_si256(a, 1));

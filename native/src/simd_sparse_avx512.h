@@ -10,6 +10,7 @@
 namespace {
 
 struct SparseAvx512 : VecAvx512 {
+  static constexpr int kI8Block = 0;  // no wide int8 expand: int8 rows go W columns at a time
   // Register-form expand after an unaligned load: the memory form of vexpandps is slow on Zen 4.
   static inline reg expand_f32(uint32_t m, const float*& p) {
     reg v = _mm512_maskz_expand_ps((__mmask16)m, _mm512_loadu_ps(p));
@@ -36,11 +37,29 @@ struct SparseAvx512 : VecAvx512 {
 };
 
 #ifdef SJ_AVX512_VNNI
-// W8A8 with VNNI + VBMI/VBMI2 (Ice Lake, Zen 4): vpexpandb places 64 packed weights under 64 mask bits,
-// vpdpbusd multiplies |x| (unsigned) by w carrying x's sign, four products per int32 lane.
+// With VBMI2, int8 weight-only rows expand 64 columns with one vpexpandb, then widen to four float vectors:
+// a quarter of the expand operations of the 16-column path, which on Zen 4 bound its speed.
+struct SparseAvx512Vbmi2 : SparseAvx512 {
+  static constexpr int kI8Block = 64;
+  static inline void i8_block(reg& a0, reg& a1, reg& a2, reg& a3, uint64_t m, const int8_t*& p, const float* x) {
+    __m512i b = _mm512_loadu_si512(p);
+    __asm__("" : "+v"(b));  // keep vpexpandb's register form: the memory form is slower on Zen 4
+    b = _mm512_maskz_expand_epi8((__mmask64)m, b);
+    p += _mm_popcnt_u64(m);
+    a0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm512_castsi512_si128(b))), load(x), a0);
+    a1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm512_extracti32x4_epi32(b, 1))), load(x + 16), a1);
+    a2 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm512_extracti32x4_epi32(b, 2))), load(x + 32), a2);
+    a3 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm512_extracti32x4_epi32(b, 3))), load(x + 48), a3);
+  }
+};
+
+// W8A8 with VNNI + VBMI/VBMI2 (Ice Lake, Zen 4): vpexpandb places 64 packed weights under 64 mask bits and one
+// vpdpbusd multiplies them by 64 activations. vpdpbusd takes unsigned x signed bytes, so activations arrive as
+// x + 128 (kOffset) and the kernel subtracts 128 * row_sum once per row.
 struct I8Avx512Vnni {
   using acc = __m512i;
   static constexpr int QB = 64;
+  static constexpr bool kOffset = true;
   static inline acc zero() { return _mm512_setzero_si512(); }
   static inline int32_t sum(acc a) {
     __m256i h = _mm256_add_epi32(_mm512_castsi512_si256(a), _mm512_extracti64x4_epi64(a, 1));
@@ -49,30 +68,27 @@ struct I8Avx512Vnni {
     s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
     return _mm_cvtsi128_si32(s);
   }
-  static inline acc dot(acc a, __m512i w, __m512i x) {
-    __m512i ws = _mm512_mask_sub_epi8(w, _mm512_movepi8_mask(x), _mm512_setzero_si512(), w);
-    return _mm512_dpbusd_epi32(a, _mm512_abs_epi8(x), ws);
-  }
-  static inline acc bitmask_dot(acc a, uint64_t m, const int8_t*& p, const int8_t* x) {
-    __m512i w = _mm512_maskz_expand_epi8((__mmask64)m, _mm512_loadu_si512(p));
+  static inline acc bitmask_dot(acc a, uint64_t m, const int8_t*& p, const int8_t* xu) {
+    __m512i w = _mm512_loadu_si512(p);
+    __asm__("" : "+v"(w));  // keep vpexpandb's register form: the memory form is slower on Zen 4
+    w = _mm512_maskz_expand_epi8((__mmask64)m, w);
     p += _mm_popcnt_u64(m);
-    return dot(a, w, _mm512_loadu_si512(x));
+    return _mm512_dpbusd_epi32(a, _mm512_loadu_si512(xu), w);
   }
   // 32 values against 64 columns: vpmultishiftqb pulls each value's 2-bit index into a byte, vpermb gathers x.
-  static inline acc s24_dot(acc a, const int8_t* v, uint64_t meta, const int8_t* x) {
+  static inline acc s24_dot(acc a, const int8_t* v, uint64_t meta, const int8_t* xu) {
     const __m512i ctl = _mm512_set_epi64(0x3e3c3a3836343230LL, 0x2e2c2a2826242220LL, 0x1e1c1a1816141210LL,
                                          0x0e0c0a0806040200LL, 0x3e3c3a3836343230LL, 0x2e2c2a2826242220LL,
                                          0x1e1c1a1816141210LL, 0x0e0c0a0806040200LL);
-    // Bytes 0..31 only: base 4*(j/2) of value j's group; the upper half is masked off below.
+    // Bytes 0..31: base 4*(j/2) of value j's group; bytes 32..63 meet zero weights.
     const __m512i base = _mm512_set_epi64(0, 0, 0, 0, 0x3c3c383834343030LL, 0x2c2c282824242020LL,
                                           0x1c1c181814141010LL, 0x0c0c080804040000LL);
     __m512i idx = _mm512_add_epi8(
         _mm512_and_si512(_mm512_multishift_epi64_epi8(ctl, _mm512_set1_epi64((long long)meta)), _mm512_set1_epi8(3)),
         base);
-    __m512i xs = _mm512_maskz_permutexvar_epi8(0xffffffffULL, idx, _mm512_loadu_si512(x));
-    __m512i w = _mm512_castsi256_si512(_mm256_loadu_si256((const __m256i*)v));
-    w = _mm512_inserti64x4(w, _mm256_setzero_si256(), 1);
-    return dot(a, w, xs);
+    __m512i xs = _mm512_permutexvar_epi8(idx, _mm512_loadu_si512(xu));
+    __m512i w = _mm512_zextsi256_si512(_mm256_loadu_si256((const __m256i*)v));
+    return _mm512_dpbusd_epi32(a, xs, w);
   }
 };
 #endif

@@ -8,6 +8,7 @@
 namespace {
 
 struct SparseScalar : VecScalar {
+  static constexpr int kI8Block = 0;  // no wide int8 expand: int8 rows go W columns at a time
   // Bitmask: the dense value of one column whose mask bit is m, consuming the packed value if kept.
   static inline float expand_f32(uint32_t m, const float*& p) { return m ? *p++ : 0.0f; }
   static inline float expand_i8(uint32_t m, const int8_t*& p) { return m ? (float)*p++ : 0.0f; }
@@ -21,6 +22,7 @@ struct SparseScalar : VecScalar {
 struct I8Scalar {
   using acc = int32_t;
   static constexpr int QB = 8;
+  static constexpr bool kOffset = false;
   static inline acc zero() { return 0; }
   static inline int32_t sum(acc a) { return a; }
   static inline acc bitmask_dot(acc a, uint64_t m, const int8_t*& p, const int8_t* x) {

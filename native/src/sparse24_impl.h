@@ -15,15 +15,20 @@ inline float s24_row_dot(const uint8_t* irow, const T* v, const float* x, int co
   using R = typename S::reg;
   constexpr int W = S::W;
   const int nv = cols / 2;
-  R a0 = S::zero(), a1 = S::zero();
-  int k = 0;  // value k lives in group k/2, whose first column is 4*(k/2)
-  for (; k + 2 * W <= nv; k += 2 * W) {
-    a0 = S::fma(S::load_vals(v + k), S::select24(x + 4 * (k / 2), (uint32_t)read_bits<2 * W>(irow, 2 * k)), a0);
-    a1 = S::fma(S::load_vals(v + k + W),
-                S::select24(x + 4 * ((k + W) / 2), (uint32_t)read_bits<2 * W>(irow, 2 * (k + W))), a1);
+  R a0 = S::zero(), a1 = S::zero(), a2 = S::zero(), a3 = S::zero();  // 4 chains hide the FMA latency
+  auto step = [&](int k, R acc) {  // value k lives in group k/2, whose first column is 4*(k/2)
+    return S::fma(S::load_vals(v + k), S::select24(x + 4 * (k / 2), (uint32_t)read_bits<2 * W>(irow, 2 * k)), acc);
+  };
+  int k = 0;
+  for (; k + 4 * W <= nv; k += 4 * W) {
+    a0 = step(k, a0);
+    a1 = step(k + W, a1);
+    a2 = step(k + 2 * W, a2);
+    a3 = step(k + 3 * W, a3);
   }
-  for (; k + W <= nv; k += W)
-    a0 = S::fma(S::load_vals(v + k), S::select24(x + 4 * (k / 2), (uint32_t)read_bits<2 * W>(irow, 2 * k)), a0);
+  for (; k + W <= nv; k += W) a0 = step(k, a0);
+  a0 = S::add(a0, a2);
+  a1 = S::add(a1, a3);
   float s = S::sum(S::add(a0, a1));
   for (; k < nv; k++) s += (float)v[k] * x[4 * (k / 2) + s24_index(irow, k)];
   return s;
@@ -45,16 +50,22 @@ template <class Q>
 void sparse24_w8a8_rows(const sj::SparseMat& w, const sj::Activations& a, float* out, int r0, int r1) {
   const int nv = w.cols / 2;
   constexpr int QV = Q::QB / 2;  // values per step
+  const int8_t* xs = prepared_activations<Q>(a, w.cols);
   for (int r = r0; r < r1; r++) {
     const uint8_t* irow = w.meta + (size_t)r * w.meta_stride();
     const int8_t* v = static_cast<const int8_t*>(w.values) + (size_t)r * nv;
     for (int b = 0; b < a.batch; b++) {
-      const int8_t* x = a.xq + (size_t)b * w.cols;
-      typename Q::acc acc = Q::zero();
+      const int8_t* x = xs + (size_t)b * w.cols;
+      typename Q::acc acc0 = Q::zero(), acc1 = Q::zero();  // two chains hide the dot-product latency
       int k = 0;
-      for (; k + QV <= nv; k += QV) acc = Q::s24_dot(acc, v + k, read_bits<Q::QB>(irow, 2 * k), x + 2 * k);
-      int32_t s = Q::sum(acc);
-      for (; k < nv; k++) s += (int32_t)v[k] * x[4 * (k / 2) + s24_index(irow, k)];
+      for (; k + 2 * QV <= nv; k += 2 * QV) {
+        acc0 = Q::s24_dot(acc0, v + k, read_bits<Q::QB>(irow, 2 * k), x + 2 * k);
+        acc1 = Q::s24_dot(acc1, v + k + QV, read_bits<Q::QB>(irow, 2 * (k + QV)), x + 2 * (k + QV));
+      }
+      for (; k + QV <= nv; k += QV) acc0 = Q::s24_dot(acc0, v + k, read_bits<Q::QB>(irow, 2 * k), x + 2 * k);
+      int32_t s = Q::sum(acc0) + Q::sum(acc1);
+      for (; k < nv; k++) s += (int32_t)v[k] * prepared_value<Q>(x[4 * (k / 2) + s24_index(irow, k)]);
+      s -= offset_correction<Q>(w, r);
       out[(size_t)b * w.rows + r] = (float)s * (a.xscale[b] * w.scales[r]);
     }
   }

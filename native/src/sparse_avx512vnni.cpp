@@ -1,5 +1,6 @@
 // AVX-512 with VNNI, VBMI and VBMI2 (Ice Lake, Sapphire Rapids, Zen 4): the float kernels are those of
-// sparse_avx512.cpp; W8A8 uses vpexpandb + vpdpbusd. dispatch.cpp checks all four features.
+// sparse_avx512.cpp but for int8 weight-only rows (64-column vpexpandb); W8A8 uses vpexpandb + vpdpbusd.
+// dispatch.cpp checks all four features.
 // GCC 12's AVX-512 headers build results from _mm512_undefined_*(), which -Wuninitialized flags falsely.
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
@@ -14,6 +15,6 @@
 #include "sparse_kernels_impl.h"
 
 namespace sj {
-const SparseKernelTable kAvx512VnniSparse = make_sparse_table<SparseAvx512, I8Avx512Vnni>("avx512vnni");
+const SparseKernelTable kAvx512VnniSparse = make_sparse_table<SparseAvx512Vbmi2, I8Avx512Vnni>("avx512vnni");
 }
 #pragma GCC pop_options

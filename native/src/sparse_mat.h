@@ -11,6 +11,7 @@ struct SparseMat {
   const int32_t* offsets;  // bitmask: first value of each row; null for 2:4 (rows hold cols/2 values)
   const void* values;      // f32 or int8
   const float* scales;     // int8: per-row scale; null for f32
+  const int32_t* row_sums; // w8a8: per-row sum of the int8 values (for kernels that offset x by 128)
   int meta_stride() const { return (cols + 7) / 8; }
 };
 

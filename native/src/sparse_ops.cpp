@@ -88,41 +88,42 @@ extern "C" {
 void sj_bitmask_matmul_f32(float* out, const float* x, int batch, int rows, int cols, const uint8_t* bitmask,
                            const int32_t* offsets, const float* values) {
   const sj::SparseKernelTable& k = sj::active_sparse_kernels();
-  sj::SparseMat w{rows, cols, bitmask, offsets, values, nullptr};
+  sj::SparseMat w{rows, cols, bitmask, offsets, values, nullptr, nullptr};
   run_f32(k.bitmask_f32, k.bitmask_f32_tiled, w, x, batch, out, 4);
 }
 
 void sj_bitmask_matmul_i8(float* out, const float* x, int batch, int rows, int cols, const uint8_t* bitmask,
                           const int32_t* offsets, const int8_t* values, const float* scales) {
   const sj::SparseKernelTable& k = sj::active_sparse_kernels();
-  sj::SparseMat w{rows, cols, bitmask, offsets, values, scales};
+  sj::SparseMat w{rows, cols, bitmask, offsets, values, scales, nullptr};
   run_f32(k.bitmask_i8, k.bitmask_i8_tiled, w, x, batch, out, 1);
 }
 
 void sj_bitmask_matmul_w8a8(float* out, const int8_t* xq, const float* x_scales, int batch, int rows, int cols,
                             const uint8_t* bitmask, const int32_t* offsets, const int8_t* values,
-                            const float* scales) {
-  sj::SparseMat w{rows, cols, bitmask, offsets, values, scales};
+                            const float* scales, const int32_t* row_sums) {
+  sj::SparseMat w{rows, cols, bitmask, offsets, values, scales, row_sums};
   run_rows(sj::active_sparse_kernels().bitmask_w8a8, w, sj::Activations{nullptr, xq, x_scales, batch}, out, 1);
 }
 
 void sj_sparse24_matmul_f32(float* out, const float* x, int batch, int rows, int cols, const float* values,
                             const uint8_t* indices) {
   const sj::SparseKernelTable& k = sj::active_sparse_kernels();
-  sj::SparseMat w{rows, cols, indices, nullptr, values, nullptr};
+  sj::SparseMat w{rows, cols, indices, nullptr, values, nullptr, nullptr};
   run_f32(k.sparse24_f32, k.sparse24_f32_tiled, w, x, batch, out, 4);
 }
 
 void sj_sparse24_matmul_i8(float* out, const float* x, int batch, int rows, int cols, const int8_t* values,
                            const uint8_t* indices, const float* scales) {
   const sj::SparseKernelTable& k = sj::active_sparse_kernels();
-  sj::SparseMat w{rows, cols, indices, nullptr, values, scales};
+  sj::SparseMat w{rows, cols, indices, nullptr, values, scales, nullptr};
   run_f32(k.sparse24_i8, k.sparse24_i8_tiled, w, x, batch, out, 1);
 }
 
 void sj_sparse24_matmul_w8a8(float* out, const int8_t* xq, const float* x_scales, int batch, int rows, int cols,
-                             const int8_t* values, const uint8_t* indices, const float* scales) {
-  sj::SparseMat w{rows, cols, indices, nullptr, values, scales};
+                             const int8_t* values, const uint8_t* indices, const float* scales,
+                             const int32_t* row_sums) {
+  sj::SparseMat w{rows, cols, indices, nullptr, values, scales, row_sums};
   run_rows(sj::active_sparse_kernels().sparse24_w8a8, w, sj::Activations{nullptr, xq, x_scales, batch}, out, 1);
 }
 

@@ -82,6 +82,32 @@ inline void tiled_rows(int rows, int ncols, const float* xt, int batch, float* o
   }
 }
 
+// W8A8 activations as the traits Q multiply them: VNNI (vpdpbusd: unsigned x signed) takes x + 128 as unsigned
+// bytes, and the kernel subtracts 128 * row_sum; other traits take x as it is. Returns [batch][cols] bytes.
+template <class Q>
+inline const int8_t* prepared_activations(const sj::Activations& a, int cols) {
+  if constexpr (!Q::kOffset) {
+    return a.xq;
+  } else {
+    static thread_local std::vector<int8_t> xu;
+    const size_t n = (size_t)a.batch * cols;
+    if (xu.size() < n) xu.resize(n);
+    for (size_t i = 0; i < n; i++) xu[i] = (int8_t)(a.xq[i] ^ 0x80);  // x + 128 for x in [-127, 127]
+    return xu.data();
+  }
+}
+
+// One activation byte of a prepared row as the integer it stands for in the offset sum.
+template <class Q>
+inline int32_t prepared_value(int8_t v) {
+  return Q::kOffset ? (int32_t)(uint8_t)v : (int32_t)v;
+}
+
+template <class Q>
+inline int32_t offset_correction(const sj::SparseMat& w, int r) {
+  return Q::kOffset ? 128 * w.row_sums[r] : 0;
+}
+
 // W8A8 activation quantization of one row (plain loops: the target region vectorizes them).
 inline float absmax_row(const float* x, int n) {
   float m = 0.0f;

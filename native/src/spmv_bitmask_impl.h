@@ -3,6 +3,7 @@
 // packed values into a dense vector (vexpandps, or a permute table on AVX2) that meets x in one FMA.
 #pragma once
 #include <cstdint>
+#include <type_traits>
 
 #include "sparse_rows_common.h"
 
@@ -18,15 +19,24 @@ template <class S, class T>
 inline float bitmask_row_dot(const uint8_t* mrow, const T* p, const float* x, int cols) {
   using R = typename S::reg;
   constexpr int W = S::W;
-  R a0 = S::zero(), a1 = S::zero();
+  R a0 = S::zero(), a1 = S::zero(), a2 = S::zero(), a3 = S::zero();  // 4 chains hide the FMA latency
   int c = 0;
-  for (; c + 2 * W <= cols; c += 2 * W) {
+  if constexpr (std::is_same_v<T, int8_t> && S::kI8Block == 64) {
+    for (; c + 64 <= cols; c += 64) S::i8_block(a0, a1, a2, a3, read_bits<64>(mrow, c), p, x + c);
+  }
+  for (; c + 4 * W <= cols; c += 4 * W) {
     R w0 = expand<S>((uint32_t)read_bits<W>(mrow, c), p);
     R w1 = expand<S>((uint32_t)read_bits<W>(mrow, c + W), p);
+    R w2 = expand<S>((uint32_t)read_bits<W>(mrow, c + 2 * W), p);
+    R w3 = expand<S>((uint32_t)read_bits<W>(mrow, c + 3 * W), p);
     a0 = S::fma(w0, S::load(x + c), a0);
     a1 = S::fma(w1, S::load(x + c + W), a1);
+    a2 = S::fma(w2, S::load(x + c + 2 * W), a2);
+    a3 = S::fma(w3, S::load(x + c + 3 * W), a3);
   }
   for (; c + W <= cols; c += W) a0 = S::fma(expand<S>((uint32_t)read_bits<W>(mrow, c), p), S::load(x + c), a0);
+  a0 = S::add(a0, a2);
+  a1 = S::add(a1, a3);
   float s = S::sum(S::add(a0, a1));
   for (; c < cols; c++)
     if (bit_at(mrow, c)) s += (float)*p++ * x[c];
@@ -48,17 +58,23 @@ void bitmask_rows(const sj::SparseMat& w, const sj::Activations& a, float* out, 
 template <class Q>
 void bitmask_w8a8_rows(const sj::SparseMat& w, const sj::Activations& a, float* out, int r0, int r1) {
   const int8_t* values = static_cast<const int8_t*>(w.values);
+  const int8_t* xs = prepared_activations<Q>(a, w.cols);
   for (int r = r0; r < r1; r++) {
     const uint8_t* mrow = w.meta + (size_t)r * w.meta_stride();
     for (int b = 0; b < a.batch; b++) {
-      const int8_t* x = a.xq + (size_t)b * w.cols;
+      const int8_t* x = xs + (size_t)b * w.cols;
       const int8_t* p = values + w.offsets[r];
-      typename Q::acc acc = Q::zero();
+      typename Q::acc acc0 = Q::zero(), acc1 = Q::zero();  // two chains hide the dot-product latency
       int c = 0;
-      for (; c + Q::QB <= w.cols; c += Q::QB) acc = Q::bitmask_dot(acc, read_bits<Q::QB>(mrow, c), p, x + c);
-      int32_t s = Q::sum(acc);
+      for (; c + 2 * Q::QB <= w.cols; c += 2 * Q::QB) {
+        acc0 = Q::bitmask_dot(acc0, read_bits<Q::QB>(mrow, c), p, x + c);
+        acc1 = Q::bitmask_dot(acc1, read_bits<Q::QB>(mrow, c + Q::QB), p, x + c + Q::QB);
+      }
+      for (; c + Q::QB <= w.cols; c += Q::QB) acc0 = Q::bitmask_dot(acc0, read_bits<Q::QB>(mrow, c), p, x + c);
+      int32_t s = Q::sum(acc0) + Q::sum(acc1);
       for (; c < w.cols; c++)
-        if (bit_at(mrow, c)) s += (int32_t)*p++ * x[c];
+        if (bit_at(mrow, c)) s += (int32_t)*p++ * prepared_value<Q>(x[c]);
+      s -= offset_correction<Q>(w, r);
       out[(size_t)b * w.rows + r] = (float)s * (a.xscale[b] * w.scales[r]);
     }
   }

@@ -8,6 +8,7 @@
 //   indices  uint8 [rows][(cols+7)/8]: 2 bits per value, value k's column within its group at bits
 //            [2k, 2k+2) of the row's bit stream (little-endian bytes), so byte j holds groups 2j and 2j+1.
 //   scales   (int8 only) float [rows].
+//   row_sums (w8a8 only) int32 [rows]: the sum of each row's int8 values (see spmv_bitmask.h).
 // Kernels gather the matching activations with one permute per vector of values (vpermt2ps / vpermps),
 // see native/src/sparse24_impl.h.
 #pragma once
@@ -24,7 +25,8 @@ void sj_sparse24_matmul_i8(float* out, const float* x, int batch, int rows, int 
 
 // W8A8 as in spmv_bitmask.h.
 void sj_sparse24_matmul_w8a8(float* out, const int8_t* xq, const float* x_scales, int batch, int rows, int cols,
-                             const int8_t* values, const uint8_t* indices, const float* scales);
+                             const int8_t* values, const uint8_t* indices, const float* scales,
+                             const int32_t* row_sums);
 
 #ifdef __cplusplus
 }

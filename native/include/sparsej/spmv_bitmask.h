@@ -7,6 +7,8 @@
 //            the last value, because SIMD kernels load whole vectors and mask what they do not use.
 //   offsets  int32 [rows+1]: values of row r are values[offsets[r] .. offsets[r+1]).
 //   scales   (int8 only) float [rows]: W[r][c] = values[.] * scales[r].
+//   row_sums (w8a8 only) int32 [rows]: the sum of each row's int8 values. VNNI kernels multiply unsigned
+//            activations x + 128 and subtract 128 * row_sum (vpdpbusd takes one unsigned operand).
 // The kernels need no repacking: 16 (AVX-512) or 8 (AVX2) mask bits select which lanes of the next
 // popcount(bits) packed values land where (vexpandps / a permute table); see native/src/spmv_bitmask_impl.h.
 #pragma once
@@ -24,10 +26,11 @@ void sj_bitmask_matmul_i8(float* out, const float* x, int batch, int rows, int c
                           const int32_t* offsets, const int8_t* values, const float* scales);
 
 // W8A8: xq is [batch][cols] int8 in [-127, 127] with x_scales[b] (see quantize.h);
-// out[b][r] = x_scales[b] * scales[r] * sum_c q[r][c] * xq[b][c], accumulated exactly in int32.
+// out[b][r] = x_scales[b] * scales[r] * sum_c q[r][c] * xq[b][c], accumulated exactly in int32
+// (cols <= 65536 keeps the offset sums inside int32).
 void sj_bitmask_matmul_w8a8(float* out, const int8_t* xq, const float* x_scales, int batch, int rows, int cols,
                             const uint8_t* bitmask, const int32_t* offsets, const int8_t* values,
-                            const float* scales);
+                            const float* scales, const int32_t* row_sums);
 
 #ifdef __cplusplus
 }

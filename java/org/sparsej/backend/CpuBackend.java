@@ -37,7 +37,8 @@ public final class CpuBackend implements Backend {
       BitmaskSparseWeight s = (BitmaskSparseWeight) w;
       QuantizedActivations a = QuantizedActivations.of(x, batch, s.cols());
       SparsejNative.sj_bitmask_matmul_w8a8(out.address(), a.q(), a.scales(), batch, s.rows(), s.cols(),
-          s.bitmask().address(), s.offsets().address(), s.paddedValues().address(), s.scales().address());
+          s.bitmask().address(), s.offsets().address(), s.paddedValues().address(), s.scales().address(),
+          s.rowSums().address());
     });
     MATMULS.put(WeightFormat.SPARSE_24_F32, (out, x, w, batch) -> {
       Sparse24Weight s = (Sparse24Weight) w;
@@ -53,7 +54,7 @@ public final class CpuBackend implements Backend {
       Sparse24Weight s = (Sparse24Weight) w;
       QuantizedActivations a = QuantizedActivations.of(x, batch, s.cols());
       SparsejNative.sj_sparse24_matmul_w8a8(out.address(), a.q(), a.scales(), batch, s.rows(), s.cols(),
-          s.paddedValues().address(), s.indices().address(), s.scales().address());
+          s.paddedValues().address(), s.indices().address(), s.scales().address(), s.rowSums().address());
     });
   }
 

@@ -73,7 +73,7 @@ public final class SparsejNative {
   public static native void sj_bitmask_matmul_w8a8(
       @Cast("float*") long out, @Cast("const int8_t*") long xq, @Cast("const float*") long xScales, int batch,
       int rows, int cols, @Cast("const uint8_t*") long bitmask, @Cast("const int32_t*") long offsets,
-      @Cast("const int8_t*") long values, @Cast("const float*") long scales);
+      @Cast("const int8_t*") long values, @Cast("const float*") long scales, @Cast("const int32_t*") long rowSums);
 
   public static native void sj_sparse24_matmul_f32(
       @Cast("float*") long out, @Cast("const float*") long x, int batch, int rows, int cols,
@@ -86,7 +86,7 @@ public final class SparsejNative {
   public static native void sj_sparse24_matmul_w8a8(
       @Cast("float*") long out, @Cast("const int8_t*") long xq, @Cast("const float*") long xScales, int batch,
       int rows, int cols, @Cast("const int8_t*") long values, @Cast("const uint8_t*") long indices,
-      @Cast("const float*") long scales);
+      @Cast("const float*") long scales, @Cast("const int32_t*") long rowSums);
 
   public static native void sj_quantize_rows_i8(
       @Cast("int8_t*") long q, @Cast("float*") long scales, @Cast("const float*") long x, int batch, int cols);

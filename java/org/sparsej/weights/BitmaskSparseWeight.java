@@ -16,7 +16,8 @@ import org.sparsej.util.SparsejException;
  *   <li>values: the kept values in row-major order, float32 or int8 (with one float32 scale per row);
  *   <li>row offsets: int32 [rows + 1], where each row's values start.
  * </ul>
- * Resident bytes per weight at density d: d·(4 or 1) + 1/8, plus 4 bytes per row of offsets (and of scales).
+ * Resident bytes per weight at density d: d·(4 or 1) + 1/8, plus 4 bytes per row of offsets (and, for int8, 8 of
+ * scale and value sum).
  */
 public final class BitmaskSparseWeight implements LinearWeight {
   private final int rows;
@@ -153,10 +154,13 @@ public final class BitmaskSparseWeight implements LinearWeight {
           + " values are stored");
     }
     off.put(rows, (int) total);
+    int[] starts = new int[rows + 1];
+    off.position(0);
+    off.get(starts);
     Tensor maskCopy = Tensor.allocate(DType.I8, rows, stride);
     maskCopy.bytes().put(bitmask.bytes());
     return new BitmaskSparseWeight(rows, cols, maskCopy, offsets,
-        SparseValues.copyOf(precision, compressed, scales, rows));
+        SparseValues.copyOf(precision, compressed, scales, rows, starts));
   }
 
   /**
@@ -211,6 +215,11 @@ public final class BitmaskSparseWeight implements LinearWeight {
   /** Per-row scales (F32 [rows]) of int8 values; null for F32. */
   public Tensor scales() {
     return values.scales;
+  }
+
+  /** Per-row sums of the int8 values (I32 [rows]), which W8A8 kernels need; null for F32. */
+  public Tensor rowSums() {
+    return values.rowSums;
   }
 
   @Override

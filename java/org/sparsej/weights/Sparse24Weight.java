@@ -141,8 +141,12 @@ public final class Sparse24Weight implements LinearWeight {
     }
     Tensor copy = Tensor.allocate(DType.I8, rows, stride);
     copy.bytes().put(indices.bytes());
+    int[] starts = new int[rows + 1];
+    for (int r = 0; r <= rows; r++) {
+      starts[r] = r * (cols / 2);
+    }
     return new Sparse24Weight(rows, cols, copy, SparseValues.copyOf(precision, values.reshape(rows * (cols / 2)),
-        scales, rows));
+        scales, rows, starts));
   }
 
   private static int index(ByteBuffer bits, int rowBase, int k) {
@@ -168,6 +172,11 @@ public final class Sparse24Weight implements LinearWeight {
 
   public Tensor scales() {
     return values.scales;
+  }
+
+  /** Per-row sums of the int8 values (I32 [rows]), which W8A8 kernels need; null for F32. */
+  public Tensor rowSums() {
+    return values.rowSums;
   }
 
   public double indexBitsPerWeight() {

@@ -16,14 +16,16 @@ final class SparseValues {
   final Tensor padded;  // F32 or I8, count values + padding
   final Tensor values;  // view of the first count values
   final Tensor scales;  // F32 [rows], null for F32
+  final Tensor rowSums;  // I32 [rows]: sum of each row's int8 values (W8A8 VNNI kernels); null for F32
   final int count;
 
-  private SparseValues(Precision precision, Tensor padded, int count, Tensor scales) {
+  private SparseValues(Precision precision, Tensor padded, int count, Tensor scales, Tensor rowSums) {
     this.precision = precision;
     this.padded = padded;
     this.count = count;
     this.values = padded.view(0, count);
     this.scales = scales;
+    this.rowSums = rowSums;
   }
 
   static SparseValues allocate(Precision precision, int count, int rows) {
@@ -31,11 +33,15 @@ final class SparseValues {
     int extra = PADDING_BYTES / dtype.bytes();
     Tensor padded = Tensor.allocate(dtype, count + extra);
     Tensor scales = precision.int8Values() ? Tensor.allocate(DType.F32, rows) : null;
-    return new SparseValues(precision, padded, count, scales);
+    Tensor rowSums = precision.int8Values() ? Tensor.allocate(DType.I32, rows) : null;
+    return new SparseValues(precision, padded, count, scales, rowSums);
   }
 
-  /** Copies compressed values (F32 or I8 as the precision says) and scales into a padded buffer. */
-  static SparseValues copyOf(Precision precision, Tensor compressed, Tensor scales, int rows) {
+  /**
+   * Copies compressed values (F32 or I8 as the precision says) and scales into a padded buffer; rowStarts
+   * [rows + 1] says where each row's values start (for the int8 row sums).
+   */
+  static SparseValues copyOf(Precision precision, Tensor compressed, Tensor scales, int rows, int[] rowStarts) {
     SparseValues v = allocate(precision, Math.toIntExact(compressed.size()), rows);
     compressed.requireDType(precision.int8Values() ? DType.I8 : DType.F32);
     v.padded.bytes().put(compressed.bytes());
@@ -46,6 +52,14 @@ final class SparseValues {
       scales.requireDType(DType.F32);
       scales.requireSize("int8 sparse weight scales [" + rows + "]", rows);
       v.scales.bytes().put(scales.view(0, rows).bytes());
+      ByteBuffer b = v.padded.bytes();
+      for (int r = 0; r < rows; r++) {
+        int sum = 0;
+        for (int i = rowStarts[r]; i < rowStarts[r + 1]; i++) {
+          sum += b.get(i);
+        }
+        v.rowSums.bytes().putInt(4 * r, sum);
+      }
     }
     return v;
   }
@@ -63,9 +77,13 @@ final class SparseValues {
     }
     float inv = Int8Quantizer.inverse(absMax);
     scales.setFloat(row, Int8Quantizer.scale(absMax));
+    int sum = 0;
     for (int i = 0; i < n; i++) {
-      b.put(first + i, Int8Quantizer.quantize(kept[i], inv));
+      byte q = Int8Quantizer.quantize(kept[i], inv);
+      b.put(first + i, q);
+      sum += q;
     }
+    rowSums.bytes().putInt(4 * row, sum);
   }
 
   /** Values [first, first + n) as floats, before the row scale. */
@@ -85,6 +103,6 @@ final class SparseValues {
   }
 
   long residentBytes() {
-    return (long) count * precision.valueBytes() + (scales == null ? 0 : scales.byteSize());
+    return (long) count * precision.valueBytes() + (scales == null ? 0 : scales.byteSize() + rowSums.byteSize());
   }
 }
