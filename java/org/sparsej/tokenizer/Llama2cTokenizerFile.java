@@ -47,7 +47,7 @@ final class Llama2cTokenizerFile {
       }
       int length = entryLength(file, in, id, maxTokenLength);
       scores[id] = in.getFloat();
-      in.getInt();
+      in.getInt(); // the length, checked above
       pieces[id] = new byte[length];
       in.get(pieces[id]);
     }

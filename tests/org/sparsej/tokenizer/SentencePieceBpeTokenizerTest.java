@@ -5,29 +5,21 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.sparsej.tokenizer.SharedFiles.llama2;
+import static org.sparsej.tokenizer.SharedFiles.sj7m;
 
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** Encoding rules on tiny hand-made vocabularies, and decoding details on the Llama 2 vocabulary. */
 class SentencePieceBpeTokenizerTest {
-  private static Tokenizer sj7m;
-  private static Tokenizer llama2;
-
-  @BeforeAll
-  static void load() {
-    sj7m = SentencePieceBpeTokenizer.load(SharedFiles.require("models/sj-7m/tokenizer.bin"), 4096);
-    llama2 = SentencePieceBpeTokenizer.load(SharedFiles.require("models/llama2-tokenizer/tokenizer.bin"), 32000);
-  }
-
   // ---- the shared vocabularies' layout, which the tokenizer relies on
 
   @Test
   void sharedVocabulariesHaveLlamaSpecialAndByteTokens() {
-    for (Tokenizer tok : List.of(sj7m, llama2)) {
+    for (Tokenizer tok : List.of(sj7m(), llama2())) {
       assertEquals("<unk>", tok.piece(0));
       assertEquals("\n<s>\n", tok.piece(tok.bos())); // llama2.c's exporter decorates the control pieces
       assertEquals("\n</s>\n", tok.piece(tok.eos()));
@@ -35,23 +27,23 @@ class SentencePieceBpeTokenizerTest {
         assertEquals(String.format("<0x%02X>", b), tok.piece(3 + b));
       }
     }
-    assertEquals(4096, sj7m.vocabSize());
-    assertEquals(32000, llama2.vocabSize());
+    assertEquals(4096, sj7m().vocabSize());
+    assertEquals(32000, llama2().vocabSize());
   }
 
   // ---- encode
 
   @Test
   void bosAndEosAreAddedOnlyWhenAsked() {
-    assertArrayEquals(new int[] {1, 15043, 29892, 3186, 29991, 2}, llama2.encode("Hello, world!", true, true));
-    assertArrayEquals(new int[] {15043, 29892, 3186, 29991}, llama2.encode("Hello, world!", false, false));
-    assertArrayEquals(new int[] {1, 2}, llama2.encode("", true, true));
-    assertArrayEquals(new int[0], llama2.encode("", false, false));
+    assertArrayEquals(new int[] {1, 15043, 29892, 3186, 29991, 2}, llama2().encode("Hello, world!", true, true));
+    assertArrayEquals(new int[] {15043, 29892, 3186, 29991}, llama2().encode("Hello, world!", false, false));
+    assertArrayEquals(new int[] {1, 2}, llama2().encode("", true, true));
+    assertArrayEquals(new int[0], llama2().encode("", false, false));
   }
 
   @Test
   void controlAndByteSpellingsInTextStayText() {
-    for (Tokenizer tok : List.of(sj7m, llama2)) {
+    for (Tokenizer tok : List.of(sj7m(), llama2())) {
       for (String text : List.of("<s>", "</s>", "<unk>", "<0x41>", "\n<s>\n")) {
         for (int id : tok.encode(text, false, false)) {
           // "\n" is byte-encoded in these vocabularies (<0x0A> = 13); nothing else may be special.
@@ -64,13 +56,13 @@ class SentencePieceBpeTokenizerTest {
   @Test
   void literalWhitespaceSymbolIsASpace() {
     // SentencePiece escapes spaces as U+2581 before merging, so text cannot tell the two apart.
-    assertArrayEquals(llama2.encode("a b", false, false), llama2.encode("a\u2581b", false, false));
+    assertArrayEquals(llama2().encode("a b", false, false), llama2().encode("a\u2581b", false, false));
   }
 
   @Test
   void unpairedSurrogateIsEncodedAsReplacementCharacter() {
     // Not valid UTF-8; SentencePiece's normalizer turns invalid input into U+FFFD.
-    assertArrayEquals(llama2.encode("x\uFFFDy", false, false), llama2.encode("x\uD800y", false, false));
+    assertArrayEquals(llama2().encode("x\uFFFDy", false, false), llama2().encode("x\uD800y", false, false));
   }
 
   @Test
@@ -125,31 +117,31 @@ class SentencePieceBpeTokenizerTest {
 
   @Test
   void decodeDropsControlTokensAndOnlyTheFirstDummySpace() {
-    assertEquals("a a", llama2.decode(new int[] {1, 263, 2, 263}));
-    assertEquals(" x", llama2.decode(new int[] {29871, 921})); // "▁" then "▁x": only the first loses its space
-    assertEquals(" \u2047  a", llama2.decode(new int[] {0, 263})); // <unk> prints SentencePiece's " ⁇ "
+    assertEquals("a a", llama2().decode(new int[] {1, 263, 2, 263}));
+    assertEquals(" x", llama2().decode(new int[] {29871, 921})); // "▁" then "▁x": only the first loses its space
+    assertEquals(" \u2047  a", llama2().decode(new int[] {0, 263})); // <unk> prints SentencePiece's " ⁇ "
   }
 
   @Test
   void decodeAssemblesByteTokensAndReplacesEachStrayByte() {
-    assertEquals("\uD83E\uDD17 a", llama2.decode(new int[] {243, 162, 167, 154, 263})); // 🤗 in four bytes
-    assertEquals("\uFFFD a", llama2.decode(new int[] {243, 263}));
-    assertEquals("\uFFFD\uFFFD a", llama2.decode(new int[] {29871, 243, 162, 263}));
+    assertEquals("\uD83E\uDD17 a", llama2().decode(new int[] {243, 162, 167, 154, 263})); // 🤗 in four bytes
+    assertEquals("\uFFFD a", llama2().decode(new int[] {243, 263}));
+    assertEquals("\uFFFD\uFFFD a", llama2().decode(new int[] {29871, 243, 162, 263}));
   }
 
   @Test
   void decodeBytesFollowsLlama2c() {
-    assertEquals("a", text(llama2.decodeBytes(1, 263))); // the dummy space after BOS is not printed
-    assertEquals(" a", text(llama2.decodeBytes(263, 263)));
-    assertArrayEquals(new byte[] {(byte) 0xF0}, llama2.decodeBytes(263, 243)); // a raw byte, part of a character
-    assertArrayEquals(new byte[0], llama2.decodeBytes(263, 2));
+    assertEquals("a", text(llama2().decodeBytes(1, 263))); // the dummy space after BOS is not printed
+    assertEquals(" a", text(llama2().decodeBytes(263, 263)));
+    assertArrayEquals(new byte[] {(byte) 0xF0}, llama2().decodeBytes(263, 243)); // a raw byte, part of a character
+    assertArrayEquals(new byte[0], llama2().decodeBytes(263, 2));
   }
 
   @Test
   void idsOutsideTheVocabularyAreRejected() {
-    assertThrows(IllegalArgumentException.class, () -> llama2.decode(new int[] {32000}));
-    assertThrows(IllegalArgumentException.class, () -> llama2.decodeBytes(1, -1));
-    assertThrows(IllegalArgumentException.class, () -> sj7m.piece(4096));
+    assertThrows(IllegalArgumentException.class, () -> llama2().decode(new int[] {32000}));
+    assertThrows(IllegalArgumentException.class, () -> llama2().decodeBytes(1, -1));
+    assertThrows(IllegalArgumentException.class, () -> sj7m().piece(4096));
   }
 
   private static String text(byte[] bytes) {

@@ -14,7 +14,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -26,17 +25,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * reference/tokenizer-samples.json, and whole evaluation files.
  */
 class SentencePieceReferenceTest {
-  private static Tokenizer sj7m;
-  private static Tokenizer llama2;
-
-  @BeforeAll
-  static void load() {
-    sj7m = SentencePieceBpeTokenizer.load(SharedFiles.require("models/sj-7m/tokenizer.bin"), 4096);
-    llama2 = SentencePieceBpeTokenizer.load(SharedFiles.require("models/llama2-tokenizer/tokenizer.bin"), 32000);
-  }
-
   private Tokenizer vocab(String name) {
-    return name.equals("sj7m") ? sj7m : llama2;
+    return name.equals("sj7m") ? SharedFiles.sj7m() : SharedFiles.llama2();
   }
 
   @TestFactory
