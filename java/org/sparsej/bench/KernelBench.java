@@ -82,7 +82,7 @@ public final class KernelBench {
 
   /** What to sweep. Sparsities are fractions in [0, 1]. */
   public record Options(List<Shape> shapes, double[] sparsities, int[] batches, List<Kernel> kernels, int[] threads,
-                        long budgetMillis, int minIterations) {}
+                        long budgetMillis, int minIterations, long bandwidthBytes) {}
 
   /** One measurement. {@code speedup} is OpenBLAS dense f32's median time over this kernel's, same run. */
   public record Row(Kernel kernel, Shape shape, double sparsity, int batch, int threads, double millis,
@@ -120,10 +120,10 @@ public final class KernelBench {
     out.println("openblas: " + OpenBlasMatmul.describe());
     for (int t : options.threads()) {
       SparsejNative.sj_set_threads(t);
-      double gbps = MemoryBandwidth.measureGBps(1L << 30, 5);
+      double gbps = MemoryBandwidth.measureGBps(options.bandwidthBytes(), 5);
       bench.bandwidth.put(t, gbps);
-      out.printf(Locale.ROOT, "read bandwidth, %d thread%s: %.1f GB/s (sum of a 1 GiB float array)%n", t,
-          t == 1 ? "" : "s", gbps);
+      out.printf(Locale.ROOT, "read bandwidth, %d thread%s: %.1f GB/s (sum of a %d MiB float array)%n", t,
+          t == 1 ? "" : "s", gbps, options.bandwidthBytes() >> 20);
     }
     out.println(header());
     for (Shape shape : options.shapes()) {

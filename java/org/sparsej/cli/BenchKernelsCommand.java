@@ -50,6 +50,10 @@ final class BenchKernelsCommand implements Callable<Integer> {
       + "(default: ${DEFAULT-VALUE}).")
   int minIterations = 5;
 
+  @Option(names = "--bandwidth-mb", paramLabel = "MB",
+      description = "Buffer for the read-bandwidth probe; far above the caches (default: ${DEFAULT-VALUE}).")
+  int bandwidthMb = 1024;
+
   @Option(names = "--quick", description = "Preset: llama2-7b shapes, sparsities 50,70, batches 1,64, 2 threads, "
       + "150 ms per measurement (other options given still apply on top).")
   boolean quick;
@@ -74,7 +78,7 @@ final class BenchKernelsCommand implements Callable<Integer> {
     }
     KernelBench.Options options = new KernelBench.Options(parseShapes(), sparsities.stream()
         .mapToDouble(p -> checkedPercent(p) / 100.0).toArray(), positive(batches, "--batches"), parseKernels(),
-        positive(threads, "--threads"), budgetMillis, Math.max(1, minIterations));
+        positive(threads, "--threads"), budgetMillis, Math.max(1, minIterations), (long) Math.max(1, bandwidthMb) << 20);
     KernelBench.Result result = KernelBench.run(options, System.out);
     String command = "sparsej bench kernels " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
     if (markdown != null) {
