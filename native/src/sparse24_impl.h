@@ -87,8 +87,8 @@ inline int s24_decode_row(const sj::SparseMat& w, int r, int32_t* cols, float* v
 }
 
 template <class S, class T>
-void sparse24_tiled(const sj::SparseMat& w, const float* xt, int batch, float* out, int r0, int r1) {
-  tiled_rows<S>(w.rows, w.cols, xt, batch, out, r0, r1,
+void sparse24_tiled(const sj::SparseMat& w, const float* xt, int batch, int tile, float* out, int r0, int r1) {
+  tiled_rows<S>(w.rows, w.cols, xt, batch, tile, out, r0, r1,
                 [&](int r, int32_t* cols, float* vals) { return s24_decode_row<T>(w, r, cols, vals); });
 }
 

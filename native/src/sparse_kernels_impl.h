@@ -11,7 +11,7 @@ namespace {
 template <class S, class Q>
 constexpr sj::SparseKernelTable make_sparse_table(const char* name) {
   return sj::SparseKernelTable{name,
-                               4 * S::W,
+                               S::W,
                                &bitmask_rows<S, float>,
                                &bitmask_rows<S, int8_t>,
                                &bitmask_w8a8_rows<Q>,

@@ -54,9 +54,10 @@ void run_rows(sj::SparseRowsFn fn, const sj::SparseMat& w, const sj::Activations
 
 // Transposes x [batch][cols] into tiles [batch/tile][cols][tile] (the last tile's spare lanes are left as they
 // are: each lane is computed on its own and spare lanes are never stored), then runs the tiled kernel.
-void run_tiled(sj::SparseTiledFn fn, int tile, const sj::SparseMat& w, const float* x, int batch, float* out,
+void run_tiled(sj::SparseTiledFn fn, int width, const sj::SparseMat& w, const float* x, int batch, float* out,
                int value_bytes) {
   static thread_local std::vector<float> xt;
+  const int tile = sj::tile_for(batch, width);
   const int tiles = (batch + tile - 1) / tile;
   const size_t need = (size_t)tiles * w.cols * tile;
   if (xt.size() < need) xt.resize(need);
@@ -68,14 +69,14 @@ void run_tiled(sj::SparseTiledFn fn, int tile, const sj::SparseMat& w, const flo
       for (int b = 0; b < batch; b++) t[((size_t)(b / tile) * w.cols + c) * tile + b % tile] = x[(size_t)b * w.cols + c];
     int r0, r1;
     balanced_rows(w, value_bytes, omp_get_thread_num(), omp_get_num_threads(), &r0, &r1);
-    if (r0 < r1) fn(w, t, batch, out, r0, r1);
+    if (r0 < r1) fn(w, t, batch, tile, out, r0, r1);
   }
 }
 
 void run_f32(sj::SparseRowsFn rows_fn, sj::SparseTiledFn tiled_fn, const sj::SparseMat& w, const float* x,
              int batch, float* out, int value_bytes) {
   if (batch >= kTiledMinBatch) {
-    run_tiled(tiled_fn, sj::active_sparse_kernels().spmm_tile, w, x, batch, out, value_bytes);
+    run_tiled(tiled_fn, sj::active_sparse_kernels().vector_width, w, x, batch, out, value_bytes);
   } else {
     run_rows(rows_fn, w, sj::Activations{x, nullptr, nullptr, batch}, out, value_bytes);
   }

@@ -22,63 +22,89 @@ inline uint64_t read_bits(const uint8_t* row, int bit) {
 
 inline bool bit_at(const uint8_t* row, int c) { return (row[c / 8] >> (c % 8)) & 1; }
 
-// Prefill: out[b][r] for one row, every token, from its kept (column, value) list against activations
-// transposed in tiles of 4 vectors of tokens. Each kept weight is broadcast once and multiplies 4*W tokens:
-// the work follows the non-zeros, not the dense shape.
-template <class V>
-inline void rowlist_tiles(const int32_t* cols, const float* vals, int n, const float* xt, int ncols, int batch,
-                          float* out, int rows, int r) {
+// Prefill. Activations arrive transposed in tiles of `tile` tokens (NR vectors of W lanes), xt [tiles][cols][tile],
+// so that one kept weight, broadcast, multiplies a whole tile of tokens: the work follows the non-zeros, not the
+// dense shape. Rows go in blocks of kRowBlock, each row first unpacked to (column, scaled value) pairs; columns in
+// blocks of kColBlock, so the slice of xt that a row block reads stays in L2 while every row of the block uses it.
+constexpr int kRowBlock = 8;
+constexpr int kColBlock = 1024;
+
+// acc[0..tile) += sum over pairs [i0, i1) of vals[i] * xt[cols[i]][0..tile); U pairs per step keep U*NR chains.
+template <class V, int NR>
+inline void rowlist_block(const int32_t* cols, const float* vals, int i0, int i1, const float* xt, float* acc) {
   using R = typename V::reg;
-  constexpr int BT = 4 * V::W;
-  for (int t0 = 0; t0 < batch; t0 += BT) {
-    const float* x = xt + (size_t)(t0 / BT) * ncols * BT;
-    R a0 = V::zero(), a1 = V::zero(), a2 = V::zero(), a3 = V::zero();
-    R b0 = V::zero(), b1 = V::zero(), b2 = V::zero(), b3 = V::zero();
-    int i = 0;
-    for (; i + 2 <= n; i += 2) {  // two kept weights per step: eight independent FMA chains
-      const float* x0 = x + (size_t)cols[i] * BT;
-      const float* x1 = x + (size_t)cols[i + 1] * BT;
-      R v0 = V::set1(vals[i]), v1 = V::set1(vals[i + 1]);
-      a0 = V::fma(v0, V::load(x0), a0);
-      a1 = V::fma(v0, V::load(x0 + V::W), a1);
-      a2 = V::fma(v0, V::load(x0 + 2 * V::W), a2);
-      a3 = V::fma(v0, V::load(x0 + 3 * V::W), a3);
-      b0 = V::fma(v1, V::load(x1), b0);
-      b1 = V::fma(v1, V::load(x1 + V::W), b1);
-      b2 = V::fma(v1, V::load(x1 + 2 * V::W), b2);
-      b3 = V::fma(v1, V::load(x1 + 3 * V::W), b3);
+  constexpr int T = NR * V::W;
+  constexpr int U = NR >= 4 ? 2 : 8 / NR;  // enough independent FMA chains to cover the FMA latency
+  R a[U][NR];
+  for (int j = 0; j < NR; j++) {
+    a[0][j] = V::load(acc + j * V::W);
+    for (int u = 1; u < U; u++) a[u][j] = V::zero();
+  }
+  int i = i0;
+  for (; i + U <= i1; i += U) {
+    for (int u = 0; u < U; u++) {
+      const R v = V::set1(vals[i + u]);
+      const float* x = xt + (size_t)cols[i + u] * T;
+      for (int j = 0; j < NR; j++) a[u][j] = V::fma(v, V::load(x + j * V::W), a[u][j]);
     }
-    if (i < n) {
-      const float* x0 = x + (size_t)cols[i] * BT;
-      R v0 = V::set1(vals[i]);
-      a0 = V::fma(v0, V::load(x0), a0);
-      a1 = V::fma(v0, V::load(x0 + V::W), a1);
-      a2 = V::fma(v0, V::load(x0 + 2 * V::W), a2);
-      a3 = V::fma(v0, V::load(x0 + 3 * V::W), a3);
-    }
-    alignas(64) float acc[BT];
-    V::store(acc, V::add(a0, b0));
-    V::store(acc + V::W, V::add(a1, b1));
-    V::store(acc + 2 * V::W, V::add(a2, b2));
-    V::store(acc + 3 * V::W, V::add(a3, b3));
-    int nb = std::min(BT, batch - t0);
-    for (int j = 0; j < nb; j++) out[(size_t)(t0 + j) * rows + r] = acc[j];
+  }
+  for (; i < i1; i++) {
+    const R v = V::set1(vals[i]);
+    const float* x = xt + (size_t)cols[i] * T;
+    for (int j = 0; j < NR; j++) a[0][j] = V::fma(v, V::load(x + j * V::W), a[0][j]);
+  }
+  for (int j = 0; j < NR; j++) {
+    R sum = a[0][j];
+    for (int u = 1; u < U; u++) sum = V::add(sum, a[u][j]);
+    V::store(acc + j * V::W, sum);
   }
 }
 
-// Runs rowlist_tiles over rows [r0, r1), each row first unpacked by decode(r, cols, vals) -> count.
-template <class V, class Decode>
-inline void tiled_rows(int rows, int ncols, const float* xt, int batch, float* out, int r0, int r1,
-                       Decode decode) {
+template <class V, int NR, class Decode>
+inline void tiled_rows_nr(int rows, int ncols, const float* xt, int batch, float* out, int r0, int r1,
+                          Decode decode) {
+  constexpr int T = NR * V::W;
   static thread_local std::vector<int32_t> cols;
   static thread_local std::vector<float> vals;
-  if ((int)cols.size() < ncols) {
-    cols.resize(ncols);
-    vals.resize(ncols);
+  if (cols.size() < (size_t)kRowBlock * ncols) {
+    cols.resize((size_t)kRowBlock * ncols);
+    vals.resize((size_t)kRowBlock * ncols);
   }
-  for (int r = r0; r < r1; r++) {
-    int n = decode(r, cols.data(), vals.data());
-    rowlist_tiles<V>(cols.data(), vals.data(), n, xt, ncols, batch, out, rows, r);
+  alignas(64) float acc[kRowBlock][T];
+  for (int rb = r0; rb < r1; rb += kRowBlock) {
+    const int nr = std::min(kRowBlock, r1 - rb);
+    int start[kRowBlock + 1] = {0};
+    for (int i = 0; i < nr; i++)
+      start[i + 1] = start[i] + decode(rb + i, cols.data() + start[i], vals.data() + start[i]);
+    for (int t0 = 0; t0 < batch; t0 += T) {
+      const float* xtile = xt + (size_t)(t0 / T) * ncols * T;
+      for (int i = 0; i < nr; i++) std::fill(acc[i], acc[i] + T, 0.0f);
+      int cursor[kRowBlock];
+      std::copy(start, start + nr, cursor);
+      for (int c1 = std::min(ncols, kColBlock);; c1 = std::min(ncols, c1 + kColBlock)) {
+        for (int i = 0; i < nr; i++) {
+          int end = cursor[i];
+          while (end < start[i + 1] && cols[end] < c1) end++;
+          rowlist_block<V, NR>(cols.data(), vals.data(), cursor[i], end, xtile, acc[i]);
+          cursor[i] = end;
+        }
+        if (c1 == ncols) break;
+      }
+      const int nb = std::min(T, batch - t0);
+      for (int i = 0; i < nr; i++)
+        for (int j = 0; j < nb; j++) out[(size_t)(t0 + j) * rows + rb + i] = acc[i][j];
+    }
+  }
+}
+
+template <class V, class Decode>
+inline void tiled_rows(int rows, int ncols, const float* xt, int batch, int tile, float* out, int r0, int r1,
+                       Decode decode) {
+  switch (tile / V::W) {
+    case 1: tiled_rows_nr<V, 1>(rows, ncols, xt, batch, out, r0, r1, decode); break;
+    case 2: tiled_rows_nr<V, 2>(rows, ncols, xt, batch, out, r0, r1, decode); break;
+    case 3: tiled_rows_nr<V, 3>(rows, ncols, xt, batch, out, r0, r1, decode); break;
+    default: tiled_rows_nr<V, 4>(rows, ncols, xt, batch, out, r0, r1, decode); break;
   }
 }
 

@@ -100,8 +100,8 @@ inline int bitmask_decode_row(const sj::SparseMat& w, int r, int32_t* cols, floa
 }
 
 template <class S, class T>
-void bitmask_tiled(const sj::SparseMat& w, const float* xt, int batch, float* out, int r0, int r1) {
-  tiled_rows<S>(w.rows, w.cols, xt, batch, out, r0, r1,
+void bitmask_tiled(const sj::SparseMat& w, const float* xt, int batch, int tile, float* out, int r0, int r1) {
+  tiled_rows<S>(w.rows, w.cols, xt, batch, tile, out, r0, r1,
                 [&](int r, int32_t* cols, float* vals) { return bitmask_decode_row<T>(w, r, cols, vals); });
 }
 

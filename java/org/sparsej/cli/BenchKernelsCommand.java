@@ -18,8 +18,8 @@ import picocli.CommandLine.Option;
 @Command(name = "kernels", mixinStandardHelpOptions = true,
     description = {"Time the sparse matmul kernels (bitmask and 2:4; f32, int8 weight-only, w8a8) against "
         + "OpenBLAS dense FP32 (sgemv/sgemm) and SparseJ's dense kernel on the same shapes, in one run.",
-        "One row per measurement: median ms (weights evicted from the caches before each call), GB/s of weights "
-        + "read, %% of the read bandwidth measured at the start of the run, speedup over OpenBLAS.",
+        "One row per measurement: best ms of repeated calls (weights evicted from the caches before each call), "
+        + "GB/s of weights read, %% of the read bandwidth measured at the start of the run, speedup over OpenBLAS.",
         "A full sweep takes about 15 minutes on 2 cores; --quick about 2."})
 final class BenchKernelsCommand implements Callable<Integer> {
   @Option(names = "--shapes", split = ",", paramLabel = "SHAPE",
@@ -43,7 +43,7 @@ final class BenchKernelsCommand implements Callable<Integer> {
   List<Integer> threads = List.of(1, 2);
 
   @Option(names = "--budget-ms", paramLabel = "MS",
-      description = "Time spent per measurement; the median call is kept (default: ${DEFAULT-VALUE}).")
+      description = "Time spent per measurement; the fastest call is kept (default: ${DEFAULT-VALUE}).")
   long budgetMillis = 250;
 
   @Option(names = "--min-iterations", paramLabel = "N", description = "Calls per measurement at least "
