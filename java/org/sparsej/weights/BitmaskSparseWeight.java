@@ -19,19 +19,14 @@ import org.sparsej.util.SparsejException;
  * Resident bytes per weight at density d: d·(4 or 1) + 1/8, plus 4 bytes per row of offsets (and, for int8, 8 of
  * scale and value sum).
  */
-public final class BitmaskSparseWeight implements LinearWeight {
-  private final int rows;
-  private final int cols;
+public final class BitmaskSparseWeight extends SparseRowsWeight {
   private final Tensor bitmask;  // I8 [rows][stride]
   private final Tensor offsets;  // I32 [rows + 1]
-  private final SparseValues values;
 
   private BitmaskSparseWeight(int rows, int cols, Tensor bitmask, Tensor offsets, SparseValues values) {
-    this.rows = rows;
-    this.cols = cols;
+    super(rows, cols, values);
     this.bitmask = bitmask;
     this.offsets = offsets;
-    this.values = values;
   }
 
   static int stride(int cols) {
@@ -181,10 +176,6 @@ public final class BitmaskSparseWeight implements LinearWeight {
     return t;
   }
 
-  public Precision precision() {
-    return values.precision;
-  }
-
   /** Kept values. */
   public int nonZeros() {
     return values.count;
@@ -207,31 +198,6 @@ public final class BitmaskSparseWeight implements LinearWeight {
     return offsets;
   }
 
-  /** The values buffer the kernels read (padded past the last value). */
-  public Tensor paddedValues() {
-    return values.padded;
-  }
-
-  /** Per-row scales (F32 [rows]) of int8 values; null for F32. */
-  public Tensor scales() {
-    return values.scales;
-  }
-
-  /** Per-row sums of the int8 values (I32 [rows]), which W8A8 kernels need; null for F32. */
-  public Tensor rowSums() {
-    return values.rowSums;
-  }
-
-  @Override
-  public int rows() {
-    return rows;
-  }
-
-  @Override
-  public int cols() {
-    return cols;
-  }
-
   @Override
   public WeightFormat format() {
     switch (values.precision) {
@@ -247,7 +213,8 @@ public final class BitmaskSparseWeight implements LinearWeight {
   }
 
   /** A row's kept columns and raw values; returns how many. */
-  private int row(int r, int[] colsOut, float[] valuesOut) {
+  @Override
+  int row(int r, int[] colsOut, float[] valuesOut) {
     IntBuffer off = offsets.bytes().asIntBuffer();
     int first = off.get(r);
     int n = off.get(r + 1) - first;
@@ -261,34 +228,5 @@ public final class BitmaskSparseWeight implements LinearWeight {
     }
     values.read(first, n, valuesOut);
     return n;
-  }
-
-  @Override
-  public void referenceMatmul(Tensor out, Tensor x, int batch, int r0, int r1) {
-    SparseOracle oracle = new SparseOracle(values.precision, x, batch, cols);
-    int[] keptCols = new int[cols];
-    float[] kept = new float[cols];
-    for (int r = r0; r < r1; r++) {
-      int n = row(r, keptCols, kept);
-      float scale = values.scale(r);
-      for (int b = 0; b < batch; b++) {
-        out.setFloat((long) b * rows + r, oracle.dot(keptCols, kept, n, scale, x, b, cols));
-      }
-    }
-  }
-
-  @Override
-  public Tensor toDense() {
-    Tensor dense = Tensor.allocate(DType.F32, rows, cols);
-    int[] keptCols = new int[cols];
-    float[] kept = new float[cols];
-    for (int r = 0; r < rows; r++) {
-      int n = row(r, keptCols, kept);
-      float scale = values.scale(r);
-      for (int i = 0; i < n; i++) {
-        dense.setFloat((long) r * cols + keptCols[i], kept[i] * scale);
-      }
-    }
-    return dense;
-  }
+   }
 }

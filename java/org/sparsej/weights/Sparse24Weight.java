@@ -15,17 +15,12 @@ import org.sparsej.util.SparsejException;
  * </ul>
  * Resident bytes per weight: (4 or 1)/2 + 1/8 (index: exactly 1 bit per weight), plus scales.
  */
-public final class Sparse24Weight implements LinearWeight {
-  private final int rows;
-  private final int cols;
+public final class Sparse24Weight extends SparseRowsWeight {
   private final Tensor indices;  // I8 [rows][stride]
-  private final SparseValues values;
 
   private Sparse24Weight(int rows, int cols, Tensor indices, SparseValues values) {
-    this.rows = rows;
-    this.cols = cols;
+    super(rows, cols, values);
     this.indices = indices;
-    this.values = values;
   }
 
   private static int stride(int cols) {
@@ -153,10 +148,6 @@ public final class Sparse24Weight implements LinearWeight {
     return (bits.get(rowBase + ((2 * k) >> 3)) >> ((2 * k) & 7)) & 3;
   }
 
-  public Precision precision() {
-    return values.precision;
-  }
-
   /** Stored values [rows][cols/2] (a view without the padding). */
   public Tensor values() {
     return values.values;
@@ -166,31 +157,8 @@ public final class Sparse24Weight implements LinearWeight {
     return indices;
   }
 
-  public Tensor paddedValues() {
-    return values.padded;
-  }
-
-  public Tensor scales() {
-    return values.scales;
-  }
-
-  /** Per-row sums of the int8 values (I32 [rows]), which W8A8 kernels need; null for F32. */
-  public Tensor rowSums() {
-    return values.rowSums;
-  }
-
   public double indexBitsPerWeight() {
     return indices.byteSize() * 8.0 / ((double) rows * cols);
-  }
-
-  @Override
-  public int rows() {
-    return rows;
-  }
-
-  @Override
-  public int cols() {
-    return cols;
   }
 
   @Override
@@ -207,7 +175,8 @@ public final class Sparse24Weight implements LinearWeight {
     return values.residentBytes() + indices.byteSize();
   }
 
-  private int row(int r, int[] colsOut, float[] valuesOut) {
+  @Override
+  int row(int r, int[] colsOut, float[] valuesOut) {
     int half = cols / 2;
     ByteBuffer bits = indices.bytes();
     for (int k = 0; k < half; k++) {
@@ -215,34 +184,5 @@ public final class Sparse24Weight implements LinearWeight {
     }
     values.read(r * half, half, valuesOut);
     return half;
-  }
-
-  @Override
-  public void referenceMatmul(Tensor out, Tensor x, int batch, int r0, int r1) {
-    SparseOracle oracle = new SparseOracle(values.precision, x, batch, cols);
-    int[] keptCols = new int[cols / 2];
-    float[] kept = new float[cols / 2];
-    for (int r = r0; r < r1; r++) {
-      int n = row(r, keptCols, kept);
-      float scale = values.scale(r);
-      for (int b = 0; b < batch; b++) {
-        out.setFloat((long) b * rows + r, oracle.dot(keptCols, kept, n, scale, x, b, cols));
-      }
-    }
-  }
-
-  @Override
-  public Tensor toDense() {
-    Tensor dense = Tensor.allocate(DType.F32, rows, cols);
-    int[] keptCols = new int[cols / 2];
-    float[] kept = new float[cols / 2];
-    for (int r = 0; r < rows; r++) {
-      int n = row(r, keptCols, kept);
-      float scale = values.scale(r);
-      for (int i = 0; i < n; i++) {
-        dense.setFloat((long) r * cols + keptCols[i], kept[i] * scale);
-      }
-    }
-    return dense;
-  }
+   }
 }

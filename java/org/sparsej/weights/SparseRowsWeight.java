@@ -1,0 +1,81 @@
+package org.sparsej.weights;
+
+import org.sparsej.tensor.DType;
+import org.sparsej.tensor.Tensor;
+
+/**
+ * What the sparse formats share: each can list a row's kept (column, value) pairs, and from that list follow the
+ * reference matmul (the Java oracle, see {@link SparseOracle}) and the conversion back to dense.
+ */
+abstract class SparseRowsWeight implements LinearWeight {
+  protected final int rows;
+  protected final int cols;
+  protected final SparseValues values;
+
+  SparseRowsWeight(int rows, int cols, SparseValues values) {
+    this.rows = rows;
+    this.cols = cols;
+    this.values = values;
+  }
+
+  /** Row r's kept columns and raw values (before the row scale), in column order; returns how many. */
+  abstract int row(int r, int[] colsOut, float[] valuesOut);
+
+  public Precision precision() {
+    return values.precision;
+  }
+
+  /** Per-row scales (F32 [rows]) of int8 values; null for F32. */
+  public Tensor scales() {
+    return values.scales;
+  }
+
+  /** Per-row sums of the int8 values (I32 [rows]), which W8A8 kernels need; null for F32. */
+  public Tensor rowSums() {
+    return values.rowSums;
+  }
+
+  /** The values buffer the kernels read (padded past the last value). */
+  public Tensor paddedValues() {
+    return values.padded;
+  }
+
+  @Override
+  public int rows() {
+    return rows;
+  }
+
+  @Override
+  public int cols() {
+    return cols;
+  }
+
+  @Override
+  public void referenceMatmul(Tensor out, Tensor x, int batch, int r0, int r1) {
+    SparseOracle oracle = new SparseOracle(values.precision, x, batch, cols);
+    int[] keptCols = new int[cols];
+    float[] kept = new float[cols];
+    for (int r = r0; r < r1; r++) {
+      int n = row(r, keptCols, kept);
+      float scale = values.scale(r);
+      for (int b = 0; b < batch; b++) {
+        out.setFloat((long) b * rows + r, oracle.dot(keptCols, kept, n, scale, x, b, cols));
+      }
+    }
+  }
+
+  @Override
+  public Tensor toDense() {
+    Tensor dense = Tensor.allocate(DType.F32, rows, cols);
+    int[] keptCols = new int[cols];
+    float[] kept = new float[cols];
+    for (int r = 0; r < rows; r++) {
+      int n = row(r, keptCols, kept);
+      float scale = values.scale(r);
+      for (int i = 0; i < n; i++) {
+        dense.setFloat((long) r * cols + keptCols[i], kept[i] * scale);
+      }
+    }
+    return dense;
+  }
+}
