@@ -57,20 +57,26 @@ struct I8Avx2 {
     s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
     return _mm_cvtsi128_si32(s);
   }
-  static inline acc dot(acc a, __m256i w, __m256i x) {
+  using Block = __m256i;
+  struct Selected {
+    __m256i ctl, w;
+  };
+  static inline acc dot_bytes(acc a, __m256i w, __m256i x) {
     __m256i prod = _mm256_maddubs_epi16(_mm256_abs_epi8(x), _mm256_sign_epi8(w, x));
     return _mm256_add_epi32(a, _mm256_madd_epi16(prod, _mm256_set1_epi16(1)));
+  }
+  static inline acc dot(acc a, Block w, const int8_t* x) {
+    return dot_bytes(a, w, _mm256_loadu_si256((const __m256i*)x));
   }
   static inline __m128i expand8(uint32_t m, const int8_t*& p) {
     __m128i b = _mm_shuffle_epi8(_mm_loadl_epi64((const __m128i*)p), _mm_cvtsi64_si128((long long)sj::kExpandLut.bytes[m]));
     p += _mm_popcnt_u32(m);
     return b;
   }
-  static inline acc bitmask_dot(acc a, uint64_t m, const int8_t*& p, const int8_t* x) {
+  static inline Block expand(uint64_t m, const int8_t*& p) {
     __m128i b0 = expand8(m & 255, p), b1 = expand8((m >> 8) & 255, p);
     __m128i b2 = expand8((m >> 16) & 255, p), b3 = expand8((m >> 24) & 255, p);
-    __m256i w = _mm256_set_m128i(_mm_unpacklo_epi64(b2, b3), _mm_unpacklo_epi64(b0, b1));
-    return dot(a, w, _mm256_loadu_si256((const __m256i*)x));
+    return _mm256_set_m128i(_mm_unpacklo_epi64(b2, b3), _mm_unpacklo_epi64(b0, b1));
   }
   // 16 values against 32 columns: each 128-bit lane of x (16 columns) feeds 8 values through one vpshufb.
   static inline uint64_t ctl4(uint32_t meta_byte, uint32_t base) {
@@ -78,14 +84,16 @@ struct I8Avx2 {
     for (int k = 0; k < 4; k++) c |= (uint64_t)(base + 4 * (k / 2) + ((meta_byte >> (2 * k)) & 3)) << (8 * k);
     return c;
   }
-  static inline acc s24_dot(acc a, const int8_t* v, uint64_t meta, const int8_t* x) {
+  static inline Selected s24_select(const int8_t* v, uint64_t meta) {
     uint64_t lo = ctl4(meta & 255, 0) | ctl4((meta >> 8) & 255, 8) << 32;
     uint64_t hi = ctl4((meta >> 16) & 255, 0) | ctl4((meta >> 24) & 255, 8) << 32;
     const long long zero_ctl = (long long)0x8080808080808080ULL;
-    __m256i ctl = _mm256_set_epi64x(zero_ctl, (long long)hi, zero_ctl, (long long)lo);
-    __m256i xs = _mm256_shuffle_epi8(_mm256_loadu_si256((const __m256i*)x), ctl);
-    __m256i w = _mm256_set_m128i(_mm_loadl_epi64((const __m128i*)(v + 8)), _mm_loadl_epi64((const __m128i*)v));
-    return dot(a, w, xs);  // upper 8 bytes of each lane: x is zero there
+    return Selected{_mm256_set_epi64x(zero_ctl, (long long)hi, zero_ctl, (long long)lo),
+                    _mm256_set_m128i(_mm_loadl_epi64((const __m128i*)(v + 8)), _mm_loadl_epi64((const __m128i*)v))};
+  }
+  static inline acc s24_dot(acc a, const Selected& s, const int8_t* x) {
+    __m256i xs = _mm256_shuffle_epi8(_mm256_loadu_si256((const __m256i*)x), s.ctl);
+    return dot_bytes(a, s.w, xs);  // upper 8 bytes of each lane: x is zero there
   }
 };
 

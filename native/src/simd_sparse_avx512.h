@@ -68,15 +68,22 @@ struct I8Avx512Vnni {
     s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
     return _mm_cvtsi128_si32(s);
   }
-  static inline acc bitmask_dot(acc a, uint64_t m, const int8_t*& p, const int8_t* xu) {
+  using Block = __m512i;
+  struct Selected {
+    __m512i idx, w;
+  };
+  static inline Block expand(uint64_t m, const int8_t*& p) {
     __m512i w = _mm512_loadu_si512(p);
     __asm__("" : "+v"(w));  // keep vpexpandb's register form: the memory form is slower on Zen 4
     w = _mm512_maskz_expand_epi8((__mmask64)m, w);
     p += _mm_popcnt_u64(m);
+    return w;
+  }
+  static inline acc dot(acc a, Block w, const int8_t* xu) {
     return _mm512_dpbusd_epi32(a, _mm512_loadu_si512(xu), w);
   }
-  // 32 values against 64 columns: vpmultishiftqb pulls each value's 2-bit index into a byte, vpermb gathers x.
-  static inline acc s24_dot(acc a, const int8_t* v, uint64_t meta, const int8_t* xu) {
+  // 32 values covering 64 columns: vpmultishiftqb pulls each value's 2-bit index into a byte; vpermb gathers x.
+  static inline Selected s24_select(const int8_t* v, uint64_t meta) {
     const __m512i ctl = _mm512_set_epi64(0x3e3c3a3836343230LL, 0x2e2c2a2826242220LL, 0x1e1c1a1816141210LL,
                                          0x0e0c0a0806040200LL, 0x3e3c3a3836343230LL, 0x2e2c2a2826242220LL,
                                          0x1e1c1a1816141210LL, 0x0e0c0a0806040200LL);
@@ -86,9 +93,10 @@ struct I8Avx512Vnni {
     __m512i idx = _mm512_add_epi8(
         _mm512_and_si512(_mm512_multishift_epi64_epi8(ctl, _mm512_set1_epi64((long long)meta)), _mm512_set1_epi8(3)),
         base);
-    __m512i xs = _mm512_permutexvar_epi8(idx, _mm512_loadu_si512(xu));
-    __m512i w = _mm512_zextsi256_si512(_mm256_loadu_si256((const __m256i*)v));
-    return _mm512_dpbusd_epi32(a, xs, w);
+    return Selected{idx, _mm512_zextsi256_si512(_mm256_loadu_si256((const __m256i*)v))};
+  }
+  static inline acc s24_dot(acc a, const Selected& s, const int8_t* xu) {
+    return _mm512_dpbusd_epi32(a, _mm512_permutexvar_epi8(s.idx, _mm512_loadu_si512(xu)), s.w);
   }
 };
 #endif

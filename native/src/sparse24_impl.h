@@ -46,27 +46,53 @@ void sparse24_rows(const sj::SparseMat& w, const sj::Activations& a, float* out,
   }
 }
 
+// G tokens against one 2:4 row: each step's index decoding is done once and serves every token.
+template <class Q, int G>
+inline void s24_w8a8_tokens(const uint8_t* irow, const int8_t* v, const int8_t* x, int cols, int32_t* s) {
+  constexpr int QV = Q::QB / 2;  // values per step
+  const int nv = cols / 2;
+  typename Q::acc a0[G], a1[G];
+  for (int g = 0; g < G; g++) a0[g] = a1[g] = Q::zero();
+  int k = 0;
+  for (; k + 2 * QV <= nv; k += 2 * QV) {
+    auto s0 = Q::s24_select(v + k, read_bits<Q::QB>(irow, 2 * k));
+    auto s1 = Q::s24_select(v + k + QV, read_bits<Q::QB>(irow, 2 * (k + QV)));
+    for (int g = 0; g < G; g++) {
+      a0[g] = Q::s24_dot(a0[g], s0, x + (size_t)g * cols + 2 * k);
+      a1[g] = Q::s24_dot(a1[g], s1, x + (size_t)g * cols + 2 * (k + QV));
+    }
+  }
+  for (; k + QV <= nv; k += QV) {
+    auto s0 = Q::s24_select(v + k, read_bits<Q::QB>(irow, 2 * k));
+    for (int g = 0; g < G; g++) a0[g] = Q::s24_dot(a0[g], s0, x + (size_t)g * cols + 2 * k);
+  }
+  for (int g = 0; g < G; g++) s[g] = Q::sum(a0[g]) + Q::sum(a1[g]);
+  for (; k < nv; k++) {
+    const int col = 4 * (k / 2) + s24_index(irow, k);
+    for (int g = 0; g < G; g++) s[g] += (int32_t)v[k] * prepared_value<Q>(x[(size_t)g * cols + col]);
+  }
+}
+
 template <class Q>
 void sparse24_w8a8_rows(const sj::SparseMat& w, const sj::Activations& a, float* out, int r0, int r1) {
   const int nv = w.cols / 2;
-  constexpr int QV = Q::QB / 2;  // values per step
   const int8_t* xs = prepared_activations<Q>(a, w.cols);
   for (int r = r0; r < r1; r++) {
     const uint8_t* irow = w.meta + (size_t)r * w.meta_stride();
     const int8_t* v = static_cast<const int8_t*>(w.values) + (size_t)r * nv;
-    for (int b = 0; b < a.batch; b++) {
+    for (int b = 0; b < a.batch; b += 4) {
+      int32_t s[4];
       const int8_t* x = xs + (size_t)b * w.cols;
-      typename Q::acc acc0 = Q::zero(), acc1 = Q::zero();  // two chains hide the dot-product latency
-      int k = 0;
-      for (; k + 2 * QV <= nv; k += 2 * QV) {
-        acc0 = Q::s24_dot(acc0, v + k, read_bits<Q::QB>(irow, 2 * k), x + 2 * k);
-        acc1 = Q::s24_dot(acc1, v + k + QV, read_bits<Q::QB>(irow, 2 * (k + QV)), x + 2 * (k + QV));
+      const int g = std::min(4, a.batch - b);
+      switch (g) {
+        case 1: s24_w8a8_tokens<Q, 1>(irow, v, x, w.cols, s); break;
+        case 2: s24_w8a8_tokens<Q, 2>(irow, v, x, w.cols, s); break;
+        case 3: s24_w8a8_tokens<Q, 3>(irow, v, x, w.cols, s); break;
+        default: s24_w8a8_tokens<Q, 4>(irow, v, x, w.cols, s); break;
       }
-      for (; k + QV <= nv; k += QV) acc0 = Q::s24_dot(acc0, v + k, read_bits<Q::QB>(irow, 2 * k), x + 2 * k);
-      int32_t s = Q::sum(acc0) + Q::sum(acc1);
-      for (; k < nv; k++) s += (int32_t)v[k] * prepared_value<Q>(x[4 * (k / 2) + s24_index(irow, k)]);
-      s -= offset_correction<Q>(w, r);
-      out[(size_t)b * w.rows + r] = (float)s * (a.xscale[b] * w.scales[r]);
+      for (int j = 0; j < g; j++)
+        out[(size_t)(b + j) * w.rows + r] =
+            (float)(s[j] - offset_correction<Q>(w, r)) * (a.xscale[b + j] * w.scales[r]);
     }
   }
 }

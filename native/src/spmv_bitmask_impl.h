@@ -55,27 +55,53 @@ void bitmask_rows(const sj::SparseMat& w, const sj::Activations& a, float* out, 
   }
 }
 
+// G tokens against one row: each 64/32/8-column block is expanded once and meets every token's activations;
+// two blocks per step give 2*G independent dot-product chains.
+template <class Q, int G>
+inline void bitmask_w8a8_tokens(const uint8_t* mrow, const int8_t* p, const int8_t* x, int cols, int32_t* s) {
+  typename Q::acc a0[G], a1[G];
+  for (int g = 0; g < G; g++) a0[g] = a1[g] = Q::zero();
+  int c = 0;
+  for (; c + 2 * Q::QB <= cols; c += 2 * Q::QB) {
+    auto w0 = Q::expand(read_bits<Q::QB>(mrow, c), p);
+    auto w1 = Q::expand(read_bits<Q::QB>(mrow, c + Q::QB), p);
+    for (int g = 0; g < G; g++) {
+      a0[g] = Q::dot(a0[g], w0, x + (size_t)g * cols + c);
+      a1[g] = Q::dot(a1[g], w1, x + (size_t)g * cols + c + Q::QB);
+    }
+  }
+  for (; c + Q::QB <= cols; c += Q::QB) {
+    auto w0 = Q::expand(read_bits<Q::QB>(mrow, c), p);
+    for (int g = 0; g < G; g++) a0[g] = Q::dot(a0[g], w0, x + (size_t)g * cols + c);
+  }
+  for (int g = 0; g < G; g++) s[g] = Q::sum(a0[g]) + Q::sum(a1[g]);
+  for (; c < cols; c++) {
+    if (!bit_at(mrow, c)) continue;
+    for (int g = 0; g < G; g++) s[g] += (int32_t)*p * prepared_value<Q>(x[(size_t)g * cols + c]);
+    p++;
+  }
+}
+
 template <class Q>
 void bitmask_w8a8_rows(const sj::SparseMat& w, const sj::Activations& a, float* out, int r0, int r1) {
   const int8_t* values = static_cast<const int8_t*>(w.values);
   const int8_t* xs = prepared_activations<Q>(a, w.cols);
   for (int r = r0; r < r1; r++) {
     const uint8_t* mrow = w.meta + (size_t)r * w.meta_stride();
-    for (int b = 0; b < a.batch; b++) {
+    const int8_t* p = values + w.offsets[r];
+    for (int b = 0; b < a.batch; b += 4) {
+      int32_t s[4];
       const int8_t* x = xs + (size_t)b * w.cols;
-      const int8_t* p = values + w.offsets[r];
-      typename Q::acc acc0 = Q::zero(), acc1 = Q::zero();  // two chains hide the dot-product latency
-      int c = 0;
-      for (; c + 2 * Q::QB <= w.cols; c += 2 * Q::QB) {
-        acc0 = Q::bitmask_dot(acc0, read_bits<Q::QB>(mrow, c), p, x + c);
-        acc1 = Q::bitmask_dot(acc1, read_bits<Q::QB>(mrow, c + Q::QB), p, x + c + Q::QB);
+      const int g = std::min(4, a.batch - b);
+      switch (g) {
+        case 1: bitmask_w8a8_tokens<Q, 1>(mrow, p, x, w.cols, s); break;
+        case 2: bitmask_w8a8_tokens<Q, 2>(mrow, p, x, w.cols, s); break;
+        case 3: bitmask_w8a8_tokens<Q, 3>(mrow, p, x, w.cols, s); break;
+        default: bitmask_w8a8_tokens<Q, 4>(mrow, p, x, w.cols, s); break;
       }
-      for (; c + Q::QB <= w.cols; c += Q::QB) acc0 = Q::bitmask_dot(acc0, read_bits<Q::QB>(mrow, c), p, x + c);
-      int32_t s = Q::sum(acc0) + Q::sum(acc1);
-      for (; c < w.cols; c++)
-        if (bit_at(mrow, c)) s += (int32_t)*p++ * prepared_value<Q>(x[c]);
-      s -= offset_correction<Q>(w, r);
-      out[(size_t)b * w.rows + r] = (float)s * (a.xscale[b] * w.scales[r]);
+      for (int j = 0; j < g; j++)
+        out[(size_t)(b + j) * w.rows + r] =
+            (float)(s[j] - offset_correction<Q>(w, r)) * (a.xscale[b + j] * w.scales[r]);
     }
   }
 }
