@@ -22,10 +22,16 @@ struct SparseAvx2 : VecAvx2 {
     p += _mm_popcnt_u32(m);
     return _mm256_and_ps(v, lane_mask(m));
   }
+  // 8 packed int8 values under 8 mask bits, as 8 bytes.
+  static inline __m128i expand8(uint32_t m, const int8_t*& p) {
+    __m128i ctl = _mm_cvtsi64_si128((long long)sj::kExpandLut.bytes[m]);
+    __m128i b = _mm_shuffle_epi8(_mm_loadl_epi64((const __m128i*)p), ctl);
+    p += _mm_popcnt_u32(m);
+    return b;
+  }
   static inline reg expand_i8(uint32_t m, const int8_t*& p) {
     // pshufb zeroes the bytes whose control has its top bit set: the table marks cleared mask bits so.
-    __m128i b = _mm_shuffle_epi8(_mm_loadl_epi64((const __m128i*)p), _mm_cvtsi64_si128((long long)sj::kExpandLut.bytes[m]));
-    p += _mm_popcnt_u32(m);
+    __m128i b = expand8(m, p);
     return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(b));
   }
   static inline reg load_vals(const float* v) { return _mm256_loadu_ps(v); }
@@ -68,11 +74,7 @@ struct I8Avx2 {
   static inline acc dot(acc a, Block w, const int8_t* x) {
     return dot_bytes(a, w, _mm256_loadu_si256((const __m256i*)x));
   }
-  static inline __m128i expand8(uint32_t m, const int8_t*& p) {
-    __m128i b = _mm_shuffle_epi8(_mm_loadl_epi64((const __m128i*)p), _mm_cvtsi64_si128((long long)sj::kExpandLut.bytes[m]));
-    p += _mm_popcnt_u32(m);
-    return b;
-  }
+  static inline __m128i expand8(uint32_t m, const int8_t*& p) { return SparseAvx2::expand8(m, p); }
   static inline Block expand(uint64_t m, const int8_t*& p) {
     __m128i b0 = expand8(m & 255, p), b1 = expand8((m >> 8) & 255, p);
     __m128i b2 = expand8((m >> 16) & 255, p), b3 = expand8((m >> 24) & 255, p);

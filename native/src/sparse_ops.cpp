@@ -1,12 +1,11 @@
-// The C API of spmv_bitmask.h, sparse24.h and quantize.h: splits rows over OpenMP threads with equal shares of
+// The C API of spmv_bitmask.h, sparse24.h and quantize.h: splits rows over the thread pool with equal shares of
 // bytes to read, and calls the active ISA's sparse kernels.
-#include <omp.h>
-
 #include <algorithm>
 #include <vector>
 
 #include "sparse_table.h"
 #include "sparsej/dispatch.h"
+#include "thread_pool.h"
 #include "sparsej/quantize.h"
 #include "sparsej/sparse24.h"
 #include "sparsej/spmv_bitmask.h"
@@ -18,7 +17,7 @@ constexpr long kMinParallelWork = 1L << 15;  // multiply-adds below which one th
 // decode kernels run per token while the row is in cache.
 constexpr int kTiledMinBatch = 4;
 
-int threads_for(long work) { return work < kMinParallelWork ? 1 : sj_get_threads(); }
+int threads_for(long work) { return work < kMinParallelWork ? 1 : sj::configured_threads(); }
 
 // Rows [r0, r1) for thread t of nt. Bitmask rows differ in kept values, so the split balances bytes read:
 // value bytes up to row r (offsets[r] * value_bytes) plus mask bytes (r * stride); 2:4 rows are all alike.
@@ -44,12 +43,11 @@ void balanced_rows(const sj::SparseMat& w, int value_bytes, int t, int nt, int* 
 }
 
 void run_rows(sj::SparseRowsFn fn, const sj::SparseMat& w, const sj::Activations& a, float* out, int value_bytes) {
-#pragma omp parallel num_threads(threads_for((long)a.batch * w.rows * w.cols))
-  {
+  sj::parallel(threads_for((long)a.batch * w.rows * w.cols), [&](int t, int nt) {
     int r0, r1;
-    balanced_rows(w, value_bytes, omp_get_thread_num(), omp_get_num_threads(), &r0, &r1);
+    balanced_rows(w, value_bytes, t, nt, &r0, &r1);
     if (r0 < r1) fn(w, a, out, r0, r1);
-  }
+  });
 }
 
 // Transposes x [batch][cols] into tiles [batch/tile][cols][tile] (the last tile's spare lanes are left as they
@@ -62,15 +60,17 @@ void run_tiled(sj::SparseTiledFn fn, int width, const sj::SparseMat& w, const fl
   const size_t need = (size_t)tiles * w.cols * tile;
   if (xt.size() < need) xt.resize(need);
   float* t = xt.data();
-#pragma omp parallel num_threads(threads_for((long)batch * w.rows * w.cols))
-  {
-#pragma omp for schedule(static)
-    for (int c = 0; c < w.cols; c++)
-      for (int b = 0; b < batch; b++) t[((size_t)(b / tile) * w.cols + c) * tile + b % tile] = x[(size_t)b * w.cols + c];
+  const int nt = threads_for((long)batch * w.rows * w.cols);
+  sj::parallel(nt, [&](int th, int n) {
+    for (int c = (int)((long)w.cols * th / n); c < (int)((long)w.cols * (th + 1) / n); c++)
+      for (int b = 0; b < batch; b++)
+        t[((size_t)(b / tile) * w.cols + c) * tile + b % tile] = x[(size_t)b * w.cols + c];
+  });
+  sj::parallel(nt, [&](int th, int n) {
     int r0, r1;
-    balanced_rows(w, value_bytes, omp_get_thread_num(), omp_get_num_threads(), &r0, &r1);
+    balanced_rows(w, value_bytes, th, n, &r0, &r1);
     if (r0 < r1) fn(w, t, batch, tile, out, r0, r1);
-  }
+  });
 }
 
 void run_f32(sj::SparseRowsFn rows_fn, sj::SparseTiledFn tiled_fn, const sj::SparseMat& w, const float* x,
@@ -130,14 +130,15 @@ void sj_sparse24_matmul_w8a8(float* out, const int8_t* xq, const float* x_scales
 
 void sj_quantize_rows_i8(int8_t* q, float* scales, const float* x, int batch, int cols) {
   const sj::SparseKernelTable& k = sj::active_sparse_kernels();
-#pragma omp parallel for num_threads(threads_for((long)batch * cols * 8))
-  for (int b = 0; b < batch; b++) {
-    const float* row = x + (size_t)b * cols;
-    float amax = k.absmax(row, cols);
-    float inv = amax > 0 ? 127.0f / amax : 0.0f;
-    scales[b] = amax > 0 ? amax / 127.0f : 1.0f;
-    k.quantize_row(q + (size_t)b * cols, row, inv, cols);
-  }
+  sj::parallel(threads_for((long)batch * cols * 8), [&](int t, int nt) {
+    for (int b = (int)((long)batch * t / nt); b < (int)((long)batch * (t + 1) / nt); b++) {
+      const float* row = x + (size_t)b * cols;
+      float amax = k.absmax(row, cols);
+      float inv = amax > 0 ? 127.0f / amax : 0.0f;
+      scales[b] = amax > 0 ? amax / 127.0f : 1.0f;
+      k.quantize_row(q + (size_t)b * cols, row, inv, cols);
+    }
+  });
 }
 
 }  // extern "C"

@@ -28,8 +28,8 @@ import org.sparsej.weights.SparsityMasks;
  *
  * <p>Each timed call starts with cold weights: a 64 MiB read evicts them from the caches first, as in decode, where
  * a layer's weights were last read one token ago. The read runs on the thread pool of the library under test
- * (OpenMP for SparseJ, OpenBLAS's own for OpenBLAS), so that the other pool's threads are asleep and no spinning
- * thread steals one of the two cores. A measurement repeats calls until its time budget is spent and keeps the
+ * (SparseJ's kernel pool for SparseJ, OpenBLAS's own for OpenBLAS), so that the other pool's threads are asleep
+ * and no spinning thread steals one of the two cores. A measurement repeats calls until its time budget is spent and keeps the
  * fastest call: on a machine shared with other work, the fastest call is the one least disturbed (as in
  * {@code sparsej bench}, which keeps the best repetition).
  */

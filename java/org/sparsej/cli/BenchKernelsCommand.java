@@ -78,7 +78,8 @@ final class BenchKernelsCommand implements Callable<Integer> {
     }
     KernelBench.Options options = new KernelBench.Options(parseShapes(), sparsities.stream()
         .mapToDouble(p -> checkedPercent(p) / 100.0).toArray(), positive(batches, "--batches"), parseKernels(),
-        positive(threads, "--threads"), budgetMillis, Math.max(1, minIterations), (long) Math.max(1, bandwidthMb) << 20);
+        positive(threads, "--threads"), budgetMillis, Math.max(1, minIterations),
+        (long) Math.max(1, bandwidthMb) << 20);
     KernelBench.Result result = KernelBench.run(options, System.out);
     String command = "sparsej bench kernels " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
     if (markdown != null) {
