@@ -42,7 +42,7 @@ void sparse24_rows(const sj::SparseMat& w, const sj::Activations& a, float* out,
     const T* v = static_cast<const T*>(w.values) + (size_t)r * nv;
     const float scale = w.scales ? w.scales[r] : 1.0f;
     for (int b = 0; b < a.batch; b++)
-      out[(size_t)b * w.rows + r] = scale * s24_row_dot<S>(irow, v, a.xf + (size_t)b * w.cols, w.cols);
+      out[(size_t)b * w.rows + r] = scale * s24_row_dot<S>(irow, v, a.xf + (size_t)b * a.ldx, w.cols);
   }
 }
 

@@ -17,10 +17,11 @@ struct SparseMat {
 
 // Activations of one call: f32 rows, or int8 rows with per-row scales (w8a8).
 struct Activations {
-  const float* xf;
-  const int8_t* xq;
+  const float* xf;      // f32 rows, ldx floats apart
+  const int8_t* xq;     // int8 rows, cols bytes apart
   const float* xscale;
   int batch;
+  int ldx;
 };
 
 inline uint64_t load_bits(const uint8_t* p, int nbytes) {

@@ -1,7 +1,8 @@
 // The C API of spmv_bitmask.h, sparse24.h and quantize.h: splits rows over the thread pool with equal shares of
 // bytes to read, and calls the active ISA's sparse kernels.
 #include <algorithm>
-#include <vector>
+#include <cstdlib>
+#include <cstring>
 
 #include "sparse_table.h"
 #include "sparsej/dispatch.h"
@@ -16,6 +17,24 @@ constexpr long kMinParallelWork = 1L << 15;  // multiply-adds below which one th
 // From this batch on, prefill kernels walk each row's non-zeros once for a tile of tokens; below it, the
 // decode kernels run per token while the row is in cache.
 constexpr int kTiledMinBatch = 4;
+
+// A growable float buffer on 64-byte boundaries.
+class AlignedFloats {
+ public:
+  ~AlignedFloats() { std::free(data_); }
+  float* reserve(size_t n) {
+    if (n > size_) {
+      std::free(data_);
+      data_ = static_cast<float*>(std::aligned_alloc(64, (n * sizeof(float) + 63) / 64 * 64));
+      size_ = n;
+    }
+    return data_;
+  }
+
+ private:
+  float* data_ = nullptr;
+  size_t size_ = 0;
+};
 
 int threads_for(long work) { return work < kMinParallelWork ? 1 : sj::configured_threads(); }
 
@@ -54,12 +73,10 @@ void run_rows(sj::SparseRowsFn fn, const sj::SparseMat& w, const sj::Activations
 // are: each lane is computed on its own and spare lanes are never stored), then runs the tiled kernel.
 void run_tiled(sj::SparseTiledFn fn, int width, const sj::SparseMat& w, const float* x, int batch, float* out,
                int value_bytes) {
-  static thread_local std::vector<float> xt;
+  static thread_local AlignedFloats xt;
   const int tile = sj::tile_for(batch, width);
   const int tiles = (batch + tile - 1) / tile;
-  const size_t need = (size_t)tiles * w.cols * tile;
-  if (xt.size() < need) xt.resize(need);
-  float* t = xt.data();
+  float* t = xt.reserve((size_t)tiles * w.cols * tile);
   const int nt = threads_for((long)batch * w.rows * w.cols);
   sj::parallel(nt, [&](int th, int n) {
     for (int c = (int)((long)w.cols * th / n); c < (int)((long)w.cols * (th + 1) / n); c++)
@@ -78,7 +95,12 @@ void run_f32(sj::SparseRowsFn rows_fn, sj::SparseTiledFn tiled_fn, const sj::Spa
   if (batch >= kTiledMinBatch) {
     run_tiled(tiled_fn, sj::active_sparse_kernels().vector_width, w, x, batch, out, value_bytes);
   } else {
-    run_rows(rows_fn, w, sj::Activations{x, nullptr, nullptr, batch}, out, value_bytes);
+    // Decode reads x once per row: a copy on 64-byte boundaries keeps every vector load of it within a cache line.
+    static thread_local AlignedFloats xa;
+    const int ldx = (w.cols + 15) / 16 * 16;
+    float* copy = xa.reserve((size_t)batch * ldx);
+    for (int b = 0; b < batch; b++) std::memcpy(copy + (size_t)b * ldx, x + (size_t)b * w.cols, w.cols * 4);
+    run_rows(rows_fn, w, sj::Activations{copy, nullptr, nullptr, batch, ldx}, out, value_bytes);
   }
 }
 
@@ -104,7 +126,8 @@ void sj_bitmask_matmul_w8a8(float* out, const int8_t* xq, const float* x_scales,
                             const uint8_t* bitmask, const int32_t* offsets, const int8_t* values,
                             const float* scales, const int32_t* row_sums) {
   sj::SparseMat w{rows, cols, bitmask, offsets, values, scales, row_sums};
-  run_rows(sj::active_sparse_kernels().bitmask_w8a8, w, sj::Activations{nullptr, xq, x_scales, batch}, out, 1);
+  run_rows(sj::active_sparse_kernels().bitmask_w8a8, w, sj::Activations{nullptr, xq, x_scales, batch, cols}, out,
+           1);
 }
 
 void sj_sparse24_matmul_f32(float* out, const float* x, int batch, int rows, int cols, const float* values,
@@ -125,7 +148,8 @@ void sj_sparse24_matmul_w8a8(float* out, const int8_t* xq, const float* x_scales
                              const int8_t* values, const uint8_t* indices, const float* scales,
                              const int32_t* row_sums) {
   sj::SparseMat w{rows, cols, indices, nullptr, values, scales, row_sums};
-  run_rows(sj::active_sparse_kernels().sparse24_w8a8, w, sj::Activations{nullptr, xq, x_scales, batch}, out, 1);
+  run_rows(sj::active_sparse_kernels().sparse24_w8a8, w, sj::Activations{nullptr, xq, x_scales, batch, cols}, out,
+           1);
 }
 
 void sj_quantize_rows_i8(int8_t* q, float* scales, const float* x, int batch, int cols) {

@@ -51,7 +51,7 @@ void bitmask_rows(const sj::SparseMat& w, const sj::Activations& a, float* out, 
     const float scale = w.scales ? w.scales[r] : 1.0f;
     for (int b = 0; b < a.batch; b++)
       out[(size_t)b * w.rows + r] =
-          scale * bitmask_row_dot<S>(mrow, values + w.offsets[r], a.xf + (size_t)b * w.cols, w.cols);
+          scale * bitmask_row_dot<S>(mrow, values + w.offsets[r], a.xf + (size_t)b * a.ldx, w.cols);
   }
 }
 
