@@ -119,6 +119,8 @@ public final class KernelBench {
     out.println("kernels: " + NativeLibrary.isaName(SparsejNative.sj_isa_active()) + "; cpu features: "
         + SparsejNative.sj_cpu_features());
     out.println("openblas: " + OpenBlasMatmul.describe());
+    String load = loadAverage();
+    out.println("load average at start: " + load + " (other work on the machine skews timings)");
     for (int t : options.threads()) {
       SparsejNative.sj_set_threads(t);
       double gbps = MemoryBandwidth.measureGBps(options.bandwidthBytes(), 5);
@@ -130,11 +132,20 @@ public final class KernelBench {
     for (Shape shape : options.shapes()) {
       bench.runShape(shape);
     }
-    return new Result(List.copyOf(bench.rows), Map.copyOf(bench.bandwidth));
+    return new Result(List.copyOf(bench.rows), Map.copyOf(bench.bandwidth), load, loadAverage());
   }
 
-  /** Every row of a run and the read bandwidth per thread count. */
-  public record Result(List<Row> rows, Map<Integer, Double> bandwidth) {}
+  /** The 1-minute load average from /proc/loadavg, or "unknown". */
+  static String loadAverage() {
+    try {
+      return java.nio.file.Files.readString(java.nio.file.Path.of("/proc/loadavg")).split(" ")[0];
+    } catch (java.io.IOException | RuntimeException e) {
+      return "unknown";
+    }
+  }
+
+  /** Every row of a run, the read bandwidth per thread count, and the load average before and after. */
+  public record Result(List<Row> rows, Map<Integer, Double> bandwidth, String loadBefore, String loadAfter) {}
 
   private void runShape(Shape shape) {
     SplittableRandom random = new SplittableRandom(shape.rows() * 31L + shape.cols());

@@ -43,7 +43,8 @@ public final class KernelBenchReport {
   public static String markdown(KernelBench.Result result, String command) {
     List<Row> rows = result.rows();
     StringBuilder md = new StringBuilder();
-    md.append("Made by `").append(command).append("`.\n\n");
+    md.append("Made by `").append(command).append("` (load average ").append(result.loadBefore())
+        .append(" before, ").append(result.loadAfter()).append(" after).\n\n");
     result.bandwidth().entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(e -> md.append(
         String.format(Locale.ROOT, "- Read bandwidth, %d thread(s): %.1f GB/s%n", e.getKey(), e.getValue())));
     TreeSet<Integer> batches = rows.stream().map(Row::batch).collect(Collectors.toCollection(TreeSet::new));
