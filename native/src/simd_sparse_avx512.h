@@ -13,7 +13,9 @@ struct SparseAvx512 : VecAvx512 {
   static constexpr int kI8Block = 0;  // no wide int8 expand: int8 rows go W columns at a time
   // Register-form expand after an unaligned load: the memory form of vexpandps is slow on Zen 4.
   static inline reg expand_f32(uint32_t m, const float*& p) {
-    reg v = _mm512_maskz_expand_ps((__mmask16)m, _mm512_loadu_ps(p));
+    reg v = _mm512_loadu_ps(p);
+    __asm__("" : "+v"(v));  // GCC would fold the load into vexpandps' memory form
+    v = _mm512_maskz_expand_ps((__mmask16)m, v);
     p += _mm_popcnt_u32(m);
     return v;
   }
