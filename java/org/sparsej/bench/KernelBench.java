@@ -83,7 +83,7 @@ public final class KernelBench {
 
   /** What to sweep. Sparsities are fractions in [0, 1]. */
   public record Options(List<Shape> shapes, double[] sparsities, int[] batches, List<Kernel> kernels, int[] threads,
-                        long budgetMillis, int minIterations, long bandwidthBytes) {}
+                        long budgetMillis, int minIterations, int rounds, long bandwidthBytes) {}
 
   /** One measurement. {@code speedup} is OpenBLAS dense f32's best time over this kernel's, same run. */
   public record Row(Kernel kernel, Shape shape, double sparsity, int batch, int threads, double millis,
@@ -147,6 +147,9 @@ public final class KernelBench {
   /** Every row of a run, the read bandwidth per thread count, and the load average before and after. */
   public record Result(List<Row> rows, Map<Integer, Double> bandwidth, String loadBefore, String loadAfter) {}
 
+  /** One weight under test: a kernel and the sparsity its weight was built with. */
+  private record Case(Kernel kernel, double sparsity, LinearWeight weight) {}
+
   private void runShape(Shape shape) {
     SplittableRandom random = new SplittableRandom(shape.rows() * 31L + shape.cols());
     Tensor dense = uniform(random, shape.rows(), shape.cols());
@@ -155,21 +158,49 @@ public final class KernelBench {
       xs.put(b, uniform(random, b, shape.cols()));
     }
     Tensor out = Tensor.allocate(DType.F32, max(options.batches()) * shape.rows());
-    // Baselines first: the speedups of this shape divide their times.
-    Map<String, Double> openblasMillis = new LinkedHashMap<>();
+    List<Case> cases = new ArrayList<>();
     DenseF32Weight denseWeight = new DenseF32Weight(dense);
-    measureAll(shape, 0.0, Kernel.OPENBLAS_F32, denseWeight, xs, out, openblasMillis);
+    cases.add(new Case(Kernel.OPENBLAS_F32, 0.0, denseWeight));
     if (options.kernels().contains(Kernel.DENSE_F32)) {
-      measureAll(shape, 0.0, Kernel.DENSE_F32, denseWeight, xs, out, openblasMillis);
+      cases.add(new Case(Kernel.DENSE_F32, 0.0, denseWeight));
     }
     for (double sparsity : options.sparsities()) {
       Tensor mask = SparsityMasks.random(shape.rows(), shape.cols(), sparsity, random.nextLong());
       for (Kernel k : options.kernels()) {
-        if (k.dense || (k.is24() && Math.abs(sparsity - 0.5) > 1e-9)) {
-          continue;
+        if (!k.dense && (!k.is24() || Math.abs(sparsity - 0.5) < 1e-9)) {
+          cases.add(new Case(k, sparsity, build(k, dense, mask)));
         }
-        LinearWeight w = build(k, dense, mask);
-        measureAll(shape, sparsity, k, w, xs, out, openblasMillis);
+      }
+    }
+    // Rounds: every case gets a share of its budget in each round, so that a burst of other work on the machine
+    // falls on one round of every case rather than on all the calls of one; each keeps its best call.
+    Map<String, Double> best = new LinkedHashMap<>();
+    for (int round = 0; round < options.rounds(); round++) {
+      for (int threads : options.threads()) {
+        try (CpuBackend cpu = new CpuBackend(threads)) {
+          OpenBlasMatmul.setThreads(threads);
+          for (int batch : options.batches()) {
+            for (int i = 0; i < cases.size(); i++) {
+              double ms = measure(cases.get(i), cpu, xs.get(batch), out, batch);
+              best.merge(i + "/" + threads + "/" + batch, ms, Math::min);
+            }
+          }
+        }
+      }
+    }
+    for (int threads : options.threads()) {
+      for (int batch : options.batches()) {
+        double openblas = best.get("0/" + threads + "/" + batch);
+        for (int i = 0; i < cases.size(); i++) {
+          Case c = cases.get(i);
+          double ms = best.get(i + "/" + threads + "/" + batch);
+          long bytes = c.weight().residentBytes();
+          double gbps = bytes / (ms * 1e6);
+          Row row = new Row(c.kernel(), shape, c.sparsity(), batch, threads, ms, bytes, gbps,
+              gbps / bandwidth.get(threads), openblas / ms);
+          rows.add(row);
+          log.println(format(row));
+        }
       }
     }
   }
@@ -186,41 +217,19 @@ public final class KernelBench {
     }
   }
 
-  /** Measures one weight at every thread count and batch. */
-  private void measureAll(Shape shape, double sparsity, Kernel kernel, LinearWeight w, Map<Integer, Tensor> xs,
-                          Tensor out, Map<String, Double> openblasMillis) {
-    for (int threads : options.threads()) {
-      try (CpuBackend cpu = new CpuBackend(threads)) {
-        OpenBlasMatmul.setThreads(threads);
-        for (int batch : options.batches()) {
-          Tensor x = xs.get(batch);
-          Runnable call;
-          Runnable evict;
-          if (kernel == Kernel.OPENBLAS_F32) {
-            FloatPointer o = OpenBlasMatmul.pointer(out);
-            FloatPointer xp = OpenBlasMatmul.pointer(x);
-            FloatPointer wp = OpenBlasMatmul.pointer(((DenseF32Weight) w).values());
-            FloatPointer fp = OpenBlasMatmul.pointer(flush);
-            call = () -> OpenBlasMatmul.matmul(o, xp, wp, batch, w.rows(), w.cols());
-            evict = () -> OpenBlasMatmul.sum(fp, (int) flush.size());
-          } else {
-            call = () -> cpu.matmul(out, x, w, batch);
-            evict = () -> SparsejNative.sj_sum_f32(flush.address(), flush.size());
-          }
-          double ms = bestMillis(call, evict);
-          String key = threads + "/" + batch;
-          if (kernel == Kernel.OPENBLAS_F32) {
-            openblasMillis.put(key, ms);
-          }
-          long bytes = w.residentBytes();
-          double gbps = bytes / (ms * 1e6);
-          Row row = new Row(kernel, shape, sparsity, batch, threads, ms, bytes, gbps,
-              gbps / bandwidth.get(threads), openblasMillis.get(key) / ms);
-          rows.add(row);
-          log.println(format(row));
-        }
-      }
+  /** Best milliseconds of one case at one batch in this round's share of the budget. */
+  private double measure(Case c, CpuBackend cpu, Tensor x, Tensor out, int batch) {
+    LinearWeight w = c.weight();
+    if (c.kernel() == Kernel.OPENBLAS_F32) {
+      FloatPointer o = OpenBlasMatmul.pointer(out);
+      FloatPointer xp = OpenBlasMatmul.pointer(x);
+      FloatPointer wp = OpenBlasMatmul.pointer(((DenseF32Weight) w).values());
+      FloatPointer fp = OpenBlasMatmul.pointer(flush);
+      return bestMillis(() -> OpenBlasMatmul.matmul(o, xp, wp, batch, w.rows(), w.cols()),
+          () -> OpenBlasMatmul.sum(fp, (int) flush.size()));
     }
+    return bestMillis(() -> cpu.matmul(out, x, w, batch),
+        () -> SparsejNative.sj_sum_f32(flush.address(), flush.size()));
   }
 
   private double bestMillis(Runnable call, Runnable evict) {
@@ -232,8 +241,9 @@ public final class KernelBench {
     call.run();  // warm-up: first-touch, thread pools, JIT of the Java side
     long best = Long.MAX_VALUE;
     long start = System.nanoTime();
-    for (int calls = 0; calls < options.minIterations()
-        || (System.nanoTime() - start) < options.budgetMillis() * 1_000_000L && calls < 1000; calls++) {
+    int minCalls = (options.minIterations() + options.rounds() - 1) / options.rounds();
+    long budgetNanos = options.budgetMillis() * 1_000_000L / options.rounds();
+    for (int calls = 0; calls < minCalls || (System.nanoTime() - start) < budgetNanos && calls < 1000; calls++) {
       evict.run();
       long t0 = System.nanoTime();
       call.run();

@@ -50,6 +50,10 @@ final class BenchKernelsCommand implements Callable<Integer> {
       + "(default: ${DEFAULT-VALUE}).")
   int minIterations = 5;
 
+  @Option(names = "--rounds", paramLabel = "N", description = "Rounds over all kernels of a shape; each gets "
+      + "1/N of its budget per round and keeps its best call (default: ${DEFAULT-VALUE}).")
+  int rounds = 3;
+
   @Option(names = "--bandwidth-mb", paramLabel = "MB",
       description = "Buffer for the read-bandwidth probe; far above the caches (default: ${DEFAULT-VALUE}).")
   int bandwidthMb = 1024;
@@ -78,7 +82,7 @@ final class BenchKernelsCommand implements Callable<Integer> {
     }
     KernelBench.Options options = new KernelBench.Options(parseShapes(), sparsities.stream()
         .mapToDouble(p -> checkedPercent(p) / 100.0).toArray(), positive(batches, "--batches"), parseKernels(),
-        positive(threads, "--threads"), budgetMillis, Math.max(1, minIterations),
+        positive(threads, "--threads"), budgetMillis, Math.max(1, minIterations), Math.max(1, rounds),
         (long) Math.max(1, bandwidthMb) << 20);
     KernelBench.Result result = KernelBench.run(options, System.out);
     String command = "sparsej bench kernels " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
