@@ -85,7 +85,8 @@ final class BenchKernelsCommand implements Callable<Integer> {
         positive(threads, "--threads"), budgetMillis, Math.max(1, minIterations), Math.max(1, rounds),
         (long) Math.max(1, bandwidthMb) << 20);
     KernelBench.Result result = KernelBench.run(options, System.out);
-    String command = "sparsej bench kernels " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
+    // originalArgs() is the whole command line from "bench" on.
+    String command = "sparsej " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
     if (markdown != null) {
       Files.writeString(markdown, KernelBenchReport.markdown(result, command.trim()));
     }

@@ -27,7 +27,8 @@ import org.sparsej.weights.SparsityMasks;
  * 100%, empty rows, outputs poisoned with NaN.
  */
 class SparseKernelsMatchJavaTest {
-  // batch 1 and 3 take the per-row decode kernels, 17 and 70 the tiled prefill kernels (70 > one 64-token tile).
+  // batch 1 and 3 take the per-row decode kernels, 17 and 70 the tiled prefill kernels (70 > one 64-token tile);
+  // rows of more than 4096 columns span several of the prefill kernels' 1024-column blocks.
   private static final int[] BATCHES = {1, 3, 17, 70};
   private static final double[] SPARSITIES = {0.0, 0.5, 0.7, 0.93, 1.0};
 
@@ -71,7 +72,7 @@ class SparseKernelsMatchJavaTest {
   @MethodSource("cases")
   void bitmask(String isa, Precision precision) {
     RandomTensors random = new RandomTensors(11);
-    int[][] shapes = {{1, 1}, {5, 7}, {37, 33}, {64, 100}, {33, 259}, {130, 1031}};
+    int[][] shapes = {{1, 1}, {5, 7}, {37, 33}, {64, 100}, {33, 259}, {130, 1031}, {9, 4133}};
     Isa.with(isa, () -> {
       for (int[] s : shapes) {
         for (double sparsity : SPARSITIES) {
@@ -88,7 +89,7 @@ class SparseKernelsMatchJavaTest {
   @MethodSource("cases")
   void sparse24(String isa, Precision precision) {
     RandomTensors random = new RandomTensors(12);
-    int[][] shapes = {{1, 4}, {5, 12}, {37, 36}, {64, 100}, {33, 260}, {130, 1028}};
+    int[][] shapes = {{1, 4}, {5, 12}, {37, 36}, {64, 100}, {33, 260}, {130, 1028}, {9, 4132}};
     Isa.with(isa, () -> {
       for (int[] s : shapes) {
         for (boolean sparser : new boolean[] {false, true}) {
