@@ -24,6 +24,11 @@ public final class ModelOptions {
   }
 
   Tokenizer loadTokenizer(LlamaModel loaded) {
+    return TokenizerLoader.load(tokenizerFile(), loaded.config().vocabSize());
+  }
+
+  /** The -z file, else tokenizer.bin beside the model. */
+  Path tokenizerFile() {
     Path file = tokenizer;
     if (file == null) {
       Path parent = model.toAbsolutePath().getParent();
@@ -32,6 +37,6 @@ public final class ModelOptions {
         throw new SparsejException("no tokenizer given and none beside the model (" + file + "): use -z FILE");
       }
     }
-    return TokenizerLoader.load(file, loaded.config().vocabSize());
+    return file;
   }
 }

@@ -1,0 +1,270 @@
+package org.sparsej.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+import org.sparsej.backend.Backend;
+import org.sparsej.model.Llama2cWriter;
+import org.sparsej.model.LlamaModel;
+import org.sparsej.prune.Calibration;
+import org.sparsej.prune.LayerwisePruning;
+import org.sparsej.prune.PruneRecipe;
+import org.sparsej.prune.Pruner;
+import org.sparsej.prune.SparsityPattern;
+import org.sparsej.tokenizer.Tokenizer;
+import org.sparsej.util.SparsejException;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+
+/** One-shot pruning with calibration text; writes a directory that generate and eval load. */
+@Command(name = "prune", mixinStandardHelpOptions = true,
+    description = {"Prune a model in one shot, block by block, calibrating on real text.",
+        "  sparsegpt  SparseGPT (Frantar & Alistarh 2023): Hessian-aware mask and weight update",
+        "  wanda      Wanda (Sun et al. 2023): |W|*||x|| per output row, no update",
+        "  magnitude  smallest |W| per layer, no calibration needed (but --calib is still read)",
+        "Calibration: --samples windows of --seqlen tokens drawn from --calib as the SparseGPT/Wanda scripts",
+        "draw them (Python random.seed(SEED), randint offsets). Every linear of every block is pruned except",
+        "those in --skip; embeddings, norms and the classifier stay dense.",
+        "OUT is a new directory: model.bin (llama2.c, pruned weights stored as F32 zeros), tokenizer.bin and",
+        "prune.json (recipe and per-layer sparsity); it is written under a temporary name and renamed when",
+        "complete. Run it with: sparsej generate -m OUT/model.bin, sparsej eval ppl -m OUT/model.bin."})
+final class PruneCommand implements Callable<Integer> {
+  @Mixin ModelOptions modelOptions;
+  @Mixin BackendOptions backendOptions;
+
+  @Option(names = "--method", required = true, paramLabel = "METHOD",
+      description = "sparsegpt, wanda or magnitude.")
+  String method;
+
+  @Option(names = "--sparsity", paramLabel = "S",
+      description = "Fraction of zeros per linear, in [0, 1) (default: ${DEFAULT-VALUE}; n:m patterns fix it "
+          + "at 1-n/m).")
+  double sparsity = 0.5;
+
+  @Option(names = "--pattern", paramLabel = "P",
+      description = "unstructured, or n:m = at most n nonzeros in every m consecutive inputs (2:4, 4:8) "
+          + "(default: ${DEFAULT-VALUE}).")
+  String pattern = "unstructured";
+
+  @Option(names = "--calib", required = true, paramLabel = "FILE", description = "Calibration text (UTF-8).")
+  Path calib;
+
+  @Option(names = "--samples", paramLabel = "N", description = "Calibration sequences (default: ${DEFAULT-VALUE}).")
+  int samples = 128;
+
+  @Option(names = "--seqlen", paramLabel = "N",
+      description = "Tokens per calibration sequence (default: the model's context, at most 256).")
+  Integer seqlen;
+
+  @Option(names = {"-s", "--seed"}, paramLabel = "SEED",
+      description = "Seed of the calibration draw (default: ${DEFAULT-VALUE}).")
+  long seed = 0;
+
+  @Option(names = "--skip", split = ",", paramLabel = "NAME",
+      description = "Linears to leave dense: layers.L.wq|wk|wv|wo|w1|w2|w3, a suffix (w2) or a block (layers.0); "
+          + "lm_head is always dense.")
+  List<String> skip = new ArrayList<>();
+
+  @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT", description = "Output directory (new).")
+  Path output;
+
+  @Override
+  public Integer call() {
+    if (!(sparsity >= 0 && sparsity < 1)) {
+      throw usage("--sparsity must be in [0, 1), got " + sparsity);
+    }
+    SparsityPattern p;
+    Pruner pruner;
+    try {
+      p = SparsityPattern.parse(pattern);
+      pruner = Pruner.named(method);
+    } catch (SparsejException e) {
+      throw usage(e.getMessage());
+    }
+    if (samples < 1) {
+      throw usage("--samples must be positive, got " + samples);
+    }
+    if (seqlen != null && seqlen < 2) {
+      throw usage("--seqlen must be at least 2, got " + seqlen);
+    }
+    if (Files.exists(output)) {
+      throw new SparsejException("output " + output + " already exists: remove it or choose another -o");
+    }
+    LlamaModel model = modelOptions.loadModel();
+    int length = seqlen != null ? seqlen : Math.min(256, model.config().seqLen());
+    if (length > model.config().seqLen()) {
+      throw usage("--seqlen " + length + " exceeds the model's context of " + model.config().seqLen());
+    }
+    PruneRecipe recipe = new PruneRecipe(pruner, sparsity, p, skip);
+    checkSkipNames(model, recipe);
+    double existing = LayerwisePruning.existingSparsity(model);
+    if (existing > 0.10) {
+      throw new SparsejException(String.format("%s is already sparse (%.1f%% of its block weights are zero): "
+          + "prune the dense original instead", modelOptions.model, 100 * existing));
+    }
+    Path tokenizerFile = modelOptions.tokenizerFile();
+    Tokenizer tokenizer = modelOptions.loadTokenizer(model);
+    long t0 = System.nanoTime();
+    int[] ids = tokenizer.encode(TextFiles.read(calib, "calibration"), false, false);
+    List<int[]> drawn = Calibration.sample(ids, samples, length, seed, line -> System.err.println("warning: "
+        + line));
+    System.err.printf("calibration: %d x %d tokens from %s (%d tokens, tokenized in %.1f s)%n", drawn.size(),
+        length, calib, ids.length, (System.nanoTime() - t0) / 1e9);
+    System.err.printf("pruning: %s, %s, sparsity %.2f, %d blocks%n", pruner.name(), p, recipe.targetSparsity(),
+        model.config().nLayers());
+
+    long start = System.nanoTime();
+    LayerwisePruning.Result result;
+    try (Backend backend = backendOptions.open()) {
+      result = LayerwisePruning.run(model, backend, drawn, recipe, new BarListener());
+    }
+    double seconds = (System.nanoTime() - start) / 1e9;
+    printSummary(result, seconds);
+    writeAtomically(result, recipe, tokenizerFile, drawn.size(), length, seconds);
+    System.err.println("wrote " + output + " (run: sparsej eval ppl -m " + output.resolve("model.bin") + " --text FILE)");
+    return 0;
+  }
+
+  private void checkSkipNames(LlamaModel model, PruneRecipe recipe) {
+    for (String entry : skip) {
+      if (PruneRecipe.ALWAYS_DENSE.contains(entry)) {
+        continue;
+      }
+      boolean matched = false;
+      for (int l = 0; l < model.config().nLayers() && !matched; l++) {
+        for (String n : new String[] {"wq", "wk", "wv", "wo", "w1", "w2", "w3"}) {
+          String name = "layers." + l + "." + n;
+          if (new PruneRecipe(recipe.method(), 0, SparsityPattern.UNSTRUCTURED, List.of(entry)).ignores(name)) {
+            matched = true;
+            break;
+          }
+        }
+      }
+      if (!matched) {
+        throw usage("--skip " + entry + " names no linear (use layers.L.wq|wk|wv|wo|w1|w2|w3, a suffix such as "
+            + "w2, a block such as layers.0, or lm_head)");
+      }
+    }
+  }
+
+  /** A progress bar per block; one line per pruned linear once the block is done. */
+  private static final class BarListener implements LayerwisePruning.Listener {
+    private ProgressBar bar;
+
+    @Override
+    public void blockStarted(int block, int blocks, int steps) {
+      bar = new ProgressBar(String.format("block %d/%d", block + 1, blocks), steps);
+    }
+
+    @Override
+    public void step(int block, int done, String detail) {
+      bar.update(done, detail);
+    }
+
+    @Override
+    public void blockFinished(int block) {
+      bar.finish("done");
+    }
+  }
+
+  private static void printSummary(LayerwisePruning.Result result, double seconds) {
+    System.out.printf("%-14s %-10s %9s %12s %8s%n", "linear", "shape", "sparsity", "rel. error", "time");
+    for (LayerwisePruning.LinearReport r : result.linears()) {
+      System.out.printf("%-14s %-10s %8.2f%% %12s %7.2fs%n", r.name(), r.rows() + "x" + r.cols(),
+          100 * r.sparsity(), r.skipped() ? "skipped" : String.format("%.5f", r.relativeError()), r.seconds());
+    }
+    Runtime rt = Runtime.getRuntime();
+    System.out.printf("overall: %.2f%% zeros in the block linears; %.1f s; JVM heap in use %.0f MB%n",
+        100 * result.overallSparsity(), seconds, (rt.totalMemory() - rt.freeMemory()) / 1e6);
+  }
+
+  private void writeAtomically(LayerwisePruning.Result result, PruneRecipe recipe, Path tokenizerFile,
+                               int sampleCount, int length, double seconds) {
+    Path target = output.toAbsolutePath();
+    Path parent = target.getParent();
+    Path tmp = parent.resolve("." + target.getFileName() + ".tmp-" + ProcessHandle.current().pid());
+    try {
+      Files.createDirectories(parent);
+      deleteRecursively(tmp);
+      Files.createDirectory(tmp);
+      ProgressBar bar = new ProgressBar("write", 1);
+      Llama2cWriter.write(result.model(), tmp.resolve("model.bin"));
+      Files.copy(tokenizerFile, tmp.resolve("tokenizer.bin"));
+      Files.writeString(tmp.resolve("prune.json"), describe(result, recipe, sampleCount, length, seconds));
+      bar.finish(target.toString());
+      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      deleteQuietly(tmp);
+      throw new SparsejException("cannot write " + output + ": " + e.getMessage());
+    } catch (RuntimeException e) {
+      deleteQuietly(tmp);
+      throw e;
+    }
+  }
+
+  private String describe(LayerwisePruning.Result result, PruneRecipe recipe, int sampleCount, int length,
+                          double seconds) throws IOException {
+    ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    ObjectNode root = json.createObjectNode();
+    root.put("source", modelOptions.model.toString());
+    ObjectNode r = root.putObject("recipe");
+    r.put("method", recipe.method().name());
+    r.put("sparsity", recipe.targetSparsity());
+    r.put("mask_structure", recipe.pattern().toString());
+    ArrayNode ignore = r.putArray("ignore");
+    recipe.ignore().forEach(ignore::add);
+    ObjectNode c = root.putObject("calibration");
+    c.put("file", calib.toString());
+    c.put("samples", sampleCount);
+    c.put("seqlen", length);
+    c.put("seed", seed);
+    root.put("achieved_sparsity", result.overallSparsity());
+    root.put("seconds", seconds);
+    ArrayNode layers = root.putArray("layers");
+    for (LayerwisePruning.LinearReport l : result.linears()) {
+      ObjectNode n = layers.addObject();
+      n.put("name", l.name());
+      n.put("rows", l.rows());
+      n.put("cols", l.cols());
+      n.put("sparsity", l.sparsity());
+      n.put("relative_error", l.relativeError());
+      n.put("skipped", l.skipped());
+    }
+    return json.writeValueAsString(root) + "\n";
+  }
+
+  private static void deleteQuietly(Path dir) {
+    try {
+      deleteRecursively(dir);
+    } catch (IOException ignored) {
+      // best effort: the temporary name is hidden and per-process
+    }
+  }
+
+  private static void deleteRecursively(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> paths = Files.walk(dir)) {
+      for (Path p : (Iterable<Path>) paths.sorted(Comparator.reverseOrder())::iterator) {
+        Files.delete(p);
+      }
+    }
+  }
+
+  private ParameterException usage(String message) {
+    return new ParameterException(new picocli.CommandLine(this), message);
+  }
+}
