@@ -183,7 +183,8 @@ final class PruneCommand implements Callable<Integer> {
     System.out.printf("%-14s %-10s %9s %12s %8s%n", "linear", "shape", "sparsity", "rel. error", "time");
     for (LayerwisePruning.LinearReport r : result.linears()) {
       System.out.printf("%-14s %-10s %8.2f%% %12s %7.2fs%n", r.name(), r.rows() + "x" + r.cols(),
-          100 * r.sparsity(), r.skipped() ? "skipped" : String.format("%.5f", r.relativeError()), r.seconds());
+          100 * r.sparsity(), r.skipped() ? "skipped" : Double.isNaN(r.relativeError()) ? "n/a"
+          : String.format("%.5f", r.relativeError()), r.seconds());
     }
     Runtime rt = Runtime.getRuntime();
     System.out.printf("overall: %.2f%% zeros in the block linears; %.1f s; JVM heap in use %.0f MB%n",
@@ -239,7 +240,11 @@ final class PruneCommand implements Callable<Integer> {
       n.put("rows", l.rows());
       n.put("cols", l.cols());
       n.put("sparsity", l.sparsity());
-      n.put("relative_error", l.relativeError());
+      if (Double.isNaN(l.relativeError())) {
+        n.putNull("relative_error");
+      } else {
+        n.put("relative_error", l.relativeError());
+      }
       n.put("skipped", l.skipped());
     }
     return json.writeValueAsString(root) + "\n";

@@ -19,7 +19,8 @@ import org.sparsej.weights.LinearWeight;
  * still-dense block gathers the input statistics of its four linear groups — (wq, wk, wv) share the normed input,
  * wo takes the attention output, (w1, w3) the ffn-normed input, w2 silu(w1·x)·(w3·x) — then all seven linears are
  * pruned, and a second forward pass through the pruned block produces the inputs of the next one. So each block is
- * calibrated on what the already-pruned blocks before it really produce. Memory: the calibration hidden states
+ * calibrated on what the already-pruned blocks before it really produce (methods that read no inputs, magnitude,
+ * skip the forward passes). Memory: the calibration hidden states
  * (samples × seqlen × dim floats) plus one block's statistics (3·dim² + hidden² doubles).
  */
 public final class LayerwisePruning {
@@ -116,7 +117,8 @@ public final class LayerwisePruning {
       listener.blockStarted(l, c.nLayers(), steps);
       InputStatistics[] stats = {new InputStatistics(c.dim()), new InputStatistics(c.dim()),
           new InputStatistics(c.dim()), new InputStatistics(c.hiddenDim())};
-      for (int s = 0; s < samples.size(); s++) {
+      boolean calibrate = recipe.method().needsCalibration();
+      for (int s = 0; calibrate && s < samples.size(); s++) {
         buf.scratch.bytes().put(hidden[s].bytes());
         forwardBlock(backend, c, layer, buf, buf.scratch, seqlen, stats);
         listener.step(l, s + 1, "calibrating");
@@ -139,7 +141,7 @@ public final class LayerwisePruning {
           double[] values = original.clone();
           recipe.method().prune(values, w.rows(), w.cols(), stats[group[i]], recipe.targetSparsity(),
               recipe.pattern());
-          double error = stats[group[i]].relativeError(original, values, w.rows());
+          double error = calibrate ? stats[group[i]].relativeError(original, values, w.rows()) : Double.NaN;
           pruned[i] = toWeight(values, w.rows(), w.cols());
           report = new LinearReport(name, w.rows(), w.cols(), countZeros(pruned[i]), error,
               (System.nanoTime() - start) / 1e9, false);
@@ -152,7 +154,7 @@ public final class LayerwisePruning {
           layer.ffnNorm(), pruned[4], pruned[5], pruned[6]);
       prunedLayers.add(prunedLayer);
       // The next block's inputs come from this block as pruned.
-      for (int s = 0; s < samples.size(); s++) {
+      for (int s = 0; calibrate && s < samples.size(); s++) {
         forwardBlock(backend, c, prunedLayer, buf, hidden[s], seqlen, null);
         listener.step(l, samples.size() + NAMES.length + s + 1, "forward through the pruned block");
       }

@@ -13,6 +13,11 @@ public final class Magnitude implements Pruner {
   }
 
   @Override
+  public boolean needsCalibration() {
+    return false;
+  }
+
+  @Override
   public void prune(double[] w, int rows, int cols, InputStatistics inputs, double sparsity,
                     SparsityPattern pattern) {
     double[] score = new double[rows * cols];

@@ -5,6 +5,11 @@ public interface Pruner {
   /** "magnitude", "wanda" or "sparsegpt". */
   String name();
 
+  /** Whether {@link #prune} reads the input statistics (if not, calibration forward passes are skipped). */
+  default boolean needsCalibration() {
+    return true;
+  }
+
   /**
    * Sets weights of {@code w} (row-major [rows][cols], changed in place) to zero so that the pattern holds and the
    * requested fraction of zeros is reached, and may update the others to compensate.

@@ -93,10 +93,22 @@ class PruneCommandTest {
   }
 
   @Test
+  void helpExplainsTheMethodsAndTheOutput() {
+    CliRun prune = CliRun.of("prune", "--help");
+    assertEquals(0, prune.exitCode());
+    assertTrue(prune.out().contains("Usage: sparsej prune") && prune.out().contains("SparseGPT")
+        && prune.out().contains("Wanda") && prune.out().contains("--calib"), prune.out());
+    CliRun eval = CliRun.of("eval", "ppl", "--help");
+    assertEquals(0, eval.exitCode());
+    assertTrue(eval.out().contains("Usage: sparsej eval ppl") && eval.out().contains("--stride"), eval.out());
+  }
+
+  @Test
   void skippedLinearsStayDense() {
     Path out = dir.resolve("skip");
     CliRun run = prune(out, "--method", "magnitude", "--sparsity", "0.6", "--skip", "w2,layers.0,lm_head");
     assertEquals(0, run.exitCode(), run.err());
+    assertTrue(run.out().contains("n/a"), "magnitude reads no inputs: " + run.out());
     LlamaModel pruned = ModelLoader.load(out.resolve("model.bin"));
     for (int l = 0; l < pruned.config().nLayers(); l++) {
       LayerWeights layer = pruned.weights().layers().get(l);
