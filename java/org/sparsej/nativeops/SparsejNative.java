@@ -11,7 +11,7 @@ import org.bytedeco.javacpp.annotation.Platform;
  */
 @Platform(
     include = {"sparsej/dispatch.h", "sparsej/gemv_dense.h", "sparsej/llama_ops.h", "sparsej/membench.h"},
-    link = {"gomp", "sparsej_kernels"},  // JavaCPP emits these in reverse: -lsparsej_kernels -lgomp
+    link = "sparsej_kernels",
     compiler = "cpp17")
 public final class SparsejNative {
   static {
