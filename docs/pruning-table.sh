@@ -4,7 +4,7 @@
 # `sparsej eval ppl` on the eval files. Usage: docs/pruning-table.sh [WORKDIR] (default /tmp/sparsej-pruning);
 # EVAL_FILES="eval-shakespeare.txt eval-wikitext2.txt" picks the eval files (default: all four).
 # Build first: mvn -B package -DskipTests. On a quiet 2-core machine each prune takes about 25 s and each eval
-# about 0.35 ms per token (about 4 minutes in all).
+# about 0.35 ms per token (about 10 minutes in all).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WORK=${1:-/tmp/sparsej-pruning}
