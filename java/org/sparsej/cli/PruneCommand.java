@@ -133,7 +133,8 @@ final class PruneCommand implements Callable<Integer> {
     double seconds = (System.nanoTime() - start) / 1e9;
     printSummary(result, seconds);
     writeAtomically(result, recipe, tokenizerFile, drawn.size(), length, seconds);
-    System.err.println("wrote " + output + " (run: sparsej eval ppl -m " + output.resolve("model.bin") + " --text FILE)");
+    System.err.println("wrote " + output + " (run: sparsej eval ppl -m " + output.resolve("model.bin")
+        + " --text FILE)");
     return 0;
   }
 
