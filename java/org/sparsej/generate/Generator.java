@@ -45,8 +45,8 @@ public final class Generator {
                          TokenListener listener) {
     int context = session.config().seqLen();
     if (promptTokens.length >= context) {
-      throw new SparsejException("prompt is " + promptTokens.length + " tokens, the model's context is " + context
-          + " (at most " + (context - 1) + " leave room to generate)");
+      throw new SparsejException("prompt is " + promptTokens.length + " tokens, too long for the model's context of "
+          + context + " (at most " + (context - 1) + " leave room to generate)");
     }
     int room = context - promptTokens.length;
     if (steps > room) {
