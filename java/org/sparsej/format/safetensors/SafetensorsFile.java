@@ -179,8 +179,8 @@ public final class SafetensorsFile implements AutoCloseable {
     long begin = offsets.get(0).asLong();
     long end = offsets.get(1).asLong();
     if (begin < 0 || end < begin || end > dataSize) {
-      throw file.error(where + ": data offsets [" + begin + ", " + end + "] out of range (data section has "
-          + dataSize + " bytes)");
+      throw file.error(where + ": data offsets [" + begin + ", " + end + "] out of range: the data section has "
+          + dataSize + " bytes (truncated file?)");
     }
     long expected;
     try {
