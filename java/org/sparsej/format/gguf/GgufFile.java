@@ -269,7 +269,7 @@ public final class GgufFile implements AutoCloseable {
           int minSize = elemType == 8 ? 8 : elemType == 9 ? 12 : typeSize(key, elemType);
           if (n < 0 || n > remaining() / minSize) {
             throw file.error("metadata '" + key + "': array of " + Long.toUnsignedString(n) + " elements is beyond "
-                + "the end of the file");
+                + "the end of the file (truncated?)");
           }
           List<Object> list = new ArrayList<>((int) n);
           for (long i = 0; i < n; i++) {
