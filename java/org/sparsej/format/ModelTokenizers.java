@@ -30,7 +30,9 @@ public final class ModelTokenizers {
     if (name.endsWith(".json")) {
       t = TokenizerJson.load(file);
     } else if (name.endsWith(".gguf")) {
-      t = vocabularyFromFile(file, vocabSize).tokenizer();
+      try (GgufFile g = GgufFile.open(file)) {
+        t = GgufVocabulary.tokenizer(g);
+      }
     } else {
       return TokenizerLoader.load(file, vocabSize);
     }

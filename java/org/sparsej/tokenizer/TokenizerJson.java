@@ -30,7 +30,12 @@ public final class TokenizerJson {
   private TokenizerJson() {}
 
   public static Tokenizer load(Path file) {
-    return vocabulary(file).tokenizer();
+    Vocabulary v = vocabulary(file);
+    try {
+      return v.tokenizer();
+    } catch (SparsejException | java.util.regex.PatternSyntaxException e) {
+      throw new SparsejException(file + ": " + e.getMessage());
+    }
   }
 
   /** The vocabulary of a tokenizer.json (and its tokenizer_config.json), in GGUF's terms. */

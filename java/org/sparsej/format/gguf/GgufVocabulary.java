@@ -93,6 +93,16 @@ public final class GgufVocabulary {
     return (int) (long) l;
   }
 
+  /** The embedded tokenizer, ready to use; any problem is reported against the file. */
+  public static org.sparsej.tokenizer.Tokenizer tokenizer(GgufFile g) {
+    Vocabulary v = read(g);
+    try {
+      return v.tokenizer();
+    } catch (org.sparsej.util.SparsejException e) {
+      throw g.file().error("embedded tokenizer: " + e.getMessage());
+    }
+  }
+
   /** Writes a vocabulary as "tokenizer.ggml.*" metadata. */
   public static void write(GgufWriter w, Vocabulary v) {
     w.putString("tokenizer.ggml.model", v.model());
