@@ -1,12 +1,11 @@
 // Probes CPUID once and points active_kernels() at the best table the CPU can run.
 #include "sparsej/dispatch.h"
 
-#include <omp.h>
-
 #include <atomic>
 #include <string>
 
 #include "kernel_table.h"
+#include "thread_pool.h"
 
 namespace {
 
@@ -86,7 +85,7 @@ void sj_set_threads(int n) { g_threads.store(n < 1 ? 0 : n); }
 
 int sj_get_threads(void) {
   int n = g_threads.load();
-  return n > 0 ? n : omp_get_num_procs();
+  return n > 0 ? n : sj::hardware_threads();
 }
 
 }  // extern "C"

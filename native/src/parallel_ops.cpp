@@ -1,11 +1,11 @@
-// The C API of gemv_dense.h and llama_ops.h: splits work over OpenMP threads and calls the active ISA's kernels.
-#include <omp.h>
+// The C API of gemv_dense.h and llama_ops.h: splits work over the thread pool and calls the active ISA's kernels.
 
 #include <algorithm>
 #include <cmath>
 #include <vector>
 
 #include "kernel_table.h"
+#include "thread_pool.h"
 #include "sparsej/dispatch.h"
 #include "sparsej/gemv_dense.h"
 #include "sparsej/llama_ops.h"
@@ -16,7 +16,7 @@ namespace {
 // Below this many multiply-adds a parallel region costs more than it saves.
 constexpr long kMinParallelWork = 1L << 15;
 
-int threads_for(long work) { return work < kMinParallelWork ? 1 : sj_get_threads(); }
+int threads_for(long work) { return work < kMinParallelWork ? 1 : sj::configured_threads(); }
 
 // Contiguous share of [0, n) for thread t of nt, rounded to multiples of `align`.
 void split_range(int n, int t, int nt, int align, int* begin, int* end) {
@@ -33,18 +33,20 @@ extern "C" {
 void sj_matmul_f32(float* out, const float* x, const float* w, int batch, int rows, int cols) {
   const sj::KernelTable& k = sj::active_kernels();
   int nt = threads_for((long)batch * rows * cols);
-#pragma omp parallel num_threads(nt)
-  {
+  sj::parallel(nt, [&](int t, int n) {
     int r0, r1;
-    split_range(rows, omp_get_thread_num(), omp_get_num_threads(), 4, &r0, &r1);
+    split_range(rows, t, n, 4, &r0, &r1);
     if (r0 < r1) k.matmul_f32_rows(out, x, w, batch, rows, cols, r0, r1);
-  }
+  });
 }
 
 void sj_rmsnorm(float* out, const float* x, const float* weight, int batch, int dim, float eps) {
   const sj::KernelTable& k = sj::active_kernels();
-#pragma omp parallel for num_threads(threads_for((long)batch * dim * 64))
-  for (int b = 0; b < batch; b++) k.rmsnorm_row(out + (size_t)b * dim, x + (size_t)b * dim, weight, dim, eps);
+  sj::parallel(threads_for((long)batch * dim * 64), [&](int t, int n) {
+    int b0, b1;
+    split_range(batch, t, n, 1, &b0, &b1);
+    for (int b = b0; b < b1; b++) k.rmsnorm_row(out + (size_t)b * dim, x + (size_t)b * dim, weight, dim, eps);
+  });
 }
 
 static void rope_rotate(float* v, int n_heads, int head_size, int pos, float theta, int style) {
@@ -93,11 +95,11 @@ void sj_attention(float* out, const float* q, const float* key_cache, const floa
   const float scale = 1.0f / sqrtf((float)head_size);
   const int tasks = batch * n_heads;
   long work = (long)tasks * (pos0 + batch) * head_size * 2;
-#pragma omp parallel num_threads(threads_for(work))
-  {
+  sj::parallel(threads_for(work), [&](int thread, int n_threads) {
     std::vector<float> scores(pos0 + batch);
-#pragma omp for schedule(static)
-    for (int task = 0; task < tasks; task++) {
+    int first, end;
+    split_range(tasks, thread, n_threads, 1, &first, &end);
+    for (int task = first; task < end; task++) {
       const int b = task / n_heads, h = task % n_heads, kvh = h / group, last = pos0 + b;
       const float* qh = q + (size_t)b * dim + (size_t)h * head_size;
       for (int t = 0; t <= last; t++)
@@ -108,15 +110,16 @@ void sj_attention(float* out, const float* q, const float* key_cache, const floa
       for (int t = 0; t <= last; t++)
         k.axpy_f32(oh, scores[t], value_cache + (size_t)t * kv_dim + (size_t)kvh * head_size, head_size);
     }
-  }
+  });
 }
 
 void sj_swiglu(float* h1, const float* h3, long n) {
-#pragma omp parallel for num_threads(threads_for(n * 16))
-  for (long i = 0; i < n; i++) {
-    float v = h1[i];
-    h1[i] = v / (1.0f + expf(-v)) * h3[i];
-  }
+  sj::parallel(threads_for(n * 16), [&](int t, int nt) {
+    for (long i = n * t / nt, end = n * (t + 1) / nt; i < end; i++) {
+      float v = h1[i];
+      h1[i] = v / (1.0f + expf(-v)) * h3[i];
+    }
+  });
 }
 
 void sj_add(float* x, const float* y, long n) {
@@ -127,12 +130,12 @@ void sj_add(float* x, const float* y, long n) {
 
 extern "C" double sj_sum_f32(const float* x, long n) {
   const sj::KernelTable& k = sj::active_kernels();
-  double total = 0;
-#pragma omp parallel num_threads(sj_get_threads()) reduction(+ : total)
-  {
-    int t = omp_get_thread_num(), nt = omp_get_num_threads();
+  std::vector<double> partial(sj_get_threads(), 0.0);
+  sj::parallel(sj_get_threads(), [&](int t, int nt) {
     long b = n * t / nt, e = n * (t + 1) / nt;
-    total += k.sum_f32(x + b, e - b);
-  }
+    partial[t] = k.sum_f32(x + b, e - b);
+  });
+  double total = 0;
+  for (double p : partial) total += p;
   return total;
 }

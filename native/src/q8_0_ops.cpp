@@ -1,11 +1,10 @@
-// The C API of gemv_q8_0.h: picks the active ISA's row kernel and splits rows over OpenMP threads.
-#include <omp.h>
-
+// The C API of gemv_q8_0.h: picks the active ISA's row kernel and splits rows over the kernels' thread pool.
 #include <algorithm>
 
 #include "q8_0_table.h"
 #include "sparsej/dispatch.h"
 #include "sparsej/gemv_q8_0.h"
+#include "thread_pool.h"
 
 namespace {
 
@@ -21,14 +20,12 @@ sj::MatmulQ8Rows active_q8_rows() {
 extern "C" void sj_matmul_q8_0(float* out, const float* x, const void* w, int batch, int rows, int cols) {
   const sj::MatmulQ8Rows kernel = active_q8_rows();
   const long work = (long)batch * rows * cols;
-  const int nt = work < (1L << 15) ? 1 : sj_get_threads();
+  const int nt = work < (1L << 15) ? 1 : sj::configured_threads();
   const uint8_t* wb = static_cast<const uint8_t*>(w);
-#pragma omp parallel num_threads(nt)
-  {
-    int t = omp_get_thread_num(), n = omp_get_num_threads();
+  sj::parallel(nt, [&](int t, int n) {
     long blocks = (rows + 3) / 4;  // contiguous shares in multiples of four rows
     int r0 = (int)std::min<long>(rows, blocks * t / n * 4);
     int r1 = (int)std::min<long>(rows, blocks * (t + 1) / n * 4);
     if (r0 < r1) kernel(out, x, wb, batch, rows, cols, r0, r1);
-  }
+  });
 }

@@ -10,7 +10,7 @@ import org.sparsej.weights.LinearWeight;
 import org.sparsej.weights.Q8_0Weight;
 import org.sparsej.weights.WeightFormat;
 
-/** Native C++ kernels (scalar / AVX2 / AVX-512, chosen from CPUID) on OpenMP threads. */
+/** Native C++ kernels (scalar / AVX2 / AVX-512, chosen from CPUID) on the native thread pool. */
 public final class CpuBackend implements Backend {
   /** One native matmul per weight format: a new format registers its kernel here. */
   interface Matmul {

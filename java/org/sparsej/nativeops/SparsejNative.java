@@ -10,8 +10,9 @@ import org.bytedeco.javacpp.annotation.Platform;
  * validate shapes first, so nothing here checks bounds. Use {@link NativeLibrary} to load it.
  */
 @Platform(
-    include = {"sparsej/dispatch.h", "sparsej/gemv_dense.h", "sparsej/gemv_q8_0.h", "sparsej/llama_ops.h", "sparsej/membench.h"},
-    link = {"gomp", "sparsej_kernels"},  // JavaCPP emits these in reverse: -lsparsej_kernels -lgomp
+    include = {"sparsej/dispatch.h", "sparsej/gemv_dense.h", "sparsej/gemv_q8_0.h", "sparsej/llama_ops.h",
+        "sparsej/membench.h"},
+    link = "sparsej_kernels",
     compiler = "cpp17")
 public final class SparsejNative {
   static {

@@ -148,4 +148,30 @@ class CpuKernelsMatchJavaTest {
       }
     });
   }
+
+  @org.junit.jupiter.api.Test
+  void concurrentCallersShareThePoolSafely() throws Exception {
+    // Four Java threads calling kernels at once: the pool runs one job at a time and the others run alone.
+    RandomTensors random = new RandomTensors(6);
+    DenseF32Weight w = new DenseF32Weight(random.uniform(257, 301));
+    Tensor x = random.uniform(3, 301);
+    Tensor expected = RandomTensors.poisoned(3, 257);
+    oracle.matmul(expected, x, w, 3);
+    java.util.concurrent.ExecutorService callers = java.util.concurrent.Executors.newFixedThreadPool(4);
+    try {
+      java.util.List<java.util.concurrent.Future<Tensor>> results = new java.util.ArrayList<>();
+      for (int i = 0; i < 40; i++) {
+        results.add(callers.submit(() -> {
+          Tensor out = RandomTensors.poisoned(3, 257);
+          cpu.matmul(out, x, w, 3);
+          return out;
+        }));
+      }
+      for (java.util.concurrent.Future<Tensor> result : results) {
+        assertClose(expected, result.get(), expected.size(), 1e-4, "concurrent matmul");
+      }
+    } finally {
+      callers.shutdown();
+    }
+  }
 }
