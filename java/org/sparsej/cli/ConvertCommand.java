@@ -7,8 +7,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.sparsej.format.ModelTokenizers;
+import org.sparsej.format.gguf.GgmlType;
 import org.sparsej.format.gguf.GgufModelWriter;
 import org.sparsej.format.hf.HfModelWriter;
+import org.sparsej.format.safetensors.StDType;
 import org.sparsej.model.LlamaModel;
 import org.sparsej.model.ModelLoader;
 import org.sparsej.tokenizer.TokenizerJsonWriter;
@@ -26,7 +28,7 @@ import picocli.CommandLine.Option;
         "             the compressed-tensors layout (weight I8 + weight_scale, quantization_config in config.json);",
         "             --sparse-bitmask also stores every decoder linear weight as compressed-tensors sparse-bitmask.",
         "  --to gguf  one GGUF v3 file in llama.cpp's llama layout with the tokenizer embedded; F32 matrices,",
-        "             or Q8_0 with --type q8_0; Q8_0 weights stay Q8_0.",
+        "             or F16 / BF16 / Q8_0 / Q4_0 with --type; Q8_0 weights stay Q8_0.",
         "",
         "Inputs: a Hugging Face directory (or a .safetensors file in one), a .gguf file, a llama2.c .bin",
         "(its tokenizer.bin beside it). q/k rows are reordered between Hugging Face's rotate-half and GGUF's",
@@ -50,7 +52,8 @@ final class ConvertCommand implements Callable<Integer> {
   Path tokenizer;
 
   @Option(names = "--type", paramLabel = "TYPE",
-      description = "gguf only: f32 (default) or q8_0 for the matrices.")
+      description = "Type of the dense weights written: f32 (default), f16 or bf16; for gguf also q8_0 or q4_0 "
+          + "(matrices; llama.cpp's rounding). Q8_0 and int8 weights are kept as they are.")
   String type = "f32";
 
   @Option(names = "--sparse-bitmask",
@@ -72,9 +75,9 @@ final class ConvertCommand implements Callable<Integer> {
           "--to must be hf or gguf, got '" + to + "'");
     }
     String t = type.toLowerCase(Locale.ROOT);
-    if (!t.equals("f32") && !t.equals("q8_0")) {
+    if (!java.util.List.of("f32", "f16", "bf16", "q8_0", "q4_0").contains(t)) {
       throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
-          "--type must be f32 or q8_0, got '" + type + "'");
+          "--type must be f32, f16, bf16, q8_0 or q4_0, got '" + type + "'");
     }
     if (shardSize < 1) {
       throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--shard-size must be positive");
@@ -91,10 +94,10 @@ final class ConvertCommand implements Callable<Integer> {
       if (sparseBitmask) {
         throw new SparsejException("--sparse-bitmask applies to --to hf only");
       }
-      GgufModelWriter.write(model, vocab, output, t.equals("q8_0"), force);
+      GgufModelWriter.write(model, vocab, output, GgmlType.valueOf(t.toUpperCase(Locale.ROOT)), force);
     } else {
-      if (!t.equals("f32")) {
-        throw new SparsejException("--type applies to --to gguf only (Q8_0 weights are kept as int8 in hf)");
+      if (t.startsWith("q")) {
+        throw new SparsejException("--type " + t + " applies to --to gguf only (hf keeps Q8_0 weights as int8)");
       }
       Path tokDir = Files.createTempDirectory("sparsej-tokenizer");
       try {
@@ -111,7 +114,8 @@ final class ConvertCommand implements Callable<Integer> {
           }
         }
         HfModelWriter.Summary s = HfModelWriter.write(model, output, HfModelWriter.Options.defaults()
-            .withSparseBitmask(sparseBitmask).withShardBytes(shardSize).withTokenizerFiles(files).withReplace(force));
+            .withSparseBitmask(sparseBitmask).withShardBytes(shardSize).withTokenizerFiles(files).withReplace(force)
+            .withFloatType(StDType.valueOf(t.toUpperCase(Locale.ROOT))));
         if (s.sparseWeights() > 0) {
           System.err.printf("sparse-bitmask: %d weights, %.1f%% zeros%n", s.sparseWeights(),
               100 * s.globalSparsity());

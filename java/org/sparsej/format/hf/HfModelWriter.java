@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.function.Supplier;
 import org.sparsej.backend.RopeStyle;
 import org.sparsej.format.AtomicOutput;
+import org.sparsej.format.Halfs;
 import org.sparsej.format.QkPermutation;
 import org.sparsej.format.safetensors.SafetensorsWriter;
 import org.sparsej.format.safetensors.StDType;
@@ -54,33 +55,41 @@ public final class HfModelWriter {
    * @param int8 how int8 weights are recognised
    */
   public record Options(boolean sparseBitmask, boolean int8Activations, long shardBytes, List<Path> tokenizerFiles,
-                        Int8Encoder int8, boolean replace) {
+                        Int8Encoder int8, boolean replace, StDType floatType) {
     public static Options defaults() {
-      return new Options(false, false, 5_000_000_000L, List.of(), DEFAULT_INT8, false);
+      return new Options(false, false, 5_000_000_000L, List.of(), DEFAULT_INT8, false, StDType.F32);
+    }
+
+    /** F32 (default), F16 or BF16 for the float tensors written (the values are rounded to nearest even). */
+    public Options withFloatType(StDType type) {
+      if (type != StDType.F32 && type != StDType.F16 && type != StDType.BF16) {
+        throw new SparsejException("float tensors can be written as F32, F16 or BF16, not " + type);
+      }
+      return new Options(sparseBitmask, int8Activations, shardBytes, tokenizerFiles, int8, replace, type);
     }
 
     public Options withSparseBitmask(boolean on) {
-      return new Options(on, int8Activations, shardBytes, tokenizerFiles, int8, replace);
+      return new Options(on, int8Activations, shardBytes, tokenizerFiles, int8, replace, floatType);
     }
 
     public Options withShardBytes(long bytes) {
-      return new Options(sparseBitmask, int8Activations, bytes, tokenizerFiles, int8, replace);
+      return new Options(sparseBitmask, int8Activations, bytes, tokenizerFiles, int8, replace, floatType);
     }
 
     public Options withTokenizerFiles(List<Path> files) {
-      return new Options(sparseBitmask, int8Activations, shardBytes, files, int8, replace);
+      return new Options(sparseBitmask, int8Activations, shardBytes, files, int8, replace, floatType);
     }
 
     public Options withInt8(Int8Encoder encoder) {
-      return new Options(sparseBitmask, int8Activations, shardBytes, tokenizerFiles, encoder, replace);
+      return new Options(sparseBitmask, int8Activations, shardBytes, tokenizerFiles, encoder, replace, floatType);
     }
 
     public Options withInt8Activations(boolean on) {
-      return new Options(sparseBitmask, on, shardBytes, tokenizerFiles, int8, replace);
+      return new Options(sparseBitmask, on, shardBytes, tokenizerFiles, int8, replace, floatType);
     }
 
     public Options withReplace(boolean on) {
-      return new Options(sparseBitmask, int8Activations, shardBytes, tokenizerFiles, int8, on);
+      return new Options(sparseBitmask, int8Activations, shardBytes, tokenizerFiles, int8, on, floatType);
     }
   }
 
@@ -141,7 +150,26 @@ public final class HfModelWriter {
 
   private void addFloats(String name, Tensor t, int... shape) {
     t.requireDType(DType.F32);
-    add(name, StDType.F32, longs(shape), t::bytes);
+    addF32(name, longs(shape), t::bytes);
+  }
+
+  /** F32 data, written in the options' float type. */
+  private void addF32(String name, long[] shape, Supplier<ByteBuffer> f32) {
+    StDType type = options.floatType();
+    if (type == StDType.F32) {
+      add(name, type, shape, f32);
+      return;
+    }
+    add(name, type, shape, () -> {
+      ByteBuffer in = f32.get();
+      int n = in.capacity() / 4;
+      ByteBuffer out = ByteBuffer.allocateDirect(2 * n).order(ByteOrder.LITTLE_ENDIAN);
+      for (int i = 0; i < n; i++) {
+        float v = in.getFloat(4 * i);
+        out.putShort(2 * i, type == StDType.F16 ? Halfs.f32ToF16(v) : Halfs.f32ToBf16(v));
+      }
+      return out;
+    });
   }
 
   /** One linear weight: int8 (weight + weight_scale) or F32, either one bitmask-compressed if asked. */
@@ -172,7 +200,7 @@ public final class HfModelWriter {
     if (bitmask) {
       addBitmask(module, CompressedTensors.compress(values.get(), StDType.F32, rows, cols));
     } else {
-      add(module + ".weight", StDType.F32, new long[] {rows, cols}, values);
+      addF32(module + ".weight", new long[] {rows, cols}, values);
     }
   }
 
@@ -264,7 +292,8 @@ public final class HfModelWriter {
     j.put("mlp_bias", false);
     j.put("bos_token_id", 1);
     j.put("eos_token_id", 2);
-    j.put("torch_dtype", "float32");
+    j.put("torch_dtype", options.floatType() == StDType.F16 ? "float16" : options.floatType() == StDType.BF16
+        ? "bfloat16" : "float32");
     if (sparseCount > 0 || int8Count > 0) {
       j.set("quantization_config", compressionConfig());
     }
