@@ -29,7 +29,7 @@ public final class ModelLoader {
   /** The format of a model path, or a one-line error. */
   public static Format detect(Path path) {
     if (!Files.exists(path)) {
-      throw new SparsejException(path + ": model not found");
+      throw new SparsejException(path + ": model file not found");
     }
     if (Files.isDirectory(path)) {
       if (!Files.isRegularFile(path.resolve("config.json"))) {
