@@ -138,8 +138,10 @@ public final class GgufModelReader {
       Tensor norm = floats(require("output_norm.weight", dim), dim);
       LinearWeight classifier;
       if (c.sharedClassifier()) {
-        classifier = embdInfo.type() == GgmlType.F32 ? new DenseF32Weight(embedding)
-            : linear("token_embd.weight", c.vocabSize(), dim);
+        // Tied: the F32 table serves both (mapped, or the one dequantized copy); a Q8_0 table stays Q8_0 for the
+        // classifier, which then reads the mapped blocks while lookups use the dequantized rows.
+        classifier = embdInfo.type() == GgmlType.Q8_0 ? linear("token_embd.weight", c.vocabSize(), dim)
+            : new DenseF32Weight(embedding);
       } else {
         classifier = linear("output.weight", c.vocabSize(), dim);
       }
