@@ -7,6 +7,7 @@ import org.sparsej.nativeops.SparsejNative;
 import org.sparsej.tensor.Tensor;
 import org.sparsej.weights.DenseF32Weight;
 import org.sparsej.weights.LinearWeight;
+import org.sparsej.weights.Q8_0Weight;
 import org.sparsej.weights.WeightFormat;
 
 /** Native C++ kernels (scalar / AVX2 / AVX-512, chosen from CPUID) on the native thread pool. */
@@ -21,6 +22,8 @@ public final class CpuBackend implements Backend {
   static {
     MATMULS.put(WeightFormat.DENSE_F32, (out, x, w, batch) -> SparsejNative.sj_matmul_f32(
         out.address(), x.address(), ((DenseF32Weight) w).values().address(), batch, w.rows(), w.cols()));
+    MATMULS.put(WeightFormat.Q8_0, (out, x, w, batch) -> SparsejNative.sj_matmul_q8_0(
+        out.address(), x.address(), ((Q8_0Weight) w).blocks().address(), batch, w.rows(), w.cols()));
   }
 
   private final String isa;

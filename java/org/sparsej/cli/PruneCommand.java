@@ -114,7 +114,9 @@ final class PruneCommand implements Callable<Integer> {
       throw new SparsejException(String.format("%s is already sparse (%.1f%% of its block weights are zero): "
           + "prune the dense original instead", modelOptions.model, 100 * existing));
     }
-    Path tokenizerFile = modelOptions.tokenizerFile();
+    // The llama2.c output carries a llama2.c tokenizer.bin: the -z file or the one beside a .bin model.
+    Path tokenizerFile = modelOptions.tokenizer != null ? modelOptions.tokenizer
+        : modelOptions.model.toAbsolutePath().getParent().resolve("tokenizer.bin");
     Tokenizer tokenizer = modelOptions.loadTokenizer(model);
     long t0 = System.nanoTime();
     int[] ids = tokenizer.encode(TextFiles.read(calib, "calibration"), false, false);
@@ -203,7 +205,9 @@ final class PruneCommand implements Callable<Integer> {
       Files.createDirectory(tmp);
       ProgressBar bar = new ProgressBar("write", 1);
       Llama2cWriter.write(result.model(), tmp.resolve("model.bin"));
-      Files.copy(tokenizerFile, tmp.resolve("tokenizer.bin"));
+      if (Files.isRegularFile(tokenizerFile) && tokenizerFile.getFileName().toString().endsWith(".bin")) {
+        Files.copy(tokenizerFile, tmp.resolve("tokenizer.bin"));
+      }
       Files.writeString(tmp.resolve("prune.json"), describe(result, recipe, sampleCount, length, seconds));
       bar.finish(target.toString());
       Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
