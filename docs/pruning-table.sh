@@ -30,7 +30,7 @@ prune() {  # name, then prune flags
     tail -n 1 "$WORK/$name.log" | tee -a "$RESULTS"
     grep '^overall' "$WORK/$name.log" | sed "s/^/$name /" | tee -a "$RESULTS"
   fi
-  evaluate "$name" "$WORK/$name/model.bin"
+  evaluate "$name" "$WORK/$name"
 }
 
 evaluate dense "$MODEL"

@@ -14,6 +14,8 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import org.sparsej.backend.Backend;
+import org.sparsej.format.ModelTokenizers;
+import org.sparsej.format.hf.HfModelWriter;
 import org.sparsej.model.Llama2cWriter;
 import org.sparsej.model.LlamaModel;
 import org.sparsej.prune.Calibration;
@@ -22,6 +24,8 @@ import org.sparsej.prune.PruneRecipe;
 import org.sparsej.prune.Pruner;
 import org.sparsej.prune.SparsityPattern;
 import org.sparsej.tokenizer.Tokenizer;
+import org.sparsej.tokenizer.TokenizerJsonWriter;
+import org.sparsej.tokenizer.Vocabulary;
 import org.sparsej.util.SparsejException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -37,9 +41,11 @@ import picocli.CommandLine.ParameterException;
         "Calibration: --samples windows of --seqlen tokens drawn from --calib as the SparseGPT/Wanda scripts",
         "draw them (Python random.seed(SEED), randint offsets). Every linear of every block is pruned except",
         "those in --skip; embeddings, norms and the classifier stay dense.",
-        "OUT is a new directory: model.bin (llama2.c, pruned weights stored as F32 zeros), tokenizer.bin and",
-        "prune.json (recipe and per-layer sparsity); it is written under a temporary name and renamed when",
-        "complete. Run it with: sparsej generate -m OUT/model.bin, sparsej eval ppl -m OUT/model.bin."})
+        "OUT is a new directory, written under a temporary name and renamed when complete: by default a",
+        "Hugging Face directory (config.json, model.safetensors with the block linears as compressed-tensors",
+        "sparse-bitmask, tokenizer.json) plus prune.json (recipe, per-layer sparsity and error); run it with",
+        "sparsej generate -m OUT / sparsej eval ppl -m OUT. --format llama2c writes OUT/model.bin (zeros as",
+        "dense F32) and tokenizer.bin instead: run -m OUT/model.bin."})
 final class PruneCommand implements Callable<Integer> {
   @Mixin ModelOptions modelOptions;
   @Mixin BackendOptions backendOptions;
@@ -80,6 +86,11 @@ final class PruneCommand implements Callable<Integer> {
   @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT", description = "Output directory (new).")
   Path output;
 
+  @Option(names = "--format", paramLabel = "FORMAT",
+      description = "hf: a Hugging Face directory with the block linears as compressed-tensors sparse-bitmask "
+          + "(default); llama2c: model.bin + tokenizer.bin, zeros stored as dense F32.")
+  String format = "hf";
+
   @Override
   public Integer call() {
     if (!(sparsity >= 0 && sparsity < 1)) {
@@ -92,6 +103,9 @@ final class PruneCommand implements Callable<Integer> {
       pruner = Pruner.named(method);
     } catch (SparsejException e) {
       throw usage(e.getMessage());
+    }
+    if (!format.equals("hf") && !format.equals("llama2c")) {
+      throw usage("--format must be hf or llama2c, got '" + format + "'");
     }
     if (samples < 1) {
       throw usage("--samples must be positive, got " + samples);
@@ -106,6 +120,10 @@ final class PruneCommand implements Callable<Integer> {
     int length = seqlen != null ? seqlen : Math.min(256, model.config().seqLen());
     if (length > model.config().seqLen()) {
       throw usage("--seqlen " + length + " exceeds the model's context of " + model.config().seqLen());
+    }
+    if (format.equals("llama2c") && model.config().ropeStyle() != org.sparsej.backend.RopeStyle.INTERLEAVED) {
+      throw new SparsejException(modelOptions.model + " uses Hugging Face's rotate-half RoPE layout, which a "
+          + "llama2.c file cannot hold as is: use --format hf");
     }
     PruneRecipe recipe = new PruneRecipe(pruner, sparsity, p, skip);
     checkSkipNames(model, recipe);
@@ -134,9 +152,14 @@ final class PruneCommand implements Callable<Integer> {
     }
     double seconds = (System.nanoTime() - start) / 1e9;
     printSummary(result, seconds);
-    writeAtomically(result, recipe, tokenizerFile, drawn.size(), length, seconds);
-    System.err.println("wrote " + output + " (run: sparsej eval ppl -m " + output.resolve("model.bin")
-        + " --text FILE)");
+    String json = describe(result, recipe, drawn.size(), length, seconds);
+    if (format.equals("hf")) {
+      writeHf(result.model(), json);
+    } else {
+      writeAtomically(result, tokenizerFile, json);
+    }
+    Path runnable = format.equals("hf") ? output : output.resolve("model.bin");
+    System.err.println("wrote " + output + " (run: sparsej eval ppl -m " + runnable + " --text FILE)");
     return 0;
   }
 
@@ -194,8 +217,41 @@ final class PruneCommand implements Callable<Integer> {
         100 * result.overallSparsity(), seconds, (rt.totalMemory() - rt.freeMemory()) / 1e6);
   }
 
-  private void writeAtomically(LayerwisePruning.Result result, PruneRecipe recipe, Path tokenizerFile,
-                               int sampleCount, int length, double seconds) {
+  /**
+   * A Hugging Face directory through the formats writer (compressed-tensors sparse-bitmask for the block linears),
+   * which writes under a temporary name and renames; the tokenizer as tokenizer.json, prune.json beside it.
+   */
+  private void writeHf(LlamaModel pruned, String json) {
+    int vocabSize = pruned.config().vocabSize();
+    Vocabulary vocab = modelOptions.tokenizer != null
+        ? ModelTokenizers.vocabularyFromFile(modelOptions.tokenizer, vocabSize)
+        : ModelTokenizers.vocabularyOrNull(modelOptions.model, vocabSize);
+    Path extras = null;
+    try {
+      extras = Files.createTempDirectory("sparsej-prune");
+      List<Path> files = new ArrayList<>();
+      if (vocab != null) {
+        TokenizerJsonWriter.write(vocab, extras);
+        files.add(extras.resolve("tokenizer.json"));
+        files.add(extras.resolve("tokenizer_config.json"));
+      } else {
+        System.err.println("note: " + modelOptions.model + " has no tokenizer with it; OUT needs -z FILE to run");
+      }
+      Files.writeString(extras.resolve("prune.json"), json);
+      files.add(extras.resolve("prune.json"));
+      ProgressBar bar = new ProgressBar("write", 1);
+      HfModelWriter.Summary s = HfModelWriter.write(pruned, output, HfModelWriter.Options.defaults()
+          .withSparseBitmask(true).withTokenizerFiles(files));
+      bar.finish(String.format("%s: %d sparse-bitmask weights, %.1f MB", output, s.sparseWeights(),
+          s.dataBytes() / 1e6));
+    } catch (IOException e) {
+      throw new SparsejException("cannot write " + output + ": " + e.getMessage());
+    } finally {
+      deleteQuietly(extras);
+    }
+  }
+
+  private void writeAtomically(LayerwisePruning.Result result, Path tokenizerFile, String json) {
     Path target = output.toAbsolutePath();
     Path parent = target.getParent();
     Path tmp = parent.resolve("." + target.getFileName() + ".tmp-" + ProcessHandle.current().pid());
@@ -208,7 +264,7 @@ final class PruneCommand implements Callable<Integer> {
       if (Files.isRegularFile(tokenizerFile) && tokenizerFile.getFileName().toString().endsWith(".bin")) {
         Files.copy(tokenizerFile, tmp.resolve("tokenizer.bin"));
       }
-      Files.writeString(tmp.resolve("prune.json"), describe(result, recipe, sampleCount, length, seconds));
+      Files.writeString(tmp.resolve("prune.json"), json);
       bar.finish(target.toString());
       Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
     } catch (IOException e) {
@@ -221,7 +277,7 @@ final class PruneCommand implements Callable<Integer> {
   }
 
   private String describe(LayerwisePruning.Result result, PruneRecipe recipe, int sampleCount, int length,
-                          double seconds) throws IOException {
+                          double seconds) {
     ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     ObjectNode root = json.createObjectNode();
     root.put("source", modelOptions.model.toString());
@@ -252,10 +308,17 @@ final class PruneCommand implements Callable<Integer> {
       }
       n.put("skipped", l.skipped());
     }
-    return json.writeValueAsString(root) + "\n";
+    try {
+      return json.writeValueAsString(root) + "\n";
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   private static void deleteQuietly(Path dir) {
+    if (dir == null) {
+      return;
+    }
     try {
       deleteRecursively(dir);
     } catch (IOException ignored) {

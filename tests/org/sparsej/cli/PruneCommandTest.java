@@ -52,13 +52,14 @@ class PruneCommandTest {
     assertEquals(0, run.exitCode(), run.err());
     assertTrue(run.err().contains("block 6/6"), run.err());
     assertTrue(run.out().contains("layers.5.w2") && run.out().contains("overall: 50.00%"), run.out());
-    for (String f : new String[] {"model.bin", "tokenizer.bin", "prune.json"}) {
+    for (String f : new String[] {"config.json", "model.safetensors", "tokenizer.json", "prune.json"}) {
       assertTrue(Files.exists(out.resolve(f)), f);
     }
+    assertTrue(Files.readString(out.resolve("config.json")).contains("sparse-bitmask"), "compressed-tensors");
     assertTrue(Files.readString(out.resolve("prune.json")).contains("\"mask_structure\" : \"2:4\""));
 
     LlamaModel original = ModelLoader.load(Path.of(MODEL));
-    LlamaModel pruned = ModelLoader.load(out.resolve("model.bin"));
+    LlamaModel pruned = ModelLoader.load(out);
     assertArrayEquals(original.weights().tokenEmbedding().toFloatArray(),
         pruned.weights().tokenEmbedding().toFloatArray(), "embeddings stay dense and unchanged");
     for (LayerWeights layer : pruned.weights().layers()) {
@@ -74,16 +75,16 @@ class PruneCommandTest {
       }
     }
 
-    CliRun generate = CliRun.of("generate", "-m", out.resolve("model.bin").toString(), "-p", "Once upon a time",
+    CliRun generate = CliRun.of("generate", "-m", out.toString(), "-p", "Once upon a time",
         "-n", "8", "--temp", "0", "--backend", "cpu");
     assertEquals(0, generate.exitCode(), generate.err());
     assertTrue(generate.out().startsWith("Once upon a time") && generate.out().length() > 20, generate.out());
-    double[] ppl = EvalPplTest.pplAndTokens(CliRun.of("eval", "ppl", "-m", out.resolve("model.bin").toString(),
+    double[] ppl = EvalPplTest.pplAndTokens(CliRun.of("eval", "ppl", "-m", out.toString(),
         "--text", SharedData.path("data/sj-corpus/eval-shakespeare.txt").toString(), "--max-tokens", "200",
         "--backend", "cpu"));
     assertTrue(Double.isFinite(ppl[0]) && ppl[0] > 1, "ppl " + ppl[0]);
 
-    CliRun again = CliRun.of("prune", "-m", out.resolve("model.bin").toString(), "--calib", calib.toString(),
+    CliRun again = CliRun.of("prune", "-m", out.toString(), "--calib", calib.toString(),
         "--method", "wanda", "--seqlen", "32", "-o", dir.resolve("again").toString());
     assertEquals(1, again.exitCode(), again.err());
     assertTrue(again.errorLine().contains("already sparse"), again.err());
@@ -106,8 +107,10 @@ class PruneCommandTest {
   @Test
   void skippedLinearsStayDense() {
     Path out = dir.resolve("skip");
-    CliRun run = prune(out, "--method", "magnitude", "--sparsity", "0.6", "--skip", "w2,layers.0,lm_head");
+    CliRun run = prune(out, "--method", "magnitude", "--sparsity", "0.6", "--skip", "w2,layers.0,lm_head",
+        "--format", "llama2c");
     assertEquals(0, run.exitCode(), run.err());
+    assertTrue(Files.exists(out.resolve("tokenizer.bin")) && Files.exists(out.resolve("prune.json")));
     assertTrue(run.out().contains("n/a"), "magnitude reads no inputs: " + run.out());
     LlamaModel pruned = ModelLoader.load(out.resolve("model.bin"));
     for (int l = 0; l < pruned.config().nLayers(); l++) {
@@ -134,7 +137,8 @@ class PruneCommandTest {
         {"--method", "sparsegpt", "--pattern", "4:2"},
         {"--method", "obs"},
         {"--method", "wanda", "--skip", "layers.9.wq"},
-        {"--method", "wanda", "--samples", "0"}};
+        {"--method", "wanda", "--samples", "0"},
+        {"--method", "wanda", "--format", "onnx"}};
     for (String[] c : cases) {
       CliRun run = prune(out, c);
       assertEquals(2, run.exitCode(), String.join(" ", c) + ": " + run.err());
@@ -164,6 +168,6 @@ class PruneCommandTest {
         "--samples", "128", "--seqlen", "32", "--backend", "cpu", "-o", dir.resolve("b").toString());
     assertEquals(0, partial.exitCode(), partial.err());
     assertTrue(partial.err().contains("warning: calibration text has only"), partial.err());
-    assertTrue(Files.exists(dir.resolve("b").resolve("model.bin")));
+    assertTrue(Files.exists(dir.resolve("b").resolve("model.safetensors")));
   }
 }

@@ -24,7 +24,7 @@ class PruneReferenceTest {
         "256", "--seed", "0", "--backend", "cpu", "-o", out.toString());
     assertEquals(0, prune.exitCode(), prune.err());
     String file = "eval-shakespeare.txt";
-    double[] got = EvalPplTest.pplAndTokens(CliRun.of("eval", "ppl", "-m", out.resolve("model.bin").toString(),
+    double[] got = EvalPplTest.pplAndTokens(CliRun.of("eval", "ppl", "-m", out.toString(),
         "--text", SharedData.path("data/sj-corpus/" + file).toString(), "--backend", "cpu"));
     double expected = Double.NaN;
     for (JsonNode r : SharedData.json("reference/sj-7m-pruning.json").get("results")) {
