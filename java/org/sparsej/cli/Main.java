@@ -50,7 +50,13 @@ public final class Main implements Runnable {
       err.println("error: " + describe(e));
       return EXIT_FAILURE;
     });
-    return cli.execute(args);
+    try {
+      return cli.execute(args);
+    } catch (OutOfMemoryError | StackOverflowError e) {
+      // picocli hands Errors past the execution handler: report them as one line like everything else.
+      System.err.println("error: " + describe(e));
+      return EXIT_FAILURE;
+    }
   }
 
   static String describe(Throwable e) {
