@@ -8,6 +8,7 @@ import org.sparsej.tensor.Tensor;
 import org.sparsej.weights.BitmaskSparseWeight;
 import org.sparsej.weights.DenseF32Weight;
 import org.sparsej.weights.LinearWeight;
+import org.sparsej.weights.Q8_0Weight;
 import org.sparsej.weights.Sparse24Weight;
 import org.sparsej.weights.WeightFormat;
 
@@ -23,6 +24,8 @@ public final class CpuBackend implements Backend {
   static {
     MATMULS.put(WeightFormat.DENSE_F32, (out, x, w, batch) -> SparsejNative.sj_matmul_f32(
         out.address(), x.address(), ((DenseF32Weight) w).values().address(), batch, w.rows(), w.cols()));
+    MATMULS.put(WeightFormat.Q8_0, (out, x, w, batch) -> SparsejNative.sj_matmul_q8_0(
+        out.address(), x.address(), ((Q8_0Weight) w).blocks().address(), batch, w.rows(), w.cols()));
     MATMULS.put(WeightFormat.SPARSE_BITMASK_F32, (out, x, w, batch) -> {
       BitmaskSparseWeight s = (BitmaskSparseWeight) w;
       SparsejNative.sj_bitmask_matmul_f32(out.address(), x.address(), batch, s.rows(), s.cols(),

@@ -8,7 +8,8 @@ import picocli.CommandLine.Command;
 /** {@code sparsej <command>}: the command-line entry point. */
 @Command(name = "sparsej", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Sparse, quantized LLM inference for the JVM.",
-    subcommands = {GenerateCommand.class, BenchCommand.class, SynthCommand.class, InfoCommand.class,
+    subcommands = {GenerateCommand.class, EvalCommand.class, PruneCommand.class, ConvertCommand.class,
+        InspectCommand.class, BenchCommand.class, SynthCommand.class, InfoCommand.class,
         CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
   /** Exit code of a run that failed on its input (bad file, full context...). */
@@ -49,7 +50,13 @@ public final class Main implements Runnable {
       err.println("error: " + describe(e));
       return EXIT_FAILURE;
     });
-    return cli.execute(args);
+    try {
+      return cli.execute(args);
+    } catch (OutOfMemoryError | StackOverflowError e) {
+      // picocli hands Errors past the execution handler: report them as one line like everything else.
+      System.err.println("error: " + describe(e));
+      return EXIT_FAILURE;
+    }
   }
 
   static String describe(Throwable e) {

@@ -1,22 +1,22 @@
 package org.sparsej.cli;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
+import org.sparsej.format.ModelTokenizers;
 import org.sparsej.model.LlamaModel;
 import org.sparsej.model.ModelLoader;
 import org.sparsej.tokenizer.Tokenizer;
-import org.sparsej.tokenizer.TokenizerLoader;
-import org.sparsej.util.SparsejException;
 import picocli.CommandLine.Option;
 
 /** -m MODEL and -z TOKENIZER. */
 public final class ModelOptions {
   @Option(names = {"-m", "--model"}, required = true, paramLabel = "MODEL",
-      description = "Model file (llama2.c .bin checkpoint).")
+      description = "Model: a Hugging Face directory (or a .safetensors file in one), a .gguf file or a llama2.c "
+          + ".bin checkpoint.")
   Path model;
 
   @Option(names = {"-z", "--tokenizer"}, paramLabel = "FILE",
-      description = "Tokenizer (llama2.c tokenizer.bin; default: tokenizer.bin beside the model).")
+      description = "Tokenizer: tokenizer.json, a .gguf file or llama2.c tokenizer.bin (default: the model's own: "
+          + "tokenizer.json in its directory, the one embedded in the GGUF, tokenizer.bin beside a .bin).")
   Path tokenizer;
 
   LlamaModel loadModel() {
@@ -24,14 +24,7 @@ public final class ModelOptions {
   }
 
   Tokenizer loadTokenizer(LlamaModel loaded) {
-    Path file = tokenizer;
-    if (file == null) {
-      Path parent = model.toAbsolutePath().getParent();
-      file = parent.resolve("tokenizer.bin");
-      if (!Files.exists(file)) {
-        throw new SparsejException("no tokenizer given and none beside the model (" + file + "): use -z FILE");
-      }
-    }
-    return TokenizerLoader.load(file, loaded.config().vocabSize());
+    int vocab = loaded.config().vocabSize();
+    return tokenizer != null ? ModelTokenizers.fromFile(tokenizer, vocab) : ModelTokenizers.forModel(model, vocab);
   }
 }

@@ -10,8 +10,8 @@ import org.bytedeco.javacpp.annotation.Platform;
  * validate shapes first, so nothing here checks bounds. Use {@link NativeLibrary} to load it.
  */
 @Platform(
-    include = {"sparsej/dispatch.h", "sparsej/gemv_dense.h", "sparsej/llama_ops.h", "sparsej/membench.h",
-        "sparsej/spmv_bitmask.h", "sparsej/sparse24.h", "sparsej/quantize.h"},
+    include = {"sparsej/dispatch.h", "sparsej/gemv_dense.h", "sparsej/gemv_q8_0.h", "sparsej/llama_ops.h",
+        "sparsej/membench.h", "sparsej/spmv_bitmask.h", "sparsej/sparse24.h", "sparsej/quantize.h"},
     link = "sparsej_kernels",
     compiler = "cpp17")
 public final class SparsejNative {
@@ -37,6 +37,10 @@ public final class SparsejNative {
 
   public static native void sj_matmul_f32(
       @Cast("float*") long out, @Cast("const float*") long x, @Cast("const float*") long w,
+      int batch, int rows, int cols);
+
+  public static native void sj_matmul_q8_0(
+      @Cast("float*") long out, @Cast("const float*") long x, @Cast("const void*") long w,
       int batch, int rows, int cols);
 
   public static native void sj_rmsnorm(

@@ -6,6 +6,8 @@ package org.sparsej.weights;
  */
 public enum WeightFormat {
   DENSE_F32("dense-f32", 32.0, "row-major float32"),
+  /** GGUF's Q8_0: per row, blocks of 32 int8 values each with one f16 scale (34 bytes per 32 weights). */
+  Q8_0("q8_0", 8.5, "row-major blocks of 32 int8 + one f16 scale (llama.cpp Q8_0)"),
   // Sparse rows: bits per weight of a matrix with no zeros; the values part shrinks with the density, the index
   // part (1 bit per weight) does not. Layouts in native/include/sparsej/spmv_bitmask.h and sparse24.h.
   SPARSE_BITMASK_F32("sparse-bitmask-f32", 33.0, "compressed-tensors bitmask + packed float32 values"),

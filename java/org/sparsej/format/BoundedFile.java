@@ -1,0 +1,109 @@
+package org.sparsej.format;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import org.sparsej.util.SparsejException;
+
+/**
+ * A read-only model file whose every read and mapping is checked against its size first: the format readers
+ * never touch a byte outside the file, and every problem becomes one "FILE: problem" line.
+ */
+public final class BoundedFile implements AutoCloseable {
+  private final Path path;
+  private final FileChannel channel;
+  private final long size;
+
+  private BoundedFile(Path path, FileChannel channel, long size) {
+    this.path = path;
+    this.channel = channel;
+    this.size = size;
+  }
+
+  public static BoundedFile open(Path path) {
+    if (Files.isDirectory(path)) {
+      throw new SparsejException(path + ": is a directory, expected a file");
+    }
+    try {
+      FileChannel channel = FileChannel.open(path, StandardOpenOption.READ);
+      return new BoundedFile(path, channel, channel.size());
+    } catch (NoSuchFileException e) {
+      throw new SparsejException(path + ": file not found");
+    } catch (AccessDeniedException e) {
+      throw new SparsejException(path + ": permission denied");
+    } catch (IOException e) {
+      throw new SparsejException(path + ": cannot open: " + e.getMessage());
+    }
+  }
+
+  public Path path() {
+    return path;
+  }
+
+  public long size() {
+    return size;
+  }
+
+  /** An exception whose message is "FILE: problem". */
+  public SparsejException error(String problem) {
+    return new SparsejException(path + ": " + problem);
+  }
+
+  /** Throws "FILE: truncated: ..." unless [offset, offset+length) lies inside the file. */
+  public void requireRange(long offset, long length, String what) {
+    if (offset < 0 || length < 0 || offset > size || length > size - offset) {
+      throw error("truncated or corrupt: " + what + " spans bytes " + offset + ".." + safeEnd(offset, length)
+          + " but the file has " + size);
+    }
+  }
+
+  private static String safeEnd(long offset, long length) {
+    long end = offset + length;
+    return end < offset ? "beyond 2^63" : Long.toString(end);
+  }
+
+  /** Reads length bytes at offset into a little-endian heap buffer (for headers; not for weights). */
+  public ByteBuffer read(long offset, int length, String what) {
+    requireRange(offset, length, what);
+    ByteBuffer buf = ByteBuffer.allocate(length).order(ByteOrder.LITTLE_ENDIAN);
+    try {
+      while (buf.hasRemaining()) {
+        int n = channel.read(buf, offset + buf.position());
+        if (n < 0) {
+          throw error("file shrank while reading " + what);
+        }
+      }
+    } catch (IOException e) {
+      throw error("cannot read " + what + ": " + e.getMessage());
+    }
+    return buf.flip();
+  }
+
+  /** Maps [offset, offset+length) read-only, little-endian; one mapping holds at most 2 GiB. */
+  public ByteBuffer map(long offset, long length, String what) {
+    requireRange(offset, length, what);
+    if (length > Integer.MAX_VALUE) {
+      throw error(what + " is " + length + " bytes; one tensor may hold at most 2 GiB");
+    }
+    try {
+      return channel.map(FileChannel.MapMode.READ_ONLY, offset, length).order(ByteOrder.LITTLE_ENDIAN);
+    } catch (IOException e) {
+      throw error("cannot map " + what + ": " + e.getMessage());
+    }
+  }
+
+  @Override
+  public void close() {
+    try {
+      channel.close();
+    } catch (IOException e) {
+      // read-only: nothing was lost
+    }
+  }
+}

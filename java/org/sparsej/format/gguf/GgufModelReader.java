@@ -1,0 +1,229 @@
+package org.sparsej.format.gguf;
+
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.sparsej.backend.RopeStyle;
+import org.sparsej.format.Halfs;
+import org.sparsej.model.LayerWeights;
+import org.sparsej.model.LlamaConfig;
+import org.sparsej.model.LlamaModel;
+import org.sparsej.model.LlamaWeights;
+import org.sparsej.tensor.DType;
+import org.sparsej.tensor.Tensor;
+import org.sparsej.util.SparsejException;
+import org.sparsej.weights.DenseF32Weight;
+import org.sparsej.weights.LinearWeight;
+import org.sparsej.weights.Q8_0Weight;
+
+/**
+ * Loads a GGUF model of llama.cpp's "llama" architecture. F32 and Q8_0 matrices are memory-mapped and run as stored
+ * (Q8_0 by its own kernels); F16, BF16 and Q4_0 matrices are dequantized to F32 off-heap at load. The embedding
+ * table is F32 (dequantized if stored otherwise: only one row of it is read per token). llama.cpp's converter
+ * permutes q/k rows into interleaved-pair RoPE order, hence {@link RopeStyle#INTERLEAVED}.
+ */
+public final class GgufModelReader {
+  private GgufModelReader() {}
+
+  public static LlamaModel load(Path path) {
+    try (GgufFile gguf = GgufFile.open(path)) {
+      LlamaConfig c = config(gguf);
+      return new LlamaModel(c, new Loader(gguf, c).weights());
+    }
+  }
+
+  /** The model's hyper-parameters from the "llama.*" metadata and the embedding's shape. */
+  public static LlamaConfig config(GgufFile g) {
+    Object arch = g.metadata().get("general.architecture");
+    if (!"llama".equals(arch)) {
+      throw g.file().error("architecture " + (arch == null ? "(missing)" : "'" + arch + "'")
+          + " is not supported (SparseJ reads GGUF models of the 'llama' architecture)");
+    }
+    int dim = intKey(g, "llama.embedding_length", -1);
+    int hidden = intKey(g, "llama.feed_forward_length", -1);
+    int layers = intKey(g, "llama.block_count", -1);
+    int heads = intKey(g, "llama.attention.head_count", -1);
+    int kvHeads = intKey(g, "llama.attention.head_count_kv", heads);
+    int seq = intKey(g, "llama.context_length", -1);
+    float eps = (float) doubleKey(g, "llama.attention.layer_norm_rms_epsilon", 1e-5);
+    float theta = (float) doubleKey(g, "llama.rope.freq_base", 10000.0);
+    Object scaling = g.metadata().get("llama.rope.scaling.type");
+    if (scaling != null && !"none".equals(scaling)) {
+      throw g.file().error("rope scaling '" + scaling + "' is not supported (only unscaled RoPE)");
+    }
+    GgufFile.TensorInfo embd = g.tensor("token_embd.weight");
+    if (embd == null) {
+      throw g.file().error("tensor 'token_embd.weight' is missing");
+    }
+    if (embd.dims().length != 2 || embd.dims()[0] != dim || embd.dims()[1] > Integer.MAX_VALUE) {
+      throw g.file().error("tensor 'token_embd.weight' has dims " + embd.dimsString() + ", expected [" + dim
+          + ", vocab]");
+    }
+    int vocab = (int) embd.dims()[1];
+    boolean tied = g.tensor("output.weight") == null;
+    LlamaConfig c;
+    try {
+      c = new LlamaConfig(dim, hidden, layers, heads, kvHeads, vocab, seq, tied, eps, theta, RopeStyle.INTERLEAVED);
+    } catch (SparsejException e) {
+      throw g.file().error(e.getMessage());
+    }
+    int ropeDims = intKey(g, "llama.rope.dimension_count", c.headSize());
+    if (ropeDims != c.headSize()) {
+      throw g.file().error("rope.dimension_count " + ropeDims + " differs from the head size " + c.headSize()
+          + " (partial rotary embeddings are not supported)");
+    }
+    return c;
+  }
+
+  static int intKey(GgufFile g, String key, int fallback) {
+    Object v = g.metadata().get(key);
+    if (v == null) {
+      if (fallback >= 0) {
+        return fallback;
+      }
+      throw g.file().error("metadata '" + key + "' is missing");
+    }
+    if (!(v instanceof Long) || (Long) v <= 0 || (Long) v > Integer.MAX_VALUE) {
+      throw g.file().error("metadata '" + key + "' must be a positive integer, got " + describe(v));
+    }
+    return (int) (long) (Long) v;
+  }
+
+  static double doubleKey(GgufFile g, String key, double fallback) {
+    Object v = g.metadata().get(key);
+    if (v == null) {
+      return fallback;
+    }
+    if (!(v instanceof Double) || !Double.isFinite((Double) v) || (Double) v <= 0) {
+      throw g.file().error("metadata '" + key + "' must be a positive number, got " + describe(v));
+    }
+    return (Double) v;
+  }
+
+  private static String describe(Object v) {
+    return v instanceof List ? "an array" : String.valueOf(v);
+  }
+
+  private static final class Loader {
+    final GgufFile g;
+    final LlamaConfig c;
+
+    Loader(GgufFile g, LlamaConfig c) {
+      this.g = g;
+      this.c = c;
+    }
+
+    LlamaWeights weights() {
+      int dim = c.dim();
+      int kv = c.kvDim();
+      int hidden = c.hiddenDim();
+      GgufFile.TensorInfo embdInfo = g.tensor("token_embd.weight");
+      Tensor embedding = floats(require("token_embd.weight", dim, c.vocabSize()), c.vocabSize(), dim);
+      List<LayerWeights> layers = new ArrayList<>();
+      for (int l = 0; l < c.nLayers(); l++) {
+        String p = "blk." + l + ".";
+        layers.add(new LayerWeights(
+            floats(require(p + "attn_norm.weight", dim), dim),
+            linear(p + "attn_q.weight", dim, dim),
+            linear(p + "attn_k.weight", kv, dim),
+            linear(p + "attn_v.weight", kv, dim),
+            linear(p + "attn_output.weight", dim, dim),
+            floats(require(p + "ffn_norm.weight", dim), dim),
+            linear(p + "ffn_gate.weight", hidden, dim),
+            linear(p + "ffn_down.weight", dim, hidden),
+            linear(p + "ffn_up.weight", hidden, dim)));
+      }
+      Tensor norm = floats(require("output_norm.weight", dim), dim);
+      LinearWeight classifier;
+      if (c.sharedClassifier()) {
+        // Tied: the F32 table serves both (mapped, or the one dequantized copy); a Q8_0 table stays Q8_0 for the
+        // classifier, which then reads the mapped blocks while lookups use the dequantized rows.
+        classifier = embdInfo.type() == GgmlType.Q8_0 ? linear("token_embd.weight", c.vocabSize(), dim)
+            : new DenseF32Weight(embedding);
+      } else {
+        classifier = linear("output.weight", c.vocabSize(), dim);
+      }
+      return new LlamaWeights(embedding, layers, norm, classifier);
+    }
+
+    /** A tensor that must exist with these GGUF dims (innermost first) and a type SparseJ reads. */
+    GgufFile.TensorInfo require(String name, long... dims) {
+      GgufFile.TensorInfo t = g.tensor(name);
+      if (t == null) {
+        throw g.file().error("tensor '" + name + "' is missing");
+      }
+      if (!Arrays.equals(t.dims(), dims)) {
+        throw g.file().error("tensor '" + name + "' has dims " + t.dimsString() + ", the model's metadata implies "
+            + Arrays.toString(dims));
+      }
+      if (!t.type().supported()) {
+        throw g.file().error("tensor '" + name + "' has type " + t.type() + ", which SparseJ does not read "
+            + "(supported: F32, F16, BF16, Q8_0, Q4_0)");
+      }
+      return t;
+    }
+
+    LinearWeight linear(String name, int rows, int cols) {
+      GgufFile.TensorInfo t = require(name, cols, rows);
+      switch (t.type()) {
+        case F32:
+          return new DenseF32Weight(Tensor.wrap(g.map(t), DType.F32, rows, cols));
+        case Q8_0:
+          return new Q8_0Weight(Tensor.wrap(g.map(t), DType.I8, (int) t.byteSize()), rows, cols);
+        default:
+          return new DenseF32Weight(floats(t, rows, cols));
+      }
+    }
+
+    /** A tensor as F32: mapped if stored F32, else dequantized into a new off-heap buffer. */
+    Tensor floats(GgufFile.TensorInfo t, int... shape) {
+      ByteBuffer raw = g.map(t);
+      if (t.type() == GgmlType.F32) {
+        return Tensor.wrap(raw, DType.F32, shape);
+      }
+      Tensor out = Tensor.allocate(DType.F32, shape);
+      dequantize(t.type(), raw, out, t.elementCount());
+      return out;
+    }
+  }
+
+  /** Expands n values of a supported type to F32. */
+  public static void dequantize(GgmlType type, ByteBuffer raw, Tensor out, long n) {
+    switch (type) {
+      case F16:
+        for (long i = 0; i < n; i++) {
+          out.setFloat(i, Halfs.f16ToF32(raw.getShort(Math.toIntExact(2 * i))));
+        }
+        break;
+      case BF16:
+        for (long i = 0; i < n; i++) {
+          out.setFloat(i, Halfs.bf16ToF32(raw.getShort(Math.toIntExact(2 * i))));
+        }
+        break;
+      case Q8_0:
+        for (long k = 0; k < n / 32; k++) {
+          int p = Math.toIntExact(k * 34);
+          float d = Halfs.f16ToF32(raw.getShort(p));
+          for (int j = 0; j < 32; j++) {
+            out.setFloat(k * 32 + j, d * raw.get(p + 2 + j));
+          }
+        }
+        break;
+      case Q4_0:
+        for (long k = 0; k < n / 32; k++) {
+          int p = Math.toIntExact(k * 18);
+          float d = Halfs.f16ToF32(raw.getShort(p));
+          for (int j = 0; j < 16; j++) {
+            int b = raw.get(p + 2 + j) & 0xff;
+            out.setFloat(k * 32 + j, d * ((b & 0x0f) - 8));
+            out.setFloat(k * 32 + j + 16, d * ((b >>> 4) - 8));
+          }
+        }
+        break;
+      default:
+        throw new SparsejException("cannot dequantize " + type);
+    }
+  }
+}

@@ -1,0 +1,185 @@
+package org.sparsej.prune;
+
+import java.util.stream.IntStream;
+import org.sparsej.backend.Backend;
+import org.sparsej.tensor.DType;
+import org.sparsej.tensor.Tensor;
+import org.sparsej.weights.DenseF32Weight;
+
+/**
+ * What the pruning methods need to know about a linear layer's inputs over the calibration tokens: the Gram matrix
+ * G = Σ_t x_t·x_tᵀ [cols][cols], accumulated in double. SparseGPT's layer Hessian is H = 2·G (up to the 1/N the
+ * reference scales by, which cancels); Wanda uses its diagonal, the squared input norms. Holding one of these per
+ * linear group of a block bounds the pruning memory to a few cols² doubles.
+ */
+public final class InputStatistics {
+  private static final int CHUNK = 256;
+  private final int cols;
+  private final double[] gram;  // upper triangle filled during accumulation; symmetric after finish()
+  private final double[] chunk;  // [cols][CHUNK] column-major copy of the rows being added
+  private Tensor xt;       // [cols][n] transposed inputs for the backend path
+  private Tensor product;  // [cols][cols]
+  private long tokens;
+  private boolean finished;
+
+  public InputStatistics(int cols) {
+    this.cols = cols;
+    this.gram = new double[cols * cols];
+    this.chunk = new double[cols * CHUNK];
+  }
+
+  public int cols() {
+    return cols;
+  }
+
+  public long tokens() {
+    return tokens;
+  }
+
+  /** Adds {@code n} input rows of {@code cols} floats each (a [n][cols] tensor or view). */
+  public void add(Tensor x, int n) {
+    x.requireSize("calibration inputs", (long) n * cols);
+    for (int r0 = 0; r0 < n; r0 += CHUNK) {
+      int rowsInChunk = Math.min(CHUNK, n - r0);
+      for (int r = 0; r < rowsInChunk; r++) {
+        long base = (long) (r0 + r) * cols;
+        for (int c = 0; c < cols; c++) {
+          chunk[c * CHUNK + r] = x.getFloat(base + c);
+        }
+      }
+      addChunk(rowsInChunk);
+    }
+    tokens += n;
+    finished = false;
+  }
+
+  /**
+   * Adds {@code n} input rows like {@link #add(Tensor, int)}, but forms XᵀX with the backend's matmul (float
+   * products summed over the n rows of one call, then accumulated in double): the fast path for calibration.
+   */
+  public void add(Tensor x, int n, Backend backend) {
+    x.requireSize("calibration inputs", (long) n * cols);
+    if (xt == null || xt.dim(1) != n) {
+      xt = Tensor.allocate(DType.F32, cols, n);
+      product = Tensor.allocate(DType.F32, cols, cols);
+    }
+    java.nio.FloatBuffer in = x.floats();
+    java.nio.FloatBuffer out = xt.floats();
+    for (int t = 0; t < n; t++) {
+      for (int c = 0; c < cols; c++) {
+        out.put(c * n + t, in.get(t * cols + c));
+      }
+    }
+    backend.matmul(product, xt, new DenseF32Weight(xt), cols);  // product[i][j] = Σ_t x[t][i]·x[t][j]
+    java.nio.FloatBuffer p = product.floats();
+    for (int i = 0; i < cols; i++) {
+      for (int j = i; j < cols; j++) {
+        gram[i * cols + j] += p.get(i * cols + j);
+      }
+    }
+    tokens += n;
+    finished = false;
+  }
+
+  /** Adds rows of a plain array [n][cols] (tests). */
+  public void add(double[] rows, int n) {
+    for (int r0 = 0; r0 < n; r0 += CHUNK) {
+      int rowsInChunk = Math.min(CHUNK, n - r0);
+      for (int r = 0; r < rowsInChunk; r++) {
+        for (int c = 0; c < cols; c++) {
+          chunk[c * CHUNK + r] = rows[(r0 + r) * cols + c];
+        }
+      }
+      addChunk(rowsInChunk);
+    }
+    tokens += n;
+    finished = false;
+  }
+
+  private void addChunk(int n) {
+    // Rows of the upper triangle are independent; the parallel stream balances their unequal lengths.
+    IntStream.range(0, cols).parallel().forEach(i -> {
+      int ai = i * CHUNK;
+      for (int j = i; j < cols; j++) {
+        int aj = j * CHUNK;
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        int t = 0;
+        for (; t + 3 < n; t += 4) {
+          s0 += chunk[ai + t] * chunk[aj + t];
+          s1 += chunk[ai + t + 1] * chunk[aj + t + 1];
+          s2 += chunk[ai + t + 2] * chunk[aj + t + 2];
+          s3 += chunk[ai + t + 3] * chunk[aj + t + 3];
+        }
+        for (; t < n; t++) {
+          s0 += chunk[ai + t] * chunk[aj + t];
+        }
+        gram[i * cols + j] += (s0 + s1) + (s2 + s3);
+      }
+    });
+  }
+
+  private void finish() {
+    if (!finished) {
+      for (int i = 0; i < cols; i++) {
+        for (int j = i + 1; j < cols; j++) {
+          gram[j * cols + i] = gram[i * cols + j];
+        }
+      }
+      finished = true;
+    }
+  }
+
+  /** Σ_t x_t[c]², the squared norm of input c. */
+  public double sumOfSquares(int c) {
+    return gram[c * cols + c];
+  }
+
+  /** A copy of the full symmetric Gram matrix, row-major [cols][cols]. */
+  public double[] gramCopy() {
+    finish();
+    return gram.clone();
+  }
+
+  /** The Gram matrix itself (read-only by contract). */
+  double[] gram() {
+    finish();
+    return gram;
+  }
+
+  /**
+   * ‖(W - Ŵ)·X‖² / ‖W·X‖² over the calibration inputs, = tr(Δ G Δᵀ) / tr(W G Wᵀ): how much of the layer's output
+   * the pruning changed.
+   */
+  public double relativeError(double[] original, double[] pruned, int rows) {
+    double[] g = gram();
+    double[] num = new double[rows];
+    double[] den = new double[rows];
+    IntStream.range(0, rows).parallel().forEach(r -> {
+      int base = r * cols;
+      double n = 0;
+      double d = 0;
+      for (int i = 0; i < cols; i++) {
+        double di = original[base + i] - pruned[base + i];
+        double wi = original[base + i];
+        double gdi = 0;
+        double gwi = 0;
+        int gi = i * cols;
+        for (int j = 0; j < cols; j++) {
+          gdi += g[gi + j] * (original[base + j] - pruned[base + j]);
+          gwi += g[gi + j] * original[base + j];
+        }
+        n += di * gdi;
+        d += wi * gwi;
+      }
+      num[r] = n;
+      den[r] = d;
+    });
+    double a = 0;
+    double b = 0;
+    for (int r = 0; r < rows; r++) {
+      a += num[r];
+      b += den[r];
+    }
+    return b == 0 ? 0 : a / b;
+  }
+}

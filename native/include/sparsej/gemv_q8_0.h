@@ -1,0 +1,14 @@
+// Matrix multiply with a Q8_0 weight (llama.cpp / GGUF block format), read as stored: no expansion to F32.
+#pragma once
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// Q8_0 layout of w [rows][cols] (cols a multiple of 32): each row is cols/32 blocks of 34 bytes,
+// an IEEE f16 scale d (little-endian) then 32 int8 values q; W[r][32k+j] = d * q[j].
+// out[b][r] = sum_c W[r][c] * x[b][c]  for b < batch, r < rows; x is [batch][cols] f32, out is [batch][rows] f32.
+void sj_matmul_q8_0(float* out, const float* x, const void* w, int batch, int rows, int cols);
+
+#ifdef __cplusplus
+}
+#endif

@@ -1,0 +1,27 @@
+// Q8_0 AVX2+FMA variant: 8 int8 values at a time widened to floats (vpmovsxbd + vcvtdq2ps).
+#include <immintrin.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "q8_0_table.h"
+
+#pragma GCC push_options
+#pragma GCC target("avx2,fma")
+#include "simd_avx2.h"
+
+namespace {
+struct Q8Avx2 : VecAvx2 {
+  static inline reg load_i8(const int8_t* p) {
+    return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i*)p)));
+  }
+};
+}  // namespace
+
+#include "q8_0_impl.h"
+
+namespace sj {
+const MatmulQ8Rows kAvx2Q8Rows = &matmul_q8_0_rows<Q8Avx2>;
+}
+#pragma GCC pop_options

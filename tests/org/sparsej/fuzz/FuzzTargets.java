@@ -1,0 +1,145 @@
+package org.sparsej.fuzz;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.sparsej.backend.Backend;
+import org.sparsej.backend.CpuBackend;
+import org.sparsej.format.gguf.GgufFile;
+import org.sparsej.format.gguf.GgufModelReader;
+import org.sparsej.format.gguf.GgufModelWriter;
+import org.sparsej.format.gguf.GgufVocabulary;
+import org.sparsej.format.hf.HfModelReader;
+import org.sparsej.format.hf.HfModelWriter;
+import org.sparsej.model.Llama2cCheckpoint;
+import org.sparsej.model.LlamaModel;
+import org.sparsej.model.SyntheticCheckpoint;
+import org.sparsej.tokenizer.Tokenizer;
+import org.sparsej.tokenizer.TokenizerJson;
+import org.sparsej.tokenizer.Vocabulary;
+import org.sparsej.util.SparsejException;
+
+/**
+ * The three parsers under fuzzing, each as "bytes in, accepted or one clean error out": a Hugging Face directory
+ * (model.safetensors + config.json), a GGUF file (model and embedded tokenizer), and tokenizer.json. A run that
+ * loads also runs one forward pass on the native backend, so a model that passes validation with bad sizes would
+ * crash the JVM here rather than in a user's hands.
+ */
+public final class FuzzTargets {
+  /** A parser under test: which file of the seed the mutated bytes replace, and how to consume it. */
+  public enum Target {
+    SAFETENSORS("model.safetensors"), GGUF("model.gguf"), TOKENIZER_JSON("tokenizer.json");
+
+    final String fileName;
+
+    Target(String fileName) {
+      this.fileName = fileName;
+    }
+  }
+
+  /** What one input did: {@code problem} is null when it was accepted (message null) or refused cleanly. */
+  public record Outcome(String problem, String message) {}
+
+  public static Outcome run(Target target, Path dir, Backend backend) {
+    try {
+      consume(target, dir, backend);
+      return new Outcome(null, null);
+    } catch (SparsejException e) {
+      String msg = e.getMessage();
+      if (msg == null || msg.contains("\n")) {
+        return new Outcome("error message is not one line: " + msg, msg);
+      }
+      if (!msg.contains(dir.getFileName().toString())) {
+        return new Outcome("error message does not name the file: " + msg, msg);
+      }
+      return new Outcome(null, msg);
+    } catch (Throwable e) {
+      return new Outcome(e.toString(), null);
+    }
+  }
+
+  private static void consume(Target target, Path dir, Backend backend) {
+    Path file = dir.resolve(target.fileName);
+    {
+      switch (target) {
+        case SAFETENSORS: {
+          forward(HfModelReader.load(dir), backend);
+          break;
+        }
+        case GGUF: {
+          forward(GgufModelReader.load(file), backend);
+          try (GgufFile g = GgufFile.open(file)) {
+            Tokenizer t = GgufVocabulary.tokenizer(g);
+            t.decode(t.encode("Hello, world! 123 \u00e9\ud83e\udd17", true, true));
+          }
+          break;
+        }
+        default: {
+          Tokenizer t = TokenizerJson.load(file);
+          t.decode(t.encode("Hello, world! 123 \u00e9\ud83e\udd17 <s>", true, true));
+        }
+      }
+    }
+  }
+
+  /** One forward pass over two tokens (fewer if the model's context or vocabulary is smaller). */
+  private static void forward(LlamaModel m, Backend backend) {
+    int n = Math.min(2, m.config().seqLen());
+    int[] tokens = new int[n];
+    for (int i = 0; i < n; i++) {
+      tokens[i] = (i + 1) % m.config().vocabSize();
+    }
+    m.newSession(backend, n).forward(tokens, n, true);
+  }
+
+  /** Writes the seed inputs of every target into dir: a tiny random model as HF and GGUF, and two tokenizers. */
+  public static void writeSeeds(Path dir) throws IOException {
+    Path bin = dir.resolve("tiny.bin");
+    SyntheticCheckpoint.write(bin, SyntheticCheckpoint.parseShape(
+        "dim=32,hidden=64,layers=1,heads=4,kv_heads=2,vocab=300,seq=16"), 7, n -> { });
+    LlamaModel tiny = Llama2cCheckpoint.load(bin);
+    HfModelWriter.write(tiny, dir.resolve("hf"), HfModelWriter.Options.defaults());
+    GgufModelWriter.write(tiny, tinyVocabulary(), dir.resolve("tiny.gguf"), true, false);
+    Files.writeString(dir.resolve("tokenizer-spm.json"), TINY_SPM_JSON);
+    Files.delete(bin);
+  }
+
+  /** 3 control tokens, 256 byte tokens, then pieces. */
+  static Vocabulary tinyVocabulary() {
+    List<String> tokens = new ArrayList<>(List.of("<unk>", "<s>", "</s>"));
+    int[] types = new int[300];
+    types[0] = Vocabulary.UNKNOWN;
+    types[1] = Vocabulary.CONTROL;
+    types[2] = Vocabulary.CONTROL;
+    for (int b = 0; b < 256; b++) {
+      tokens.add(String.format("<0x%02X>", b));
+      types[3 + b] = Vocabulary.BYTE;
+    }
+    String letters = "abcdefghijklmnopqrstuvwxyzHW,!";
+    for (int i = 0; tokens.size() < 300; i++) {
+      tokens.add(i < letters.length() ? String.valueOf(letters.charAt(i)) : "\u2581" + letters.charAt(i % 26));
+      types[tokens.size() - 1] = Vocabulary.NORMAL;
+    }
+    float[] scores = new float[300];
+    for (int i = 0; i < 300; i++) {
+      scores[i] = -i;
+    }
+    return new Vocabulary("llama", tokens, scores, types, null, 1, 2, 0, true, null, null);
+  }
+
+  static final String TINY_SPM_JSON = "{\"version\":\"1.0\",\"added_tokens\":[{\"id\":0,\"content\":\"<unk>\","
+      + "\"special\":true},{\"id\":1,\"content\":\"<s>\",\"special\":true},{\"id\":2,\"content\":\"</s>\","
+      + "\"special\":true}],\"normalizer\":{\"type\":\"Sequence\",\"normalizers\":[{\"type\":\"Prepend\","
+      + "\"prepend\":\"\u2581\"},{\"type\":\"Replace\",\"pattern\":{\"String\":\" \"},\"content\":\"\u2581\"}]},"
+      + "\"pre_tokenizer\":null,\"model\":{\"type\":\"BPE\",\"byte_fallback\":true,\"vocab\":{\"<unk>\":0,"
+      + "\"<s>\":1,\"</s>\":2,\"<0x48>\":3,\"\u2581\":4,\"H\":5,\"e\":6,\"l\":7,\"o\":8,\"He\":9,\"ll\":10,"
+      + "\"\u2581He\":11,\"llo\":12,\"\u2581Hello\":13},\"merges\":[\"H e\",\"l l\",\"\u2581 He\",\"ll o\","
+      + "\"\u2581He llo\"]}}";
+
+  /** A CPU backend when the native library loads, else the Java one. */
+  public static Backend backend() {
+    return CpuBackend.unavailableReason() == null ? new CpuBackend(1) : new org.sparsej.backend.JavaBackend(1);
+  }
+}
