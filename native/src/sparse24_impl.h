@@ -75,26 +75,11 @@ inline void s24_w8a8_tokens(const uint8_t* irow, const int8_t* v, const int8_t* 
 
 template <class Q>
 void sparse24_w8a8_rows(const sj::SparseMat& w, const sj::Activations& a, float* out, int r0, int r1) {
-  const int nv = w.cols / 2;
-  const int8_t* xs = prepared_activations<Q>(a, w.cols);
-  for (int r = r0; r < r1; r++) {
-    const uint8_t* irow = w.meta + (size_t)r * w.meta_stride();
-    const int8_t* v = static_cast<const int8_t*>(w.values) + (size_t)r * nv;
-    for (int b = 0; b < a.batch; b += 4) {
-      int32_t s[4];
-      const int8_t* x = xs + (size_t)b * w.cols;
-      const int g = std::min(4, a.batch - b);
-      switch (g) {
-        case 1: s24_w8a8_tokens<Q, 1>(irow, v, x, w.cols, s); break;
-        case 2: s24_w8a8_tokens<Q, 2>(irow, v, x, w.cols, s); break;
-        case 3: s24_w8a8_tokens<Q, 3>(irow, v, x, w.cols, s); break;
-        default: s24_w8a8_tokens<Q, 4>(irow, v, x, w.cols, s); break;
-      }
-      for (int j = 0; j < g; j++)
-        out[(size_t)(b + j) * w.rows + r] =
-            (float)(s[j] - offset_correction<Q>(w, r)) * (a.xscale[b + j] * w.scales[r]);
-    }
-  }
+  const int8_t* values = static_cast<const int8_t*>(w.values);
+  w8a8_rows<Q>(w, a, out, r0, r1, [&](int r, const int8_t* x, int32_t* s, auto g) {
+    s24_w8a8_tokens<Q, decltype(g)::value>(w.meta + (size_t)r * w.meta_stride(), values + (size_t)r * (w.cols / 2),
+                                           x, w.cols, s);
+  });
 }
 
 template <class T>

@@ -2,6 +2,7 @@
 #pragma once
 #include <algorithm>
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 #include "sparse_mat.h"
@@ -132,6 +133,30 @@ inline int32_t prepared_value(int8_t v) {
 template <class Q>
 inline int32_t offset_correction(const sj::SparseMat& w, int r) {
   return Q::kOffset ? 128 * w.row_sums[r] : 0;
+}
+
+// W8A8 rows: for each row r in [r0, r1), the tokens in groups of up to 4; tokens(r, x, s, G) writes the int32
+// sums of the G tokens at x into s (G a compile-time constant: std::integral_constant). Scales them into out.
+template <class Q, class Tokens>
+inline void w8a8_rows(const sj::SparseMat& w, const sj::Activations& a, float* out, int r0, int r1,
+                      Tokens tokens) {
+  const int8_t* xs = prepared_activations<Q>(a, w.cols);
+  for (int r = r0; r < r1; r++) {
+    for (int b = 0; b < a.batch; b += 4) {
+      int32_t s[4];
+      const int8_t* x = xs + (size_t)b * w.cols;
+      const int g = std::min(4, a.batch - b);
+      switch (g) {
+        case 1: tokens(r, x, s, std::integral_constant<int, 1>{}); break;
+        case 2: tokens(r, x, s, std::integral_constant<int, 2>{}); break;
+        case 3: tokens(r, x, s, std::integral_constant<int, 3>{}); break;
+        default: tokens(r, x, s, std::integral_constant<int, 4>{}); break;
+      }
+      for (int j = 0; j < g; j++)
+        out[(size_t)(b + j) * w.rows + r] =
+            (float)(s[j] - offset_correction<Q>(w, r)) * (a.xscale[b + j] * w.scales[r]);
+    }
+  }
 }
 
 // W8A8 activation quantization of one row (plain loops: the target region vectorizes them).

@@ -85,25 +85,10 @@ inline void bitmask_w8a8_tokens(const uint8_t* mrow, const int8_t* p, const int8
 template <class Q>
 void bitmask_w8a8_rows(const sj::SparseMat& w, const sj::Activations& a, float* out, int r0, int r1) {
   const int8_t* values = static_cast<const int8_t*>(w.values);
-  const int8_t* xs = prepared_activations<Q>(a, w.cols);
-  for (int r = r0; r < r1; r++) {
-    const uint8_t* mrow = w.meta + (size_t)r * w.meta_stride();
-    const int8_t* p = values + w.offsets[r];
-    for (int b = 0; b < a.batch; b += 4) {
-      int32_t s[4];
-      const int8_t* x = xs + (size_t)b * w.cols;
-      const int g = std::min(4, a.batch - b);
-      switch (g) {
-        case 1: bitmask_w8a8_tokens<Q, 1>(mrow, p, x, w.cols, s); break;
-        case 2: bitmask_w8a8_tokens<Q, 2>(mrow, p, x, w.cols, s); break;
-        case 3: bitmask_w8a8_tokens<Q, 3>(mrow, p, x, w.cols, s); break;
-        default: bitmask_w8a8_tokens<Q, 4>(mrow, p, x, w.cols, s); break;
-      }
-      for (int j = 0; j < g; j++)
-        out[(size_t)(b + j) * w.rows + r] =
-            (float)(s[j] - offset_correction<Q>(w, r)) * (a.xscale[b + j] * w.scales[r]);
-    }
-  }
+  w8a8_rows<Q>(w, a, out, r0, r1, [&](int r, const int8_t* x, int32_t* s, auto g) {
+    bitmask_w8a8_tokens<Q, decltype(g)::value>(w.meta + (size_t)r * w.meta_stride(), values + w.offsets[r], x,
+                                               w.cols, s);
+  });
 }
 
 // Prefill: a row's kept weights as (column, scaled value) pairs, found with tzcnt over 64 mask bits at a time.

@@ -20,7 +20,7 @@ import picocli.CommandLine.Option;
         + "OpenBLAS dense FP32 (sgemv/sgemm) and SparseJ's dense kernel on the same shapes, in one run.",
         "One row per measurement: best ms of repeated calls (weights evicted from the caches before each call), "
         + "GB/s of weights read, %% of the read bandwidth measured at the start of the run, speedup over OpenBLAS.",
-        "A full sweep takes about 15 minutes on 2 cores; --quick about 2."})
+        "A full sweep takes about 12 minutes on 2 cores; --quick about 2."})
 final class BenchKernelsCommand implements Callable<Integer> {
   @Option(names = "--shapes", split = ",", paramLabel = "SHAPE",
       description = "Shape sets (llama2-7b, tinyllama) or ROWSxCOLS (default: llama2-7b,tinyllama).")
