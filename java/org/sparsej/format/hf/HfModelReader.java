@@ -15,7 +15,9 @@ import org.sparsej.model.LlamaWeights;
 import org.sparsej.tensor.DType;
 import org.sparsej.tensor.Tensor;
 import org.sparsej.util.SparsejException;
+import org.sparsej.weights.BitmaskSparseWeight;
 import org.sparsej.weights.DenseF32Weight;
+import org.sparsej.weights.Precision;
 import org.sparsej.weights.LinearWeight;
 import org.sparsej.weights.Q8_0Weight;
 
@@ -35,9 +37,9 @@ public final class HfModelReader {
       return new DenseF32Weight(CompressedTensors.dequantize(q));
     }
 
-    /** A float weight expanded from sparse-bitmask (zeros in place); a sparse format can take it from here. */
+    /** A float weight stored as sparse-bitmask: kept sparse, so the sparse kernels run it (values unchanged). */
     default LinearWeight sparseF32(Tensor dense, CompressedTensors.Bitmask stored) {
-      return new DenseF32Weight(dense);
+      return BitmaskSparseWeight.fromDense(dense, Precision.F32);
     }
   }
 
