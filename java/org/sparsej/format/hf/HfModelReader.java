@@ -37,11 +37,18 @@ public final class HfModelReader {
       return new DenseF32Weight(CompressedTensors.dequantize(q));
     }
 
-    /** A float weight stored as sparse-bitmask: kept sparse, so the sparse kernels run it (values unchanged). */
+    /**
+     * A float weight stored as sparse-bitmask: kept sparse, so the sparse kernels run it with the same values,
+     * when at least {@link HfModelReader#MIN_SPARSITY} of it is zeros; denser ones run faster as dense F32.
+     */
     default LinearWeight sparseF32(Tensor dense, CompressedTensors.Bitmask stored) {
-      return BitmaskSparseWeight.fromDense(dense, Precision.F32);
+      double sparsity = 1.0 - (double) stored.nonZeros() / ((long) stored.rows() * stored.cols());
+      return sparsity >= MIN_SPARSITY ? BitmaskSparseWeight.fromDense(dense, Precision.F32) : new DenseF32Weight(dense);
     }
   }
+
+  /** Below this fraction of zeros the bitmask kernels save too few bytes to beat dense F32 (docs/benchmarks.md). */
+  public static final double MIN_SPARSITY = 0.3;
 
   public static final WeightFactory DEFAULT_WEIGHTS = new WeightFactory() {};
 
