@@ -1,13 +1,8 @@
 package org.sparsej.tokenizer;
 
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -15,6 +10,7 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import org.sparsej.util.JsonFiles;
 import org.sparsej.util.SparsejException;
 
 /**
@@ -23,9 +19,7 @@ import org.sparsej.util.SparsejException;
  * template come from tokenizer_config.json beside it when present. Anything else is refused with one line.
  */
 public final class TokenizerJson {
-  private static final ObjectMapper JSON = new ObjectMapper()
-      .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
-      .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+  private static final ObjectMapper JSON = JsonFiles.MAPPER;
 
   private TokenizerJson() {}
 
@@ -40,31 +34,14 @@ public final class TokenizerJson {
 
   /** The vocabulary of a tokenizer.json (and its tokenizer_config.json), in GGUF's terms. */
   public static Vocabulary vocabulary(Path file) {
-    JsonNode root = read(file);
+    JsonNode root = JsonFiles.readObject(file);
     Path configFile = file.toAbsolutePath().getParent().resolve("tokenizer_config.json");
-    JsonNode config = Files.isRegularFile(configFile) ? read(configFile) : JSON.createObjectNode();
+    JsonNode config =
+        Files.isRegularFile(configFile) ? JsonFiles.readObject(configFile) : JSON.createObjectNode();
     try {
       return parse(root, config);
     } catch (SparsejException e) {
       throw new SparsejException(file + ": " + e.getMessage());
-    }
-  }
-
-  static JsonNode read(Path file) {
-    try {
-      JsonNode node = JSON.readTree(Files.readAllBytes(file));
-      if (node == null || !node.isObject()) {
-        throw new SparsejException(file + ": not a JSON object");
-      }
-      return node;
-    } catch (NoSuchFileException e) {
-      throw new SparsejException(file + ": file not found");
-    } catch (JsonProcessingException e) {
-      String msg = e.getOriginalMessage() == null ? "unreadable" : e.getOriginalMessage().lines().findFirst()
-          .orElse("");
-      throw new SparsejException(file + ": malformed JSON (" + msg + ")");
-    } catch (IOException e) {
-      throw new SparsejException(file + ": cannot read: " + e.getMessage());
     }
   }
 

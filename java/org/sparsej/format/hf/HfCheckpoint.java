@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.sparsej.format.safetensors.SafetensorsFile;
+import org.sparsej.util.JsonFiles;
 import org.sparsej.util.SparsejException;
 
 /**
@@ -44,7 +45,7 @@ public final class HfCheckpoint implements AutoCloseable {
     Path index = dir.resolve(INDEX);
     Path single = dir.resolve(SINGLE);
     if (Files.isRegularFile(index)) {
-      ObjectNode json = HfConfig.readJson(index);
+      ObjectNode json = JsonFiles.readObject(index);
       JsonNode map = json.get("weight_map");
       if (map == null || !map.isObject()) {
         throw new SparsejException(index + ": missing \"weight_map\" object");

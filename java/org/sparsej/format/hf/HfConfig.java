@@ -1,18 +1,13 @@
 package org.sparsej.format.hf;
 
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
 import org.sparsej.backend.RopeStyle;
 import org.sparsej.model.LlamaConfig;
+import org.sparsej.util.JsonFiles;
 import org.sparsej.util.SparsejException;
 
 /**
@@ -21,33 +16,12 @@ import org.sparsej.util.SparsejException;
  * forward pass cannot honour (biases, partial rotary, RoPE scaling other than none) is refused with one line.
  */
 public record HfConfig(LlamaConfig llama, boolean tiedEmbeddings, ObjectNode json) {
-  static final ObjectMapper JSON = new ObjectMapper()
-      .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
-      .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+  static final ObjectMapper JSON = JsonFiles.MAPPER;
 
   static final List<String> ARCHITECTURES = List.of("LlamaForCausalLM", "MistralForCausalLM");
 
   public static HfConfig read(Path file) {
-    return parse(file, readJson(file));
-  }
-
-  /** Parses a JSON file into an object node, or throws "FILE: problem". */
-  static ObjectNode readJson(Path file) {
-    try {
-      JsonNode node = JSON.readTree(Files.readAllBytes(file));
-      if (node == null || !node.isObject()) {
-        throw new SparsejException(file + ": not a JSON object");
-      }
-      return (ObjectNode) node;
-    } catch (NoSuchFileException e) {
-      throw new SparsejException(file + ": file not found");
-    } catch (JsonProcessingException e) {
-      String msg = e.getOriginalMessage() == null ? "unreadable" : e.getOriginalMessage().lines().findFirst()
-          .orElse("");
-      throw new SparsejException(file + ": malformed JSON (" + msg + ")");
-    } catch (IOException e) {
-      throw new SparsejException(file + ": cannot read: " + e.getMessage());
-    }
+    return parse(file, JsonFiles.readObject(file));
   }
 
   static HfConfig parse(Path file, ObjectNode json) {

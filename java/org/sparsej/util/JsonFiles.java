@@ -1,0 +1,41 @@
+package org.sparsej.util;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+
+/** The JSON files models come with (config.json, tokenizer.json, ...), read strictly, failing in one line. */
+public final class JsonFiles {
+  /** Rejects duplicate keys and trailing data: a model file that is ambiguous is treated as broken. */
+  public static final ObjectMapper MAPPER = new ObjectMapper()
+      .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+      .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+
+  private JsonFiles() {}
+
+  /** Parses a JSON file into an object node, or throws "FILE: problem". */
+  public static ObjectNode readObject(Path file) {
+    try {
+      JsonNode node = MAPPER.readTree(Files.readAllBytes(file));
+      if (node == null || !node.isObject()) {
+        throw new SparsejException(file + ": not a JSON object");
+      }
+      return (ObjectNode) node;
+    } catch (NoSuchFileException e) {
+      throw new SparsejException(file + ": file not found");
+    } catch (JsonProcessingException e) {
+      String msg = e.getOriginalMessage() == null ? "unreadable" : e.getOriginalMessage().lines().findFirst()
+          .orElse("");
+      throw new SparsejException(file + ": malformed JSON (" + msg + ")");
+    } catch (IOException e) {
+      throw new SparsejException(file + ": cannot read: " + e.getMessage());
+    }
+  }
+}
