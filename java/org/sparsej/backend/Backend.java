@@ -19,6 +19,19 @@ public interface Backend extends AutoCloseable {
   /** out[batch][w.rows] = x[batch][w.cols] · Wᵀ. */
   void matmul(Tensor out, Tensor x, LinearWeight w, int batch);
 
+  /**
+   * Several linears that read the same input: outs[i] = x · weights[i]ᵀ (q, k, v after one norm; gate and up).
+   * One call lets a backend prepare x once for all of them (W8A8 quantizes it once); by default it loops.
+   */
+  default void matmulGroup(Tensor[] outs, Tensor x, LinearWeight[] weights, int batch) {
+    if (outs.length != weights.length) {
+      throw new IllegalArgumentException("matmulGroup: " + outs.length + " outputs for " + weights.length + " weights");
+    }
+    for (int i = 0; i < weights.length; i++) {
+      matmul(outs[i], x, weights[i], batch);
+    }
+  }
+
   /** out[b] = x[b] / rms(x[b]) · weight, for rows of {@code dim} values. */
   void rmsnorm(Tensor out, Tensor x, Tensor weight, int batch, int dim, float eps);
 

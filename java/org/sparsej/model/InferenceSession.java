@@ -4,6 +4,7 @@ import org.sparsej.backend.Backend;
 import org.sparsej.tensor.DType;
 import org.sparsej.tensor.Tensor;
 import org.sparsej.util.SparsejException;
+import org.sparsej.weights.LinearWeight;
 
 /**
  * One sequence being processed: the KV cache, the activation buffers and the forward pass. The pass reads
@@ -87,9 +88,8 @@ public final class InferenceSession {
       Tensor k = keyCache[l].view((long) pos * kvDim, n, kvDim);
       Tensor v = valueCache[l].view((long) pos * kvDim, n, kvDim);
       backend.rmsnorm(xb, x, layer.attentionNorm(), n, dim, c.normEps());
-      backend.matmul(q, xb, layer.wq(), n);    // [n][dim]
-      backend.matmul(k, xb, layer.wk(), n);    // [n][kvDim]
-      backend.matmul(v, xb, layer.wv(), n);    // [n][kvDim]
+      // q [n][dim], k and v [n][kvDim] from one normed input.
+      backend.matmulGroup(new Tensor[] {q, k, v}, xb, new LinearWeight[] {layer.wq(), layer.wk(), layer.wv()}, n);
       backend.rope(q, k, n, pos, c.nHeads(), c.nKvHeads(), c.headSize(), c.ropeTheta(), c.ropeStyle());
       backend.attention(xb, q, keyCache[l], valueCache[l], n, pos, c.nHeads(), c.nKvHeads(), c.headSize());
       backend.matmul(xb2, xb, layer.wo(), n);  // [n][dim]
@@ -97,8 +97,7 @@ public final class InferenceSession {
 
       // SwiGLU MLP: x += w2(silu(w1(xn)) * w3(xn)).
       backend.rmsnorm(xb, x, layer.ffnNorm(), n, dim, c.normEps());
-      backend.matmul(hb, xb, layer.w1(), n);   // [n][hidden]
-      backend.matmul(hb2, xb, layer.w3(), n);  // [n][hidden]
+      backend.matmulGroup(new Tensor[] {hb, hb2}, xb, new LinearWeight[] {layer.w1(), layer.w3()}, n);  // [n][hidden]
       backend.swiglu(hb, hb2, (long) n * c.hiddenDim());
       backend.matmul(xb, hb, layer.w2(), n);   // [n][dim]
       backend.add(x, xb, (long) n * dim);

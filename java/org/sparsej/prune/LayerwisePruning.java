@@ -200,9 +200,8 @@ public final class LayerwisePruning {
     if (stats != null) {
       stats[0].add(buf.xb, t, b);
     }
-    b.matmul(buf.q, buf.xb, layer.wq(), t);
-    b.matmul(buf.k, buf.xb, layer.wk(), t);
-    b.matmul(buf.v, buf.xb, layer.wv(), t);
+    b.matmulGroup(new Tensor[] {buf.q, buf.k, buf.v}, buf.xb,
+        new LinearWeight[] {layer.wq(), layer.wk(), layer.wv()}, t);
     b.rope(buf.q, buf.k, t, 0, c.nHeads(), c.nKvHeads(), c.headSize(), c.ropeTheta(), c.ropeStyle());
     b.attention(buf.xb, buf.q, buf.k, buf.v, t, 0, c.nHeads(), c.nKvHeads(), c.headSize());
     if (stats != null) {
@@ -214,8 +213,7 @@ public final class LayerwisePruning {
     if (stats != null) {
       stats[2].add(buf.xb, t, b);
     }
-    b.matmul(buf.hb, buf.xb, layer.w1(), t);
-    b.matmul(buf.hb2, buf.xb, layer.w3(), t);
+    b.matmulGroup(new Tensor[] {buf.hb, buf.hb2}, buf.xb, new LinearWeight[] {layer.w1(), layer.w3()}, t);
     b.swiglu(buf.hb, buf.hb2, (long) t * c.hiddenDim());
     if (stats != null) {
       stats[3].add(buf.hb, t, b);
