@@ -19,6 +19,12 @@ public final class ModelOptions {
           + "tokenizer.json in its directory, the one embedded in the GGUF, tokenizer.bin beside a .bin).")
   Path tokenizer;
 
+  /** The API's load options for these flags and the backend flags (-t checked here). */
+  org.sparsej.api.ModelOptions apiOptions(BackendOptions backend) {
+    return org.sparsej.api.ModelOptions.defaults().withBackend(backend.backend).withThreads(backend.threads())
+        .withTokenizer(tokenizer);
+  }
+
   LlamaModel loadModel() {
     return ModelLoader.load(model);
   }

@@ -1,0 +1,27 @@
+package org.sparsej.api;
+
+import java.time.Duration;
+
+/**
+ * What a generation produced.
+ *
+ * @param text the generated text, without the stop string or end-of-sequence token that ended it
+ * @param promptTokens tokens in the prompt (BOS and chat-template tokens included)
+ * @param tokens the generated token ids (a final end-of-sequence token included, as OpenAI counts it)
+ * @param finishReason why it ended
+ * @param queueTime time between the request and the start of its prompt's processing
+ * @param timeToFirstToken time between the request and its first generated token
+ * @param totalTime time between the request and its end
+ */
+public record Completion(String text, int promptTokens, int[] tokens, FinishReason finishReason, Duration queueTime,
+                         Duration timeToFirstToken, Duration totalTime) {
+  /** Number of generated tokens. */
+  public int completionTokens() {
+    return tokens.length;
+  }
+
+  /** Mean time per generated token after the first (zero when fewer than two were generated). */
+  public Duration timePerToken() {
+    return tokens.length < 2 ? Duration.ZERO : totalTime.minus(timeToFirstToken).dividedBy(tokens.length - 1);
+  }
+}

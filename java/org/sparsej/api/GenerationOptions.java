@@ -1,0 +1,86 @@
+package org.sparsej.api;
+
+import java.util.List;
+
+/**
+ * How to generate: an immutable value; start from {@link #defaults()} or {@link #greedy()} and change fields with
+ * the {@code with...} methods.
+ *
+ * @param maxTokens most tokens to generate; -1 = until end of sequence or the context is full
+ * @param temperature 0 = greedy (always the most likely token), else softmax temperature
+ * @param topP nucleus sampling: sample only from the most likely tokens whose probability adds up to topP (1 = off)
+ * @param topK sample only from the topK most likely tokens (0 = off)
+ * @param seed seed of this request's own random generator; null = a fresh one each time
+ * @param stop strings that end the generation when they appear in the text (not included in it); at most 4
+ */
+public record GenerationOptions(int maxTokens, float temperature, float topP, int topK, Long seed,
+                                List<String> stop) {
+  /** Most stop strings a request may give (as OpenAI allows). */
+  public static final int MAX_STOP_STRINGS = 4;
+
+  public GenerationOptions {
+    stop = stop == null ? List.of() : List.copyOf(stop);
+  }
+
+  /** Until the context is full, temperature 1, no top-p or top-k cut, random seed, no stop strings. */
+  public static GenerationOptions defaults() {
+    return new GenerationOptions(-1, 1f, 1f, 0, null, List.of());
+  }
+
+  /** Like {@link #defaults()} at temperature 0: deterministic. */
+  public static GenerationOptions greedy() {
+    return defaults().withTemperature(0f);
+  }
+
+  public GenerationOptions withMaxTokens(int n) {
+    return new GenerationOptions(n, temperature, topP, topK, seed, stop);
+  }
+
+  public GenerationOptions withTemperature(float t) {
+    return new GenerationOptions(maxTokens, t, topP, topK, seed, stop);
+  }
+
+  public GenerationOptions withTopP(float p) {
+    return new GenerationOptions(maxTokens, temperature, p, topK, seed, stop);
+  }
+
+  public GenerationOptions withTopK(int k) {
+    return new GenerationOptions(maxTokens, temperature, topP, k, seed, stop);
+  }
+
+  public GenerationOptions withSeed(Long s) {
+    return new GenerationOptions(maxTokens, temperature, topP, topK, s, stop);
+  }
+
+  public GenerationOptions withStop(List<String> strings) {
+    return new GenerationOptions(maxTokens, temperature, topP, topK, seed, strings);
+  }
+
+  /** Throws {@link ModelException} (INVALID_REQUEST) naming the first field out of range. */
+  void validate() {
+    if (maxTokens == 0 || maxTokens < -1) {
+      throw invalid("max tokens must be at least 1 (or -1 for the rest of the context), got " + maxTokens);
+    }
+    if (!(temperature >= 0f) || Float.isInfinite(temperature)) {
+      throw invalid("temperature must be >= 0, got " + temperature);
+    }
+    if (!(topP > 0f && topP <= 1f)) {
+      throw invalid("top-p must be in (0, 1], got " + topP);
+    }
+    if (topK < 0) {
+      throw invalid("top-k must be >= 0 (0 = off), got " + topK);
+    }
+    if (stop.size() > MAX_STOP_STRINGS) {
+      throw invalid("at most " + MAX_STOP_STRINGS + " stop strings, got " + stop.size());
+    }
+    for (String s : stop) {
+      if (s == null || s.isEmpty()) {
+        throw invalid("stop strings must not be empty");
+      }
+    }
+  }
+
+  private static ModelException invalid(String message) {
+    return new ModelException(ModelException.Kind.INVALID_REQUEST, message);
+  }
+}
