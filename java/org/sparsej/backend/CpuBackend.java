@@ -124,6 +124,23 @@ public final class CpuBackend implements Backend {
   }
 
   @Override
+  public void writeKv(PagedKv kv, int layer, Tensor k, Tensor v) {
+    Shapes.checkWriteKv(kv, layer, k, v);
+    NativePageTable t = NativePageTable.of(kv);
+    SparsejNative.sj_kv_write(k.address(), v.address(), t.segments, t.segmentsAddress, t.pagesAddress,
+        kv.pageTokens(), kv.keyOffset(layer, 0), kv.valueOffset(layer, 0), kv.kvDim());
+  }
+
+  @Override
+  public void pagedAttention(Tensor out, Tensor q, PagedKv kv, int layer, int nHeads, int nKvHeads,
+                             int headSize) {
+    Shapes.checkPagedAttention(out, q, kv, layer, nHeads, nKvHeads, headSize);
+    NativePageTable t = NativePageTable.of(kv);
+    SparsejNative.sj_attention_paged(out.address(), q.address(), t.segments, t.segmentsAddress, t.pagesAddress,
+        kv.pageTokens(), kv.keyOffset(layer, 0), kv.valueOffset(layer, 0), nHeads, nKvHeads, headSize);
+  }
+
+  @Override
   public void swiglu(Tensor h1, Tensor h3, long n) {
     h1.requireSize("swiglu h1", n);
     h3.requireSize("swiglu h3", n);

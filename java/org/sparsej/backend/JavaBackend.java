@@ -148,6 +148,60 @@ public final class JavaBackend implements Backend {
   }
 
   @Override
+  public void pagedAttention(Tensor out, Tensor q, PagedKv kv, int layer, int nHeads, int nKvHeads,
+                             int headSize) {
+    Shapes.checkPagedAttention(out, q, kv, layer, nHeads, nKvHeads, headSize);
+    int rows = kv.totalRows();
+    int[] segmentOf = new int[rows];
+    long work = 0;
+    for (int s = 0; s < kv.segments(); s++) {
+      java.util.Arrays.fill(segmentOf, kv.row0(s), kv.row0(s) + kv.rows(s), s);
+      work += (long) kv.rows(s) * nHeads * (kv.pos0(s) + kv.rows(s)) * headSize * 2;
+    }
+    int dim = nHeads * headSize;
+    int group = nHeads / nKvHeads;
+    float scale = (float) (1.0 / Math.sqrt(headSize));
+    parallel.forRange(rows * nHeads, work, (t0, t1) -> {
+      float[] scores = new float[0];
+      for (int task = t0; task < t1; task++) {
+        int r = task / nHeads;
+        int h = task % nHeads;
+        int s = segmentOf[r];
+        int last = kv.pos0(s) + r - kv.row0(s);
+        if (scores.length < last + 1) {
+          scores = new float[last + 1];
+        }
+        long qh = (long) r * dim + (long) h * headSize;
+        long kvh = (long) (h / group) * headSize;
+        // The same sums in the same order as attention() over a contiguous cache.
+        float max = Float.NEGATIVE_INFINITY;
+        for (int t = 0; t <= last; t++) {
+          Tensor page = kv.page(s, t);
+          long key = kv.keyOffset(layer, t) + kvh;
+          float dot = 0f;
+          for (int i = 0; i < headSize; i++) {
+            dot += q.getFloat(qh + i) * page.getFloat(key + i);
+          }
+          scores[t] = dot * scale;
+          max = Math.max(max, scores[t]);
+        }
+        float sum = 0f;
+        for (int t = 0; t <= last; t++) {
+          scores[t] = (float) Math.exp(scores[t] - max);
+          sum += scores[t];
+        }
+        for (int i = 0; i < headSize; i++) {
+          float acc = 0f;
+          for (int t = 0; t <= last; t++) {
+            acc += scores[t] / sum * kv.page(s, t).getFloat(kv.valueOffset(layer, t) + kvh + i);
+          }
+          out.setFloat(qh + i, acc);
+        }
+      }
+    });
+  }
+
+  @Override
   public void swiglu(Tensor h1, Tensor h3, long n) {
     h1.requireSize("swiglu h1", n);
     h3.requireSize("swiglu h3", n);

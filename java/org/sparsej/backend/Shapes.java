@@ -59,6 +59,39 @@ final class Shapes {
     valueCache.requireSize("attention value cache", cached);
   }
 
+  static void checkWriteKv(PagedKv kv, int layer, Tensor k, Tensor v) {
+    layerInRange(kv, layer);
+    f32(k, "writeKv k");
+    f32(v, "writeKv v");
+    long n = (long) kv.totalRows() * kv.kvDim();
+    k.requireSize("writeKv k", n);
+    v.requireSize("writeKv v", n);
+  }
+
+  static void checkPagedAttention(Tensor out, Tensor q, PagedKv kv, int layer, int nHeads, int nKvHeads,
+                                  int headSize) {
+    layerInRange(kv, layer);
+    if (nKvHeads <= 0 || nHeads % nKvHeads != 0) {
+      throw new SparsejException("attention: " + nHeads + " query heads do not divide into " + nKvHeads
+          + " key/value heads");
+    }
+    if (headSize <= 0 || (long) nKvHeads * headSize != kv.kvDim()) {
+      throw new SparsejException("attention: " + nKvHeads + " kv heads of " + headSize + " do not make the pages' kv dim "
+          + kv.kvDim());
+    }
+    f32(out, "attention out");
+    f32(q, "attention q");
+    long n = (long) kv.totalRows() * nHeads * headSize;
+    q.requireSize("attention q", n);
+    out.requireSize("attention out", n);
+  }
+
+  private static void layerInRange(PagedKv kv, int layer) {
+    if (layer < 0 || layer >= kv.layers()) {
+      throw new SparsejException("paged kv: layer " + layer + " outside 0.." + (kv.layers() - 1));
+    }
+  }
+
   private static void positive(String what, int n) {
     if (n <= 0) {
       throw new SparsejException(what + " must be positive, got " + n);

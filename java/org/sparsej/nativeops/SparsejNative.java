@@ -11,7 +11,8 @@ import org.bytedeco.javacpp.annotation.Platform;
  */
 @Platform(
     include = {"sparsej/dispatch.h", "sparsej/gemv_dense.h", "sparsej/gemv_q8_0.h", "sparsej/llama_ops.h",
-        "sparsej/membench.h", "sparsej/spmv_bitmask.h", "sparsej/sparse24.h", "sparsej/quantize.h"},
+        "sparsej/membench.h", "sparsej/spmv_bitmask.h", "sparsej/sparse24.h", "sparsej/quantize.h",
+        "sparsej/attention_paged.h"},
     link = "sparsej_kernels",
     compiler = "cpp17")
 public final class SparsejNative {
@@ -94,4 +95,16 @@ public final class SparsejNative {
 
   public static native void sj_quantize_rows_i8(
       @Cast("int8_t*") long q, @Cast("float*") long scales, @Cast("const float*") long x, int batch, int cols);
+
+  // Paged attention (attention_paged.h): segments [n][4] int32 and pages int64 addresses, as CpuBackend encodes them.
+
+  public static native void sj_attention_paged(
+      @Cast("float*") long out, @Cast("const float*") long q, int nSegments, @Cast("const int32_t*") long segments,
+      @Cast("const int64_t*") long pages, int pageTokens, long keyOffset, long valueOffset, int nHeads, int nKvHeads,
+      int headSize);
+
+  public static native void sj_kv_write(
+      @Cast("const float*") long k, @Cast("const float*") long v, int nSegments,
+      @Cast("const int32_t*") long segments, @Cast("const int64_t*") long pages, int pageTokens, long keyOffset,
+      long valueOffset, int kvDim);
 }

@@ -3,10 +3,15 @@ package org.sparsej.prune;
 import java.util.ArrayList;
 import java.util.List;
 import org.sparsej.backend.Backend;
+import org.sparsej.backend.PagedKv;
+import org.sparsej.model.BlockBuffers;
+import org.sparsej.model.KvCache;
+import org.sparsej.model.KvCachePool;
 import org.sparsej.model.LayerWeights;
 import org.sparsej.model.LlamaConfig;
 import org.sparsej.model.LlamaModel;
 import org.sparsej.model.LlamaWeights;
+import org.sparsej.model.TransformerBlock;
 import org.sparsej.tensor.DType;
 import org.sparsej.tensor.Tensor;
 import org.sparsej.util.SparsejException;
@@ -166,60 +171,48 @@ public final class LayerwisePruning {
     return new Result(result, reports);
   }
 
-  /** Activation buffers for one sequence through one block. */
+  /** Activation buffers and the KV pages of one sequence through one block, from the backend on first use. */
   private static final class Buffers {
     final Tensor scratch;
-    final Tensor xb;
-    final Tensor xb2;
-    final Tensor q;
-    final Tensor k;
-    final Tensor v;
-    final Tensor hb;
-    final Tensor hb2;
+    private final LlamaConfig c;
+    private final int t;
+    private BlockBuffers block;
+    private PagedKv kv;  // one sequence of t tokens from position 0, in a one-layer cache
 
     Buffers(LlamaConfig c, int t) {
+      this.c = c;
+      this.t = t;
       scratch = Tensor.allocate(DType.F32, t, c.dim());
-      xb = Tensor.allocate(DType.F32, t, c.dim());
-      xb2 = Tensor.allocate(DType.F32, t, c.dim());
-      q = Tensor.allocate(DType.F32, t, c.dim());
-      k = Tensor.allocate(DType.F32, t, c.kvDim());
-      v = Tensor.allocate(DType.F32, t, c.kvDim());
-      hb = Tensor.allocate(DType.F32, t, c.hiddenDim());
-      hb2 = Tensor.allocate(DType.F32, t, c.hiddenDim());
+    }
+
+    void allocate(Backend b) {
+      if (block != null) {
+        return;
+      }
+      block = new BlockBuffers(b, c, t);
+      int pageTokens = KvCachePool.DEFAULT_PAGE_TOKENS;
+      long pages = (t + pageTokens - 1) / pageTokens;
+      KvCachePool pool = new KvCachePool(b, 1, c.kvDim(), pageTokens,
+          pages * KvCachePool.pageBytes(1, c.kvDim(), pageTokens));
+      KvCache cache = pool.reserve(t);
+      cache.ensure(t);
+      PagedKv.Builder table = PagedKv.builder(1, pageTokens, c.kvDim());
+      cache.addTo(table, t, 0);
+      kv = table.build();
     }
   }
 
   /**
-   * x [t][dim] through one block in place (the same steps as InferenceSession.forward, from position 0), adding
+   * x [t][dim] through one block in place (the shared {@link TransformerBlock} forward, from position 0), adding
    * each linear group's inputs to {@code stats} when given.
    */
   private static void forwardBlock(Backend b, LlamaConfig c, LayerWeights layer, Buffers buf, Tensor x, int t,
                                    InputStatistics[] stats) {
-    int dim = c.dim();
-    b.rmsnorm(buf.xb, x, layer.attentionNorm(), t, dim, c.normEps());
-    if (stats != null) {
-      stats[0].add(buf.xb, t, b);
-    }
-    b.matmulGroup(new Tensor[] {buf.q, buf.k, buf.v}, buf.xb,
-        new LinearWeight[] {layer.wq(), layer.wk(), layer.wv()}, t);
-    b.rope(buf.q, buf.k, t, 0, c.nHeads(), c.nKvHeads(), c.headSize(), c.ropeTheta(), c.ropeStyle());
-    b.attention(buf.xb, buf.q, buf.k, buf.v, t, 0, c.nHeads(), c.nKvHeads(), c.headSize());
-    if (stats != null) {
-      stats[1].add(buf.xb, t, b);
-    }
-    b.matmul(buf.xb2, buf.xb, layer.wo(), t);
-    b.add(x, buf.xb2, (long) t * dim);
-    b.rmsnorm(buf.xb, x, layer.ffnNorm(), t, dim, c.normEps());
-    if (stats != null) {
-      stats[2].add(buf.xb, t, b);
-    }
-    b.matmulGroup(new Tensor[] {buf.hb, buf.hb2}, buf.xb, new LinearWeight[] {layer.w1(), layer.w3()}, t);
-    b.swiglu(buf.hb, buf.hb2, (long) t * c.hiddenDim());
-    if (stats != null) {
-      stats[3].add(buf.hb, t, b);
-    }
-    b.matmul(buf.xb2, buf.hb, layer.w2(), t);
-    b.add(x, buf.xb2, (long) t * dim);
+    // LinearInput order (QKV, ATTENTION_OUTPUT, FFN, DOWN) is the order of stats.
+    TransformerBlock.Observer observer = stats == null ? null
+        : (which, input, rows) -> stats[which.ordinal()].add(input, rows, b);
+    buf.allocate(b);
+    TransformerBlock.forward(b, c, layer, 0, buf.kv, buf.block, x, t, observer);
   }
 
   static List<LinearWeight> linears(LayerWeights l) {

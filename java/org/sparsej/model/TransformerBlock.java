@@ -1,0 +1,80 @@
+package org.sparsej.model;
+
+import org.sparsej.backend.Backend;
+import org.sparsej.backend.PagedKv;
+import org.sparsej.tensor.Tensor;
+import org.sparsej.util.SparsejException;
+import org.sparsej.weights.LinearWeight;
+
+/**
+ * One Llama transformer block over a batch of token rows: the one forward pass that inference, batched serving
+ * and pruning calibration all run. Rows may come from several sequences (the segments of {@link PagedKv}): the
+ * matmuls see the whole [tokens][dim] batch, rope and attention run per sequence against its own KV pages.
+ */
+public final class TransformerBlock {
+  /** The inputs the block's linears read, in forward order. */
+  public enum LinearInput {
+    /** The attention-normed input of wq, wk and wv. */
+    QKV,
+    /** The attention output, input of wo. */
+    ATTENTION_OUTPUT,
+    /** The ffn-normed input of w1 and w3. */
+    FFN,
+    /** silu(w1·x)·(w3·x), input of w2. */
+    DOWN
+  }
+
+  /** Sees each linear group's input as the block runs (pruning gathers its statistics here). */
+  public interface Observer {
+    /** {@code input} holds {@code rows} rows in backend memory; read it before returning. */
+    void onInput(LinearInput which, Tensor input, int rows);
+  }
+
+  private TransformerBlock() {}
+
+  /**
+   * x [n][dim] through block {@code layer} in place. This pass's keys and values are stored at layer
+   * {@code kvLayer} of the pages of {@code kv} (whose segments cover the n rows) before attention reads them.
+   */
+  public static void forward(Backend b, LlamaConfig c, LayerWeights layer, int kvLayer, PagedKv kv, BlockBuffers buf,
+                             Tensor x, int n, Observer observer) {
+    if (n < 1 || n > buf.maxTokens || kv.totalRows() != n) {
+      throw new SparsejException("block forward: " + n + " rows, buffers for " + buf.maxTokens + ", kv segments cover "
+          + kv.totalRows());
+    }
+    int dim = c.dim();
+    int kvDim = c.kvDim();
+    // Attention: x += wo(attention(rope(wq·xn), rope(wk·xn), wv·xn)).
+    b.rmsnorm(buf.xb, x, layer.attentionNorm(), n, dim, c.normEps());
+    observe(observer, LinearInput.QKV, buf.xb, n);
+    // q [n][dim], k and v [n][kvDim] from one normed input.
+    b.matmulGroup(new Tensor[] {buf.q, buf.k, buf.v}, buf.xb,
+        new LinearWeight[] {layer.wq(), layer.wk(), layer.wv()}, n);
+    for (int s = 0; s < kv.segments(); s++) {
+      int r0 = kv.row0(s);
+      int rows = kv.rows(s);
+      b.rope(buf.q.view((long) r0 * dim, rows, dim), buf.k.view((long) r0 * kvDim, rows, kvDim), rows, kv.pos0(s),
+          c.nHeads(), c.nKvHeads(), c.headSize(), c.ropeTheta(), c.ropeStyle());
+    }
+    b.writeKv(kv, kvLayer, buf.k, buf.v);
+    b.pagedAttention(buf.xb, buf.q, kv, kvLayer, c.nHeads(), c.nKvHeads(), c.headSize());
+    observe(observer, LinearInput.ATTENTION_OUTPUT, buf.xb, n);
+    b.matmul(buf.xb2, buf.xb, layer.wo(), n);  // [n][dim]
+    b.add(x, buf.xb2, (long) n * dim);
+
+    // SwiGLU MLP: x += w2(silu(w1·xn) * w3·xn).
+    b.rmsnorm(buf.xb, x, layer.ffnNorm(), n, dim, c.normEps());
+    observe(observer, LinearInput.FFN, buf.xb, n);
+    b.matmulGroup(new Tensor[] {buf.hb, buf.hb2}, buf.xb, new LinearWeight[] {layer.w1(), layer.w3()}, n);
+    b.swiglu(buf.hb, buf.hb2, (long) n * c.hiddenDim());
+    observe(observer, LinearInput.DOWN, buf.hb, n);
+    b.matmul(buf.xb2, buf.hb, layer.w2(), n);  // [n][dim]
+    b.add(x, buf.xb2, (long) n * dim);
+  }
+
+  private static void observe(Observer observer, LinearInput which, Tensor input, int rows) {
+    if (observer != null) {
+      observer.onInput(which, input, rows);
+    }
+  }
+}
