@@ -12,9 +12,10 @@ import java.util.List;
  * @param topK sample only from the topK most likely tokens (0 = off)
  * @param seed seed of this request's own random generator; null = a fresh one each time
  * @param stop strings that end the generation when they appear in the text (not included in it); at most 4
+ * @param ignoreEos go on after an end-of-sequence token (for benchmarks that want exactly maxTokens tokens)
  */
 public record GenerationOptions(int maxTokens, float temperature, float topP, int topK, Long seed,
-                                List<String> stop) {
+                                List<String> stop, boolean ignoreEos) {
   /** Most stop strings a request may give (as OpenAI allows). */
   public static final int MAX_STOP_STRINGS = 4;
 
@@ -24,7 +25,7 @@ public record GenerationOptions(int maxTokens, float temperature, float topP, in
 
   /** Until the context is full, temperature 1, no top-p or top-k cut, random seed, no stop strings. */
   public static GenerationOptions defaults() {
-    return new GenerationOptions(-1, 1f, 1f, 0, null, List.of());
+    return new GenerationOptions(-1, 1f, 1f, 0, null, List.of(), false);
   }
 
   /** Like {@link #defaults()} at temperature 0: deterministic. */
@@ -33,27 +34,31 @@ public record GenerationOptions(int maxTokens, float temperature, float topP, in
   }
 
   public GenerationOptions withMaxTokens(int n) {
-    return new GenerationOptions(n, temperature, topP, topK, seed, stop);
+    return new GenerationOptions(n, temperature, topP, topK, seed, stop, ignoreEos);
   }
 
   public GenerationOptions withTemperature(float t) {
-    return new GenerationOptions(maxTokens, t, topP, topK, seed, stop);
+    return new GenerationOptions(maxTokens, t, topP, topK, seed, stop, ignoreEos);
   }
 
   public GenerationOptions withTopP(float p) {
-    return new GenerationOptions(maxTokens, temperature, p, topK, seed, stop);
+    return new GenerationOptions(maxTokens, temperature, p, topK, seed, stop, ignoreEos);
   }
 
   public GenerationOptions withTopK(int k) {
-    return new GenerationOptions(maxTokens, temperature, topP, k, seed, stop);
+    return new GenerationOptions(maxTokens, temperature, topP, k, seed, stop, ignoreEos);
   }
 
   public GenerationOptions withSeed(Long s) {
-    return new GenerationOptions(maxTokens, temperature, topP, topK, s, stop);
+    return new GenerationOptions(maxTokens, temperature, topP, topK, s, stop, ignoreEos);
   }
 
   public GenerationOptions withStop(List<String> strings) {
-    return new GenerationOptions(maxTokens, temperature, topP, topK, seed, strings);
+    return new GenerationOptions(maxTokens, temperature, topP, topK, seed, strings, ignoreEos);
+  }
+
+  public GenerationOptions withIgnoreEos(boolean ignore) {
+    return new GenerationOptions(maxTokens, temperature, topP, topK, seed, stop, ignore);
   }
 
   /** Throws {@link ModelException} (INVALID_REQUEST) naming the first field out of range. */

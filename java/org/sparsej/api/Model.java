@@ -38,6 +38,7 @@ public final class Model implements AutoCloseable {
   private final ModelOptions options;
   private final int context;
   private volatile Chat chat;
+  private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
   private Model(Path path, LlamaModel model, Tokenizer tokenizer, Backend backend, Engine engine,
                 ModelOptions options) {
@@ -140,7 +141,8 @@ public final class Model implements AutoCloseable {
 
   /** Starts generating after prompt token ids, used as given; returns at once. */
   public Generation start(int[] promptTokens, GenerationOptions options) {
-    return submit(promptTokens, options, new int[] {tokenizer.eos(), tokenizer.bos()});
+    return submit(promptTokens, options, options.ignoreEos() ? new int[0]
+        : new int[] {tokenizer.eos(), tokenizer.bos()});
   }
 
   /** Generates after a text prompt and returns the whole completion. */
@@ -160,7 +162,7 @@ public final class Model implements AutoCloseable {
 
   /** Starts the assistant's answer to a conversation, formatted with the model's chat template. */
   public Generation startChat(List<ChatMessage> messages, GenerationOptions options) {
-    return submit(chatTokens(messages), options, chat().stopTokens());
+    return submit(chatTokens(messages), options, options.ignoreEos() ? new int[0] : chat().stopTokens());
   }
 
   /** The assistant's answer to a conversation. */
@@ -213,8 +215,10 @@ public final class Model implements AutoCloseable {
   /** Cancels every request, stops the engine and frees its native memory. */
   @Override
   public void close() {
-    engine.close();
-    backend.close();
+    if (closed.compareAndSet(false, true)) {
+      engine.close();
+      backend.close();
+    }
   }
 
   int bos() {
@@ -263,6 +267,9 @@ public final class Model implements AutoCloseable {
 
   private Generation submitRequest(SequenceRequest request, int promptTokens, TextDecoder decoder,
                                    int[] stopTokens) {
+    if (closed.get()) {
+      throw new ModelException(ModelException.Kind.FAILED, "the model is closed");
+    }
     Generation g = new Generation(promptTokens, decoder, stopTokens);
     try {
       g.started(engine.submit(request, g.listener()));

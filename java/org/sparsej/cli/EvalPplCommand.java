@@ -2,15 +2,13 @@ package org.sparsej.cli;
 
 import java.util.Arrays;
 import java.util.concurrent.Callable;
-import org.sparsej.backend.Backend;
-import org.sparsej.eval.Perplexity;
-import org.sparsej.model.LlamaModel;
-import org.sparsej.tokenizer.Tokenizer;
+import org.sparsej.api.Model;
+import org.sparsej.api.Score;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** Perplexity of a model over a text file. */
+/** Perplexity of a model over a text file, through the Java API's windowed scoring. */
 @Command(name = "ppl", mixinStandardHelpOptions = true,
     description = {"Perplexity of a model over a text file, with the model's tokenizer.",
         "The text becomes ids without BOS, cut into windows of CTX-1 ids; each window is scored as [BOS]+window",
@@ -36,37 +34,35 @@ final class EvalPplCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    LlamaModel model = modelOptions.loadModel();
-    int window = ctx == null ? model.config().seqLen() : ctx;
-    if (window < 2 || window > model.config().seqLen()) {
-      throw usage("--ctx must be in 2.." + model.config().seqLen() + " (the model's context), got " + window);
-    }
-    int step = stride == null ? window - 1 : stride;
-    if (step < 1 || step > window - 1) {
-      throw usage("--stride must be in 1.." + (window - 1) + " (CTX-1), got " + step);
-    }
-    if (maxTokens != null && maxTokens < 1) {
-      throw usage("--max-tokens must be positive, got " + maxTokens);
-    }
-    Tokenizer tokenizer = modelOptions.loadTokenizer(model);
-    int[] ids = tokenizer.encode(TextFiles.read(text, "text"), false, false);
-    if (maxTokens != null && maxTokens < ids.length) {
-      ids = Arrays.copyOf(ids, maxTokens);
-    }
-    if (ids.length == 0) {
-      throw new org.sparsej.util.SparsejException(text + ": no tokens to score (empty text)");
-    }
-    try (Backend backend = backendOptions.open()) {
+    try (Model model = Model.load(modelOptions.model, modelOptions.apiOptions(backendOptions)
+        .withLog(line -> System.err.println(line)))) {
+      int window = ctx == null ? model.contextLength() : ctx;
+      if (window < 2 || window > model.contextLength()) {
+        throw usage("--ctx must be in 2.." + model.contextLength() + " (the model's context), got " + window);
+      }
+      int step = stride == null ? window - 1 : stride;
+      if (step < 1 || step > window - 1) {
+        throw usage("--stride must be in 1.." + (window - 1) + " (CTX-1), got " + step);
+      }
+      if (maxTokens != null && maxTokens < 1) {
+        throw usage("--max-tokens must be positive, got " + maxTokens);
+      }
+      int[] ids = model.tokenize(TextFiles.read(text, "text"));
+      if (maxTokens != null && maxTokens < ids.length) {
+        ids = Arrays.copyOf(ids, maxTokens);
+      }
+      if (ids.length == 0) {
+        throw new org.sparsej.util.SparsejException(text + ": no tokens to score (empty text)");
+      }
       ProgressBar bar = new ProgressBar("ppl", ids.length);
       long start = System.nanoTime();
-      Perplexity.Result r = new Perplexity(model, backend, window, step).evaluate(ids, tokenizer.bos(),
-          (done, total, running) -> bar.update(done, String.format("%d/%d tokens, ppl %.4f", done, total,
-              running.ppl())));
+      Score r = model.score(ids, window, step, (done, total, soFar) ->
+          bar.update(done, String.format("%d/%d tokens, ppl %.4f", done, total, soFar.perplexity())));
       double seconds = (System.nanoTime() - start) / 1e9;
-      bar.finish(String.format("%d tokens, ppl %.4f", r.tokens(), r.ppl()));
-      System.out.printf("ppl %.4f over %d tokens (nll/token %.6f; ctx %d, stride %d) %s%n", r.ppl(), r.tokens(),
-          r.nllPerToken(), window, step, text.getFileName());
-      System.err.printf("%.1f s, %.0f tok/s, %s%n", seconds, r.tokens() / seconds, backend.describe());
+      bar.finish(String.format("%d tokens, ppl %.4f", r.tokens(), r.perplexity()));
+      System.out.printf("ppl %.4f over %d tokens (nll/token %.6f; ctx %d, stride %d) %s%n", r.perplexity(),
+          r.tokens(), r.nllPerToken(), window, step, text.getFileName());
+      System.err.printf("%.1f s, %.0f tok/s, %s%n", seconds, r.tokens() / seconds, model.backendDescription());
     }
     return 0;
   }

@@ -1,17 +1,16 @@
 package org.sparsej.cli;
 
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Callable;
-import org.sparsej.backend.Backend;
-import org.sparsej.generate.Generator;
-import org.sparsej.generate.Sampler;
-import org.sparsej.model.LlamaModel;
-import org.sparsej.tokenizer.Tokenizer;
+import org.sparsej.api.Completion;
+import org.sparsej.api.GenerationOptions;
+import org.sparsej.api.Model;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** Streams a continuation of a prompt, then reports prefill and decode speed. */
+/** Streams a continuation of a prompt through the Java API, then reports prefill and decode speed. */
 @Command(name = "generate", mixinStandardHelpOptions = true,
     description = "Generate text from a prompt, streaming it as it is produced.")
 final class GenerateCommand implements Callable<Integer> {
@@ -41,23 +40,25 @@ final class GenerateCommand implements Callable<Integer> {
           "--steps must be positive, got " + steps);
     }
     long actualSeed = seed != null ? seed : System.nanoTime();
-    Sampler sampler = new Sampler(temperature, topP, actualSeed);
-    LlamaModel model = modelOptions.loadModel();
-    Tokenizer tokenizer = modelOptions.loadTokenizer(model);
+    GenerationOptions options = GenerationOptions.defaults().withMaxTokens(steps).withTemperature(temperature)
+        .withTopP(topP).withSeed(actualSeed);
     PrintStream out = System.out;
-    try (Backend backend = backendOptions.open()) {
-      Generator generator = new Generator(model.newSession(backend, 64), tokenizer);
+    try (Model model = Model.load(modelOptions.model, modelOptions.apiOptions(backendOptions).withSlots(1)
+        .withLog(line -> System.err.println(line)))) {
       out.print(prompt);
       out.flush();
-      Generator.Result result = generator.generate(prompt, steps, sampler, true, (prev, token) -> {
-        byte[] bytes = tokenizer.decodeBytes(prev, token);
+      Completion c = model.generate(prompt, options, text -> {
+        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
         out.write(bytes, 0, bytes.length);
         out.flush();
       });
       out.println();
+      double prefillSeconds = (c.timeToFirstToken().toNanos() - c.queueTime().toNanos()) / 1e9;
+      double decodeSeconds = c.totalTime().minus(c.timeToFirstToken()).toNanos() / 1e9;
+      int n = c.completionTokens();
       System.err.printf("prefill: %d tokens, %.1f tok/s | decode: %d tokens, %.1f tok/s | %s | seed %d%n",
-          result.promptTokens().length, result.prefillTokensPerSecond(), result.generatedTokens().length,
-          result.decodeTokensPerSecond(), backend.describe(), actualSeed);
+          c.promptTokens(), c.promptTokens() / prefillSeconds, n, n <= 1 ? Double.NaN : (n - 1) / decodeSeconds,
+          model.backendDescription(), actualSeed);
     }
     return 0;
   }

@@ -32,6 +32,8 @@ public final class Main implements Runnable {
   /** Runs a command line and returns its exit code; never throws, never prints a stack trace unless asked. */
   public static int run(String... args) {
     CommandLine cli = new CommandLine(new Main());
+    // Added here rather than in BenchCommand's annotation: `bench serve` belongs with the server.
+    cli.getSubcommands().get("bench").addSubcommand("serve", new BenchServeCommand());
     cli.setParameterExceptionHandler((e, argv) -> {
       PrintWriter err = e.getCommandLine().getErr();
       err.println("error: " + e.getMessage());

@@ -2,6 +2,7 @@ package org.sparsej.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.server.Request;
@@ -47,6 +48,10 @@ final class CompletionEndpoint {
     }
     // Jetty reports a connection that failed (client gone, idle timeout) here: free the slot at once.
     request.addFailureListener(failure -> g.cancel());
+    // The idle timeout is for clients that stop reading (or sending): while the server itself is busy (queued,
+    // prefilling), a quiet connection is not the client's fault, so only a timeout during a write counts.
+    AtomicBoolean writing = new AtomicBoolean();
+    request.addIdleTimeoutListener(timeout -> writing.get());
     String id = (chat ? "chatcmpl-" : "cmpl-") + Long.toHexString(System.nanoTime()) + "-" + nextId.incrementAndGet();
     Responses out = new Responses(chat, id, System.currentTimeMillis() / 1000, name, r.includeUsage());
     try (g) {
@@ -58,45 +63,49 @@ final class CompletionEndpoint {
           throw ApiError.of(e, promptParam);
         }
         metrics.finished(c);
+        writing.set(true);
         HttpIo.sendJson(response, callback, 200, out.whole(c));
         return 200;
       }
-      stream(response, callback, g, out, chat);
+      stream(response, callback, g, out, chat, writing);
       return 200;
     }
   }
 
-  private void stream(Response response, Callback callback, Generation g, Responses out, boolean chat)
-      throws IOException {
+  private void stream(Response response, Callback callback, Generation g, Responses out, boolean chat,
+                      AtomicBoolean writing) throws IOException {
     response.setStatus(200);
     response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/event-stream; charset=utf-8");
     response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-cache");
     try {
       if (chat) {
-        event(response, HttpIo.json(out.delta("", true)));
+        event(response, writing, HttpIo.json(out.delta("", true)));
       }
       for (String text = g.nextText(); text != null; text = g.nextText()) {
-        event(response, HttpIo.json(out.delta(text, false)));
+        event(response, writing, HttpIo.json(out.delta(text, false)));
       }
       Completion c = g.await();
       metrics.finished(c);
-      event(response, HttpIo.json(out.end(c)));
+      event(response, writing, HttpIo.json(out.end(c)));
       if (out.includesUsage()) {
-        event(response, HttpIo.json(out.usageChunk(c)));
+        event(response, writing, HttpIo.json(out.usageChunk(c)));
       }
     } catch (ModelException e) {
       // Headers are gone: the failure becomes an error event, then the stream ends as usual.
-      event(response, HttpIo.json(ApiError.of(e, chat ? "messages" : "prompt").body()));
+      event(response, writing, HttpIo.json(ApiError.of(e, chat ? "messages" : "prompt").body()));
     } catch (IOException e) {
       g.cancel();  // the client went away or stopped reading
       callback.failed(e);
       return;
     }
+    writing.set(true);
     HttpIo.writeBlocking(response, true, "data: [DONE]\n\n");
     callback.succeeded();
   }
 
-  private static void event(Response response, String json) throws IOException {
+  private static void event(Response response, AtomicBoolean writing, String json) throws IOException {
+    writing.set(true);
     HttpIo.writeBlocking(response, false, "data: " + json + "\n\n");
+    writing.set(false);
   }
 }

@@ -79,6 +79,7 @@ record OpenAiRequest(String model, String prompt, int[] promptTokens, List<ChatM
       throw ApiError.invalid("n", "unsupported", "only n = 1 is supported, got " + n);
     }
     refuseUnlessNeutral(root);
+    Boolean ignoreEos = optionalBoolean(root, "ignore_eos");  // vLLM's and llama.cpp's extension
     Boolean stream = optionalBoolean(root, "stream");
     boolean includeUsage = false;
     JsonNode so = present(root, "stream_options");
@@ -97,7 +98,8 @@ record OpenAiRequest(String model, String prompt, int[] promptTokens, List<ChatM
         .withTopP(topP == null ? 1f : topP.floatValue())
         .withTopK(topK == null || topK < 0 ? 0 : topK.intValue())
         .withSeed(seed)
-        .withStop(stop);
+        .withStop(stop)
+        .withIgnoreEos(ignoreEos != null && ignoreEos);
     return new OpenAiRequest(model, prompt, promptTokens, messages, options, stream != null && stream,
         includeUsage);
   }

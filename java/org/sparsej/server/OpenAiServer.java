@@ -163,8 +163,15 @@ public final class OpenAiServer implements AutoCloseable {
       status = e.status;
       fail(response, callback, e);
     } catch (IOException e) {
-      status = 499;  // the client went away or timed out while sending or receiving
-      callback.failed(e);
+      // The client went away, or sent or read nothing for the idle timeout: answer 408 if it can still hear it.
+      status = 408;
+      if (response.isCommitted()) {
+        callback.failed(e);
+      } else {
+        response.getHeaders().put(org.eclipse.jetty.http.HttpHeader.CONNECTION, "close");
+        HttpIo.sendJson(response, callback, 408, new ApiError(408, "invalid_request_error", null, "request_timeout",
+            "the request was not received in time (" + e.getMessage() + ")").body());
+      }
     } catch (RuntimeException e) {
       System.err.println("error: internal error serving " + method + " " + path + ": " + e);
       ApiError internal = new ApiError(500, "server_error", null, "internal_error", "internal error: " + e);

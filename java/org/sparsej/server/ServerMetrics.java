@@ -53,6 +53,9 @@ final class ServerMetrics {
         .callback(cb -> cb.call(s.get().kvBytesInUse())).register(registry);
     GaugeWithCallback.builder().name("sparsej_kv_cache_budget_bytes").help("KV-cache memory budget")
         .callback(cb -> cb.call(s.get().kvBudgetBytes())).register(registry);
+    GaugeWithCallback.builder().name("sparsej_process_resident_memory_bytes")
+        .help("Resident memory of the server process (Linux /proc/self/statm)")
+        .callback(cb -> cb.call(residentBytes())).register(registry);
     requests = Counter.builder().name("sparsej_http_requests").help("HTTP requests by endpoint and status")
         .labelNames("endpoint", "status").register(registry);
     timeToFirstToken = Histogram.builder().name("sparsej_time_to_first_token_seconds")
@@ -64,6 +67,16 @@ final class ServerMetrics {
     duration = Histogram.builder().name("sparsej_request_duration_seconds")
         .help("Time from request to last token").classicOnly()
         .classicUpperBounds(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120).register(registry);
+  }
+
+  /** Resident set size from /proc/self/statm (pages), or 0 where there is no /proc. */
+  static double residentBytes() {
+    try {
+      String[] f = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/self/statm")).trim().split("\\s+");
+      return Long.parseLong(f[1]) * 4096.0;
+    } catch (IOException | RuntimeException e) {
+      return 0;
+    }
   }
 
   void request(String endpoint, int status) {
