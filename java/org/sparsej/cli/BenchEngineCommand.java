@@ -49,8 +49,9 @@ final class BenchEngineCommand implements Callable<Integer> {
       System.out.printf("backend:  %s%n", backend.describe());
       System.out.printf("load:     %s%n", loadAverage());
       System.out.printf("run:      %d-token prompts, %d decoded tokens each, greedy%n%n", promptTokens, decodeTokens);
-      System.out.println("| sequences | decode tok/s | x one sequence | ms per pass | weights GB/s | GFLOP/s | matmul | attention | other |");
-      System.out.println("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+      System.out.println("| sequences | decode tok/s | x one sequence | ms per pass | weights GB/s | GFLOP/s "
+          + "| matmul | attention | rope, norms | other ops | outside ops |");
+      System.out.println("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
       double single = Double.NaN;
       for (int n : sequences) {
         EngineBench.Result r = EngineBench.run(loaded, backend, n, promptTokens, decodeTokens, 1234);
@@ -58,13 +59,16 @@ final class BenchEngineCommand implements Callable<Integer> {
           single = r.decodeTokensPerSecond();
         }
         double passesPerSecond = 1e3 / r.msPerPass();
-        System.out.printf("| %d | %.1f | %s | %.1f | %.1f | %.1f | %.0f%% | %.0f%% | %.0f%% |%n", n,
+        double ops = r.share("matmul") + r.share("attention") + r.share("rope") + r.share("norm") + r.share("other");
+        System.out.printf("| %d | %.1f | %s | %.1f | %.1f | %.1f | %.0f%% | %.0f%% | %.0f%% | %.0f%% | %.0f%% |%n", n,
             r.decodeTokensPerSecond(), Double.isNaN(single) ? "-" : String.format("%.2f", r.decodeTokensPerSecond() / single),
             r.msPerPass(), weightBytes * passesPerSecond / 1e9, flopsPerToken * r.decodeTokensPerSecond() / 1e9,
-            100 * r.share("matmul"), 100 * r.share("attention"),
-            100 * (1 - r.share("matmul") - r.share("attention")));
+            100 * r.share("matmul"), 100 * r.share("attention"), 100 * (r.share("rope") + r.share("norm")),
+            100 * r.share("other"), 100 * (1 - ops));
       }
-      System.out.printf("%nload:     %s%n", loadAverage());
+      System.out.printf("%nShares of the decode time: other ops = swiglu, residual adds, embedding, logits copies;%n"
+          + "outside ops = Java between kernel calls (sampling, scheduling, page tables).%n");
+      System.out.printf("load:     %s%n", loadAverage());
     }
     return 0;
   }
