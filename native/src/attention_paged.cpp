@@ -13,8 +13,10 @@
 
 namespace {
 
-// Below this many multiply-adds a parallel region costs more than it saves (as in parallel_ops.cpp).
-constexpr long kMinParallelWork = 1L << 15;
+// Below this many multiply-adds one thread does the whole batch: decode steps over short contexts take tens of
+// microseconds, less than waking the pool costs (and far less than waiting for a descheduled worker on a busy
+// machine), while long prompts and contexts still split.
+constexpr long kMinParallelWork = 1L << 20;
 
 struct Segment {
   int row0, rows, pos0, table0;

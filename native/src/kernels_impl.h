@@ -17,7 +17,9 @@ inline float dot_f32(const float* a, const float* b, int n) {
   }
   for (; i + V::W <= n; i += V::W) acc0 = V::fma(V::load(a + i), V::load(b + i), acc0);
   float s = V::sum(V::add(acc0, acc1));
-  for (; i < n; i++) s += a[i] * b[i];
+  // Tails are fused explicitly, in every dot kernel alike, so no kernel's result depends on the compiler's choice
+  // to contract (a batched row must equal the row alone, bit for bit). W = 1 (scalar) never has a tail.
+  for (; i < n; i++) s = std::fma(a[i], b[i], s);
   return s;
 }
 
@@ -59,10 +61,10 @@ inline void dot4_f32(const float* w0, const float* w1, const float* w2, const fl
   float s0 = V::sum(V::add(a0, b0)), s1 = V::sum(V::add(a1, b1));
   float s2 = V::sum(V::add(a2, b2)), s3 = V::sum(V::add(a3, b3));
   for (; c < n; c++) {
-    s0 += w0[c] * x[c];
-    s1 += w1[c] * x[c];
-    s2 += w2[c] * x[c];
-    s3 += w3[c] * x[c];
+    s0 = std::fma(w0[c], x[c], s0);
+    s1 = std::fma(w1[c], x[c], s1);
+    s2 = std::fma(w2[c], x[c], s2);
+    s3 = std::fma(w3[c], x[c], s3);
   }
   s[0] = s0; s[1] = s1; s[2] = s2; s[3] = s3;
 }

@@ -11,11 +11,11 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** End-to-end prefill and decode speed, with the machine's read bandwidth measured in the same run. */
-@Command(name = "bench", mixinStandardHelpOptions = true, subcommands = BenchKernelsCommand.class,
+@Command(name = "bench", mixinStandardHelpOptions = true, subcommands = {BenchKernelsCommand.class, BenchEngineCommand.class},
     description = {"Measure prefill and decode tokens/s of a model (random prompt ids, greedy decode),",
         "the weight bytes streamed per token, and the fraction of this machine's read bandwidth that reaches."})
 final class BenchCommand implements Callable<Integer> {
-  // Checked in call(), not by picocli: `bench kernels` needs no model.
+  // Checked in call(), not by picocli: `bench kernels` needs no model, `bench engine` has its own.
   @Option(names = {"-m", "--model"}, paramLabel = "MODEL", description = "Model file (required).")
   java.nio.file.Path model;
 
@@ -38,7 +38,7 @@ final class BenchCommand implements Callable<Integer> {
   public Integer call() {
     if (model == null) {
       throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
-          "Missing required option: '--model=MODEL' (or use 'bench kernels')");
+          "Missing required option: '--model=MODEL' (or use 'bench kernels' or 'bench engine')");
     }
     if (promptTokens < 1 || decodeTokens < 1 || repeats < 1 || bandwidthMb < 1) {
       throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),

@@ -1,0 +1,83 @@
+package org.sparsej.cli;
+
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.sparsej.backend.Backend;
+import org.sparsej.bench.EngineBench;
+import org.sparsej.model.LlamaModel;
+import org.sparsej.model.ModelLoader;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+
+/** Aggregate decode tokens/s of the batching engine at several numbers of concurrent sequences. */
+@Command(name = "engine", mixinStandardHelpOptions = true,
+    description = {"Aggregate decode tokens/s of the engine (continuous batching) with N concurrent sequences:",
+        "random prompts, greedy decode, every sequence in each pass; what share of the time goes to each kind of op."})
+final class BenchEngineCommand implements Callable<Integer> {
+  @Option(names = {"-m", "--model"}, paramLabel = "MODEL", required = true, description = "Model file or directory.")
+  java.nio.file.Path model;
+
+  @Mixin BackendOptions backendOptions;
+
+  @Option(names = "--sequences", split = ",", paramLabel = "N",
+      description = "Concurrent sequences to measure (default: 1,4,16,64).")
+  List<Integer> sequences = List.of(1, 4, 16, 64);
+
+  @Option(names = "--prompt-tokens", paramLabel = "N", description = "Prompt length (default: ${DEFAULT-VALUE}).")
+  int promptTokens = 16;
+
+  @Option(names = "--decode-tokens", paramLabel = "N", description = "Tokens each sequence decodes (default: ${DEFAULT-VALUE}).")
+  int decodeTokens = 32;
+
+  @Override
+  public Integer call() throws Exception {
+    if (promptTokens < 1 || decodeTokens < 2 || sequences.stream().anyMatch(n -> n < 1)) {
+      throw new ParameterException(new picocli.CommandLine(this),
+          "--prompt-tokens and --sequences must be positive, --decode-tokens at least 2");
+    }
+    LlamaModel loaded = ModelLoader.load(model);
+    if (promptTokens + decodeTokens > loaded.config().seqLen()) {
+      throw new org.sparsej.util.SparsejException("--prompt-tokens + --decode-tokens = " + (promptTokens + decodeTokens)
+          + " exceeds the model's context of " + loaded.config().seqLen());
+    }
+    long weightBytes = EngineBench.weightBytesPerPass(loaded);
+    long flopsPerToken = 2 * loaded.config().streamedParametersPerToken();
+    try (Backend backend = backendOptions.open()) {
+      System.out.printf("model:    %s (%s)%n", model, loaded.config());
+      System.out.printf("backend:  %s%n", backend.describe());
+      System.out.printf("load:     %s%n", loadAverage());
+      System.out.printf("run:      %d-token prompts, %d decoded tokens each, greedy%n%n", promptTokens, decodeTokens);
+      System.out.println("| sequences | decode tok/s | x one sequence | ms per pass | weights GB/s | GFLOP/s "
+          + "| matmul | attention | rope, norms | other ops | outside ops |");
+      System.out.println("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+      double single = Double.NaN;
+      for (int n : sequences) {
+        EngineBench.Result r = EngineBench.run(loaded, backend, n, promptTokens, decodeTokens, 1234);
+        if (n == 1) {
+          single = r.decodeTokensPerSecond();
+        }
+        double passesPerSecond = 1e3 / r.msPerPass();
+        double ops = r.share("matmul") + r.share("attention") + r.share("rope") + r.share("norm") + r.share("other");
+        System.out.printf("| %d | %.1f | %s | %.1f | %.1f | %.1f | %.0f%% | %.0f%% | %.0f%% | %.0f%% | %.0f%% |%n", n,
+            r.decodeTokensPerSecond(), Double.isNaN(single) ? "-" : String.format("%.2f", r.decodeTokensPerSecond() / single),
+            r.msPerPass(), weightBytes * passesPerSecond / 1e9, flopsPerToken * r.decodeTokensPerSecond() / 1e9,
+            100 * r.share("matmul"), 100 * r.share("attention"), 100 * (r.share("rope") + r.share("norm")),
+            100 * r.share("other"), 100 * (1 - ops));
+      }
+      System.out.printf("%nShares of the decode time: other ops = swiglu, residual adds, embedding, logits copies;%n"
+          + "outside ops = Java between kernel calls (sampling, scheduling, page tables).%n");
+      System.out.printf("load:     %s%n", loadAverage());
+    }
+    return 0;
+  }
+
+  private static String loadAverage() {
+    try {
+      return java.nio.file.Files.readString(java.nio.file.Path.of("/proc/loadavg")).trim();
+    } catch (java.io.IOException e) {
+      return "unknown";
+    }
+  }
+}
