@@ -51,7 +51,8 @@ record Chat(ChatTemplate template, int[] stopTokens) {
       }
     }
     try {
-      int[] ids = template.encode(tokenizer, Model.messages(messages), true);
+      int[] ids = template.encode(tokenizer, messages.stream()
+          .map(m -> new ChatTemplate.Message(m.role(), m.content())).toList(), true);
       if (template == ChatTemplate.ZEPHYR && tokenizer.bos() >= 0) {  // its template starts with the tokenizer's BOS
         return IntStream.concat(IntStream.of(tokenizer.bos()), IntStream.of(ids)).toArray();
       }

@@ -1,7 +1,6 @@
 package org.sparsej.api;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Consumer;
@@ -17,7 +16,6 @@ import org.sparsej.engine.SequenceRequest;
 import org.sparsej.format.ModelTokenizers;
 import org.sparsej.model.LlamaModel;
 import org.sparsej.model.ModelLoader;
-import org.sparsej.tokenizer.ChatTemplate;
 import org.sparsej.tokenizer.Tokenizer;
 import org.sparsej.util.SparsejException;
 
@@ -62,6 +60,9 @@ public final class Model implements AutoCloseable {
     options.validate();
     Backend backend = null;
     try {
+      if (options.chatTemplate() != null) {
+        org.sparsej.tokenizer.ChatTemplate.byName(options.chatTemplate());  // a misspelt name fails here, not later
+      }
       LlamaModel model = ModelLoader.load(path);
       int vocab = model.config().vocabSize();
       Tokenizer tokenizer = options.tokenizer() != null ? ModelTokenizers.fromFile(options.tokenizer(), vocab)
@@ -178,6 +179,14 @@ public final class Model implements AutoCloseable {
   /** The name of the chat template in use: "llama2", "llama3", "chatml" or "zephyr". */
   public String chatTemplate() {
     return chat().template().id();
+  }
+
+  /** The tokens of messages under the chat template (for counting them before a request). */
+  public int[] chatTokens(List<ChatMessage> messages) {
+    Chat c = chat();
+    synchronized (tokenizer) {
+      return c.encode(messages, tokenizer);
+    }
   }
 
   /**
@@ -302,21 +311,5 @@ public final class Model implements AutoCloseable {
       }
     }
     return c;
-  }
-
-  /** The tokens of messages under the chat template (for counting them before a request). */
-  public int[] chatTokens(List<ChatMessage> messages) {
-    Chat c = chat();
-    synchronized (tokenizer) {
-      return c.encode(messages, tokenizer);
-    }
-  }
-
-  static List<ChatTemplate.Message> messages(List<ChatMessage> messages) {
-    List<ChatTemplate.Message> out = new ArrayList<>(messages.size());
-    for (ChatMessage m : messages) {
-      out.add(new ChatTemplate.Message(m.role(), m.content()));
-    }
-    return out;
   }
 }

@@ -55,13 +55,34 @@ final class BenchServeCommand implements Callable<Integer> {
     System.out.println("| clients | requests | errors | req/s | tokens/s | TTFT p50 ms | TTFT p99 ms "
         + "| per-token p50 ms | per-token p99 ms |");
     System.out.println("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    // The server's RSS every 60 s while loaded: a leak climbs to the end, warm-up levels off.
+    java.util.List<Long> rss = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+    java.util.concurrent.ScheduledExecutorService sampler = java.util.concurrent.Executors
+        .newSingleThreadScheduledExecutor();
+    sampler.scheduleAtFixedRate(() -> {
+      try {
+        rss.add(load.serverRssBytes());
+      } catch (java.io.IOException | InterruptedException | RuntimeException e) {
+        rss.add(-1L);
+      }
+    }, 60, 60, java.util.concurrent.TimeUnit.SECONDS);
     for (int c : clients) {
       LoadGenerator.Result r = load.run(c, duration, requests);
       System.out.printf("| %d | %d | %d | %.2f | %.1f | %.1f | %.1f | %.2f | %.2f |%n", r.clients(), r.requests(),
           r.errors(), r.requestsPerSecond(), r.tokensPerSecond(), r.ttftP50() * 1e3, r.ttftP99() * 1e3,
           r.itlP50() * 1e3, r.itlP99() * 1e3);
     }
+    sampler.shutdownNow();
     long rssAfter = load.serverRssBytes();
+    if (!rss.isEmpty()) {
+      StringBuilder line = new StringBuilder("server RSS every 60 s (MiB):");
+      synchronized (rss) {
+        for (long b : rss) {
+          line.append(String.format(" %.0f", b / 1048576.0));
+        }
+      }
+      System.out.println(line);
+    }
     System.out.printf("server RSS: %.1f MiB before, %.1f MiB after; %d tokens per request, prompt \"%s\"%n",
         rssBefore / 1048576.0, rssAfter / 1048576.0, maxTokens, prompt);
     return 0;

@@ -62,6 +62,10 @@ final class CompletionEndpoint {
         } catch (ModelException e) {
           throw ApiError.of(e, promptParam);
         }
+        if (c.finishReason() == org.sparsej.api.FinishReason.CANCELLED) {
+          // Only a shutdown cancels a request whose client is still waiting: say so rather than answer half.
+          throw new ApiError(503, "server_error", null, "stopping", "the server is shutting down");
+        }
         metrics.finished(c);
         writing.set(true);
         HttpIo.sendJson(response, callback, 200, out.whole(c));
