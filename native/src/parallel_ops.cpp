@@ -49,29 +49,37 @@ void sj_rmsnorm(float* out, const float* x, const float* weight, int batch, int 
   });
 }
 
-static void rope_rotate(float* v, int n_heads, int head_size, int pos, float theta, int style) {
+// Rotates every head of one row by the angles of position pos: cos/sin of pair i are the same for every head, so
+// they are computed once per row (the same expressions as before, so the same values), not once per head.
+static void rope_rotate(float* v, int n_heads, int head_size, const float* cs, const float* sn, int style) {
   const int half = head_size / 2;
   for (int h = 0; h < n_heads; h++) {
     float* hv = v + (size_t)h * head_size;
     for (int i = 0; i < half; i++) {
-      // Pair i rotates by pos * theta^(-2i/head_size) in both layouts; only the pair's indices differ.
-      float freq = 1.0f / powf(theta, (2.0f * i) / (float)head_size);
-      float angle = pos * freq;
-      float c = cosf(angle), s = sinf(angle);
       int a = style == SJ_ROPE_HALF ? i : 2 * i;
       int b = style == SJ_ROPE_HALF ? i + half : 2 * i + 1;
       float v0 = hv[a], v1 = hv[b];
-      hv[a] = v0 * c - v1 * s;
-      hv[b] = v0 * s + v1 * c;
+      hv[a] = v0 * cs[i] - v1 * sn[i];
+      hv[b] = v0 * sn[i] + v1 * cs[i];
     }
   }
 }
 
 void sj_rope(float* q, float* k, int batch, int pos0, int n_heads, int n_kv_heads, int head_size, float theta,
              int style) {
+  const int half = head_size / 2;
+  std::vector<float> cs(half), sn(half);
   for (int b = 0; b < batch; b++) {
-    rope_rotate(q + (size_t)b * n_heads * head_size, n_heads, head_size, pos0 + b, theta, style);
-    rope_rotate(k + (size_t)b * n_kv_heads * head_size, n_kv_heads, head_size, pos0 + b, theta, style);
+    const int pos = pos0 + b;
+    for (int i = 0; i < half; i++) {
+      // Pair i rotates by pos * theta^(-2i/head_size) in both layouts; only the pair's indices differ.
+      float freq = 1.0f / powf(theta, (2.0f * i) / (float)head_size);
+      float angle = pos * freq;
+      cs[i] = cosf(angle);
+      sn[i] = sinf(angle);
+    }
+    rope_rotate(q + (size_t)b * n_heads * head_size, n_heads, head_size, cs.data(), sn.data(), style);
+    rope_rotate(k + (size_t)b * n_kv_heads * head_size, n_kv_heads, head_size, cs.data(), sn.data(), style);
   }
 }
 

@@ -168,7 +168,14 @@ public final class Engine implements AutoCloseable {
         freed = false;
         admit();
         if (!running.isEmpty()) {
-          runner.step(running);
+          try {
+            runner.step(running);
+          } catch (RuntimeException e) {
+            // A bug of ours or the backend's: the sequences of this pass fail, the engine keeps serving.
+            for (Sequence s : running) {
+              fail(s, e);
+            }
+          }
           running.removeIf(s -> s.finished);
         }
       }

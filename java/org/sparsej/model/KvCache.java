@@ -45,7 +45,8 @@ public final class KvCache {
       pages = Arrays.copyOf(pages, Math.max(needed, pages.length * 2));
     }
     while (pageCount < needed) {
-      pages[pageCount++] = pool.takePage();
+      Tensor page = pool.takePage();  // may throw: count only pages really held
+      pages[pageCount++] = page;
     }
   }
 
