@@ -71,6 +71,9 @@ final class BenchServeCommand implements Callable<Integer> {
       System.out.printf("| %d | %d | %d | %.2f | %.1f | %.1f | %.1f | %.2f | %.2f |%n", r.clients(), r.requests(),
           r.errors(), r.requestsPerSecond(), r.tokensPerSecond(), r.ttftP50() * 1e3, r.ttftP99() * 1e3,
           r.itlP50() * 1e3, r.itlP99() * 1e3);
+      if (r.firstError() != null) {
+        System.out.println("first error at " + c + " clients: " + r.firstError());
+      }
     }
     sampler.shutdownNow();
     long rssAfter = load.serverRssBytes();

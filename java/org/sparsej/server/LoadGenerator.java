@@ -28,7 +28,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class LoadGenerator {
   /** What one level of concurrency gave. */
   public record Result(int clients, int requests, int errors, double seconds, long completionTokens,
-                       double ttftP50, double ttftP99, double itlP50, double itlP99) {
+                       double ttftP50, double ttftP99, double itlP50, double itlP99, String firstError) {
     public double requestsPerSecond() {
       return requests / seconds;
     }
@@ -61,6 +61,7 @@ public final class LoadGenerator {
     List<Double> itl = Collections.synchronizedList(new ArrayList<>());
     AtomicInteger started = new AtomicInteger();
     AtomicInteger errors = new AtomicInteger();
+    var firstError = new java.util.concurrent.atomic.AtomicReference<String>();
     long[] tokens = new long[clients];
     long t0 = System.nanoTime();
     long deadline = t0 + (long) (seconds * 1e9);
@@ -74,6 +75,7 @@ public final class LoadGenerator {
             tokens[client] += one(client * 1_000_003L + started.get(), ttft, itl);
           } catch (IOException | RuntimeException e) {
             errors.incrementAndGet();
+            firstError.compareAndSet(null, e.toString());
           } catch (InterruptedException e) {
             return;
           }
@@ -95,7 +97,7 @@ public final class LoadGenerator {
     }
     int requests = Math.min(started.get(), maxRequests) - errors.get();
     return new Result(clients, requests, errors.get(), wall, total, percentile(ttft, 50), percentile(ttft, 99),
-        percentile(itl, 50), percentile(itl, 99));
+        percentile(itl, 50), percentile(itl, 99), firstError.get());
   }
 
   /** One streamed request; returns its completion tokens. */
