@@ -42,7 +42,8 @@ void sj_matmul_f32(float* out, const float* x, const float* w, int batch, int ro
 
 void sj_rmsnorm(float* out, const float* x, const float* weight, int batch, int dim, float eps) {
   const sj::KernelTable& k = sj::active_kernels();
-  sj::parallel(threads_for((long)batch * dim * 64), [&](int t, int n) {
+  // A row is ~dim multiply-adds: only large batches (prefill) are worth waking the pool for.
+  sj::parallel(threads_for((long)batch * dim / 8), [&](int t, int n) {
     int b0, b1;
     split_range(batch, t, n, 1, &b0, &b1);
     for (int b = b0; b < b1; b++) k.rmsnorm_row(out + (size_t)b * dim, x + (size_t)b * dim, weight, dim, eps);
@@ -122,7 +123,8 @@ void sj_attention(float* out, const float* q, const float* key_cache, const floa
 }
 
 void sj_swiglu(float* h1, const float* h3, long n) {
-  sj::parallel(threads_for(n * 16), [&](int t, int nt) {
+  // One exp per value: a decode step's few thousand values cost less than waking the pool.
+  sj::parallel(threads_for(n), [&](int t, int nt) {
     for (long i = n * t / nt, end = n * (t + 1) / nt; i < end; i++) {
       float v = h1[i];
       h1[i] = v / (1.0f + expf(-v)) * h3[i];
