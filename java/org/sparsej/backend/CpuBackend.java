@@ -26,6 +26,9 @@ public final class CpuBackend implements Backend {
         out.address(), x.address(), ((DenseF32Weight) w).values().address(), batch, w.rows(), w.cols()));
     MATMULS.put(WeightFormat.Q8_0, (out, x, w, batch) -> SparsejNative.sj_matmul_q8_0(
         out.address(), x.address(), ((Q8_0Weight) w).blocks().address(), batch, w.rows(), w.cols()));
+    // Dense int8: the Java reference until the native kernels land (gemm_int8.h).
+    MATMULS.put(WeightFormat.DENSE_W8A16, (out, x, w, batch) -> w.referenceMatmul(out, x, batch, 0, w.rows()));
+    MATMULS.put(WeightFormat.DENSE_W8A8, (out, x, w, batch) -> w.referenceMatmul(out, x, batch, 0, w.rows()));
     MATMULS.put(WeightFormat.SPARSE_BITMASK_F32, (out, x, w, batch) -> {
       BitmaskSparseWeight s = (BitmaskSparseWeight) w;
       SparsejNative.sj_bitmask_matmul_f32(out.address(), x.address(), batch, s.rows(), s.cols(),
