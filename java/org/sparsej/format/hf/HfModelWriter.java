@@ -398,6 +398,9 @@ public final class HfModelWriter {
       }
       if (single) {
         floatLinears.forEach(ignore::add);
+        if (tied()) {
+          ignore.add("lm_head");  // tied: no lm_head tensor, but "Linear" would target the module
+        }
       }
     }
     ObjectNode s = q.putObject("sparsity_config");
