@@ -160,6 +160,18 @@ class WeightFormatsRoundTripTest {
     }
     assertSameLogits(pruned, back);
 
+    // A layer left unpruned (prune --skip) stays dense; the pruned ones still make a 2:4 model.
+    LlamaModel skipped = withLinears((i, d) -> i == 3 ? WeightFormat.DENSE_F32.fromDense(d, null)
+        : WeightFormat.DENSE_F32.fromDense(d, SparsityMasks.twoFour(d)));
+    HfModelWriter.write(skipped, tmp.resolve("skip"), HfModelWriter.Options.defaults().withSparseBitmask(true));
+    JsonNode skipConfig = quantizationConfig(tmp.resolve("skip")).get("sparsity_config");
+    assertEquals("sparse-24-bitmask", skipConfig.get("format").asText());
+    assertEquals("model.layers.0.self_attn.o_proj", skipConfig.get("ignore").get(0).asText());
+    LlamaModel skippedBack = ModelLoader.load(tmp.resolve("skip"));
+    assertEquals(WeightFormat.DENSE_F32, skippedBack.weights().layers().get(2).wo().format());
+    assertEquals(WeightFormat.SPARSE_24_F32, skippedBack.weights().layers().get(2).w1().format());
+    assertSameLogits(skipped, skippedBack);
+
     // ...and quantized: the 2:4 weights stay 2:4, W8A8.
     LlamaModel q = withLinears((i, d) -> Int8Quantization.toInt8(WeightFormat.DENSE_F32.fromDense(d,
         SparsityMasks.twoFour(d)), true, true));
