@@ -38,7 +38,7 @@ class ServeCommandTest {
       assertTrue(port > 0, Files.readString(log));
 
       CliRun bench = CliRun.of("bench", "serve", "--port", Integer.toString(port), "--clients", "1,2",
-          "--duration", "5", "--requests", "4", "--max-tokens", "8");
+          "--duration", "120", "--requests", "4", "--max-tokens", "8");
       assertEquals(0, bench.exitCode(), bench.err());
       List<String> rows = bench.out().lines().filter(l -> l.matches("\\| \\d+ \\|.*")).toList();
       assertEquals(2, rows.size(), bench.out());
