@@ -8,7 +8,8 @@ import picocli.CommandLine.Command;
 /** {@code sparsej <command>}: the command-line entry point. */
 @Command(name = "sparsej", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Sparse, quantized LLM inference for the JVM.",
-    subcommands = {GenerateCommand.class, EvalCommand.class, PruneCommand.class, ConvertCommand.class,
+    subcommands = {GenerateCommand.class, EvalCommand.class, PruneCommand.class, QuantizeCommand.class,
+        CompressCommand.class, ConvertCommand.class,
         InspectCommand.class, BenchCommand.class, SynthCommand.class, InfoCommand.class,
         CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
