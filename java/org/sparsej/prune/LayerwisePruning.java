@@ -202,16 +202,17 @@ public final class LayerwisePruning {
       List<LayerWeights> layers = new ArrayList<>();
       for (int l = 0; l < c.nLayers(); l++) {
         LayerWeights layer = model.weights().layers().get(l);
-        InputStatistics[] stats = calibrate ? statistics(layer, hidden, m.needs(), "calibrating " + m.name()) : null;
+        String block = "block " + (l + 1) + "/" + c.nLayers() + " ";
+        InputStatistics[] stats = calibrate ? statistics(layer, hidden, m.needs(), block + "calibrating") : null;
         LayerWeights compressed = m.apply(l, layer, stats, r -> {
           reports.add(r);
           listener.linearDone(r);
-          listener.step(++done, r.name());
+          listener.step(++done, block + r.name());
         });
         layers.add(compressed);
         // The next block's inputs come from this block as compressed.
         if (calibrate && l + 1 < c.nLayers()) {
-          forward(compressed, hidden, "forward through the compressed block");
+          forward(compressed, hidden, block + "forward through the compressed block");
         } else if (calibrate) {
           done += samples.size();
         }

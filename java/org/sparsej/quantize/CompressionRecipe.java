@@ -131,6 +131,14 @@ public final class CompressionRecipe {
     if (!fields.isNull() && !fields.isObject()) {
       throw error(name + ": expected a mapping of fields");
     }
+    try {
+      return build(name, fields);
+    } catch (SparsejException e) {
+      throw e.getMessage().startsWith(source + ": ") ? e : error(name + ": " + e.getMessage());
+    }
+  }
+
+  private BlockModifier build(String name, JsonNode fields) {
     switch (name) {
       case "SparseGPTModifier": return pruning(name, "sparsegpt", fields);
       case "WandaPruningModifier": return pruning(name, "wanda", fields);
