@@ -6,6 +6,7 @@ import org.sparsej.nativeops.NativeLibrary;
 import org.sparsej.nativeops.SparsejNative;
 import org.sparsej.tensor.Tensor;
 import org.sparsej.weights.BitmaskSparseWeight;
+import org.sparsej.weights.DenseInt8Weight;
 import org.sparsej.weights.DenseF32Weight;
 import org.sparsej.weights.LinearWeight;
 import org.sparsej.weights.Q8_0Weight;
@@ -14,18 +15,30 @@ import org.sparsej.weights.WeightFormat;
 
 /** Native C++ kernels (scalar / AVX2 / AVX-512, chosen from CPUID) on the native thread pool. */
 public final class CpuBackend implements Backend {
-  /** One native matmul per weight format: a new format registers its kernel here. */
+  /** A native matmul on F32 activations. */
   interface Matmul {
     void run(Tensor out, Tensor x, LinearWeight w, int batch);
   }
 
+  /** A native W8A8 matmul on activations already quantized per token. */
+  interface W8A8Matmul {
+    void run(Tensor out, QuantizedActivations a, LinearWeight w, int batch);
+  }
+
+  // One native matmul per weight format: a new format registers its kernel in one of these.
   private static final Map<WeightFormat, Matmul> MATMULS = new EnumMap<>(WeightFormat.class);
+  private static final Map<WeightFormat, W8A8Matmul> W8A8_MATMULS = new EnumMap<>(WeightFormat.class);
 
   static {
     MATMULS.put(WeightFormat.DENSE_F32, (out, x, w, batch) -> SparsejNative.sj_matmul_f32(
         out.address(), x.address(), ((DenseF32Weight) w).values().address(), batch, w.rows(), w.cols()));
     MATMULS.put(WeightFormat.Q8_0, (out, x, w, batch) -> SparsejNative.sj_matmul_q8_0(
         out.address(), x.address(), ((Q8_0Weight) w).blocks().address(), batch, w.rows(), w.cols()));
+    MATMULS.put(WeightFormat.DENSE_W8A16, (out, x, w, batch) -> {
+      DenseInt8Weight d = (DenseInt8Weight) w;
+      SparsejNative.sj_matmul_w8a16(out.address(), x.address(), d.values().address(), d.scales().address(), batch,
+          d.rows(), d.cols());
+    });
     MATMULS.put(WeightFormat.SPARSE_BITMASK_F32, (out, x, w, batch) -> {
       BitmaskSparseWeight s = (BitmaskSparseWeight) w;
       SparsejNative.sj_bitmask_matmul_f32(out.address(), x.address(), batch, s.rows(), s.cols(),
@@ -35,13 +48,6 @@ public final class CpuBackend implements Backend {
       BitmaskSparseWeight s = (BitmaskSparseWeight) w;
       SparsejNative.sj_bitmask_matmul_i8(out.address(), x.address(), batch, s.rows(), s.cols(),
           s.bitmask().address(), s.offsets().address(), s.paddedValues().address(), s.scales().address());
-    });
-    MATMULS.put(WeightFormat.SPARSE_BITMASK_W8A8, (out, x, w, batch) -> {
-      BitmaskSparseWeight s = (BitmaskSparseWeight) w;
-      QuantizedActivations a = QuantizedActivations.of(x, batch, s.cols());
-      SparsejNative.sj_bitmask_matmul_w8a8(out.address(), a.q(), a.scales(), batch, s.rows(), s.cols(),
-          s.bitmask().address(), s.offsets().address(), s.paddedValues().address(), s.scales().address(),
-          s.rowSums().address());
     });
     MATMULS.put(WeightFormat.SPARSE_24_F32, (out, x, w, batch) -> {
       Sparse24Weight s = (Sparse24Weight) w;
@@ -53,9 +59,19 @@ public final class CpuBackend implements Backend {
       SparsejNative.sj_sparse24_matmul_i8(out.address(), x.address(), batch, s.rows(), s.cols(),
           s.paddedValues().address(), s.indices().address(), s.scales().address());
     });
-    MATMULS.put(WeightFormat.SPARSE_24_W8A8, (out, x, w, batch) -> {
+    W8A8_MATMULS.put(WeightFormat.DENSE_W8A8, (out, a, w, batch) -> {
+      DenseInt8Weight d = (DenseInt8Weight) w;
+      SparsejNative.sj_matmul_w8a8(out.address(), a.q(), a.scales(), d.values().address(), d.scales().address(),
+          d.rowSums().address(), batch, d.rows(), d.cols());
+    });
+    W8A8_MATMULS.put(WeightFormat.SPARSE_BITMASK_W8A8, (out, a, w, batch) -> {
+      BitmaskSparseWeight s = (BitmaskSparseWeight) w;
+      SparsejNative.sj_bitmask_matmul_w8a8(out.address(), a.q(), a.scales(), batch, s.rows(), s.cols(),
+          s.bitmask().address(), s.offsets().address(), s.paddedValues().address(), s.scales().address(),
+          s.rowSums().address());
+    });
+    W8A8_MATMULS.put(WeightFormat.SPARSE_24_W8A8, (out, a, w, batch) -> {
       Sparse24Weight s = (Sparse24Weight) w;
-      QuantizedActivations a = QuantizedActivations.of(x, batch, s.cols());
       SparsejNative.sj_sparse24_matmul_w8a8(out.address(), a.q(), a.scales(), batch, s.rows(), s.cols(),
           s.paddedValues().address(), s.indices().address(), s.scales().address(), s.rowSums().address());
     });
@@ -88,11 +104,42 @@ public final class CpuBackend implements Backend {
   @Override
   public void matmul(Tensor out, Tensor x, LinearWeight w, int batch) {
     Shapes.checkMatmul(out, x, w, batch);
+    W8A8Matmul w8a8 = W8A8_MATMULS.get(w.format());
+    if (w8a8 != null) {
+      w8a8.run(out, QuantizedActivations.of(x, batch, w.cols()), w, batch);
+      return;
+    }
+    kernel(w).run(out, x, w, batch);
+  }
+
+  /** Quantizes x once for all the W8A8 weights of the group (q, k, v; gate, up); the others run as usual. */
+  @Override
+  public void matmulGroup(Tensor[] outs, Tensor x, LinearWeight[] weights, int batch) {
+    if (outs.length != weights.length) {
+      throw new IllegalArgumentException("matmulGroup: " + outs.length + " outputs for " + weights.length + " weights");
+    }
+    QuantizedActivations a = null;
+    for (int i = 0; i < weights.length; i++) {
+      LinearWeight w = weights[i];
+      Shapes.checkMatmul(outs[i], x, w, batch);
+      W8A8Matmul w8a8 = W8A8_MATMULS.get(w.format());
+      if (w8a8 == null) {
+        kernel(w).run(outs[i], x, w, batch);
+        continue;
+      }
+      if (a == null || !a.holds(x, batch, w.cols())) {
+        a = QuantizedActivations.of(x, batch, w.cols());
+      }
+      w8a8.run(outs[i], a, w, batch);
+    }
+  }
+
+  private static Matmul kernel(LinearWeight w) {
     Matmul kernel = MATMULS.get(w.format());
     if (kernel == null) {
       throw new org.sparsej.util.SparsejException("cpu: no native kernel for weight format " + w.format().id());
     }
-    kernel.run(out, x, w, batch);
+    return kernel;
   }
 
   @Override

@@ -11,7 +11,8 @@ import org.bytedeco.javacpp.annotation.Platform;
  */
 @Platform(
     include = {"sparsej/dispatch.h", "sparsej/gemv_dense.h", "sparsej/gemv_q8_0.h", "sparsej/llama_ops.h",
-        "sparsej/membench.h", "sparsej/spmv_bitmask.h", "sparsej/sparse24.h", "sparsej/quantize.h"},
+        "sparsej/membench.h", "sparsej/spmv_bitmask.h", "sparsej/sparse24.h", "sparsej/quantize.h",
+        "sparsej/gemm_int8.h"},
     link = "sparsej_kernels",
     compiler = "cpp17")
 public final class SparsejNative {
@@ -91,6 +92,17 @@ public final class SparsejNative {
       @Cast("float*") long out, @Cast("const int8_t*") long xq, @Cast("const float*") long xScales, int batch,
       int rows, int cols, @Cast("const int8_t*") long values, @Cast("const uint8_t*") long indices,
       @Cast("const float*") long scales, @Cast("const int32_t*") long rowSums);
+
+  // Dense int8 kernels (gemm_int8.h).
+
+  public static native void sj_matmul_w8a16(
+      @Cast("float*") long out, @Cast("const float*") long x, @Cast("const int8_t*") long w,
+      @Cast("const float*") long scales, int batch, int rows, int cols);
+
+  public static native void sj_matmul_w8a8(
+      @Cast("float*") long out, @Cast("const int8_t*") long xq, @Cast("const float*") long xScales,
+      @Cast("const int8_t*") long w, @Cast("const float*") long scales, @Cast("const int32_t*") long rowSums,
+      int batch, int rows, int cols);
 
   public static native void sj_quantize_rows_i8(
       @Cast("int8_t*") long q, @Cast("float*") long scales, @Cast("const float*") long x, int batch, int cols);

@@ -212,6 +212,13 @@ public final class BitmaskSparseWeight extends SparseRowsWeight {
     return values.residentBytes() + bitmask.byteSize() + offsets.byteSize();
   }
 
+  @Override
+  public StoredWeight stored() {
+    return new StoredWeight(rows, cols, StoredWeight.Layout.BITMASK, values.values, bitmask,
+        values.scales == null ? null : values.scales.reshape(rows, 1), values.scales == null ? 0 : 1,
+        values.precision);
+  }
+
   /** A row's kept columns and raw values; returns how many. */
   @Override
   int row(int r, int[] colsOut, float[] valuesOut) {

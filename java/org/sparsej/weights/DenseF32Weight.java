@@ -65,4 +65,9 @@ public final class DenseF32Weight implements LinearWeight {
   public Tensor toDense() {
     return values;
   }
+
+  @Override
+  public StoredWeight stored() {
+    return StoredWeight.dense(values, null, 0, Precision.F32);
+  }
 }

@@ -4,7 +4,8 @@ import org.sparsej.tensor.Tensor;
 
 /**
  * Symmetric int8 quantization of one row, exactly as the native kernels do it (quantize.h): with m = max|v|,
- * scale = m / 127 and q = round-half-even(v · (127 / m)) in [-127, 127]; an all-zero row has scale 1.
+ * scale = m / 127 and q = round-half-even(v · (127 / m)) in [-127, 127]; an all-zero activation row has scale 1
+ * and an all-zero weight row scale 0 ({@link #weightScale}).
  * Weights use it per output row, W8A8 activations per token.
  */
 public final class Int8Quantizer {
@@ -12,6 +13,11 @@ public final class Int8Quantizer {
 
   public static float scale(float absMax) {
     return absMax > 0 ? absMax / 127f : 1f;
+  }
+
+  /** A weight row's scale: as {@link #scale}, but 0 for an all-zero row (its q are all 0, so nothing is lost). */
+  public static float weightScale(float absMax) {
+    return absMax > 0 ? absMax / 127f : 0f;
   }
 
   public static float inverse(float absMax) {

@@ -27,4 +27,7 @@ public interface LinearWeight {
 
   /** W as a dense F32 [rows][cols] tensor (tests and format conversion). */
   Tensor toDense();
+
+  /** This weight as files store it (what the writers encode); views of its own buffers where possible. */
+  StoredWeight stored();
 }

@@ -99,6 +99,52 @@ public final class Q8_0Weight implements LinearWeight {
     return dense;
   }
 
+  /** The int8 view of the blocks: values I8 [rows][cols] and f16 scales [rows][cols/32], copied. */
+  @Override
+  public StoredWeight stored() {
+    int nb = cols / BLOCK;
+    ByteBuffer b = blocks.bytes();
+    Tensor values = Tensor.allocate(DType.I8, rows, cols);
+    Tensor scales = Tensor.allocate(DType.F16, rows, nb);
+    ByteBuffer v = values.bytes();
+    ByteBuffer s = scales.bytes();
+    for (int k = 0; k < rows * nb; k++) {
+      int p = k * BLOCK_BYTES;
+      s.putShort(2 * k, b.getShort(p));
+      for (int j = 0; j < BLOCK; j++) {
+        v.put(k * BLOCK + j, b.get(p + 2 + j));
+      }
+    }
+    return StoredWeight.dense(values, scales, nb, Precision.INT8);
+  }
+
+  /** Repacks dense int8 values with group-32 f16 scales into Q8_0 blocks: the same numbers, bit for bit. */
+  public static Q8_0Weight fromStored(StoredWeight s) {
+    if (s.layout() != StoredWeight.Layout.DENSE || !s.int8() || s.groups() * BLOCK != s.cols()
+        || s.scales().dtype() != DType.F16) {
+      throw new IllegalArgumentException("Q8_0 needs dense int8 with group-32 f16 scales");
+    }
+    int rows = s.rows();
+    int cols = s.cols();
+    int nb = cols / BLOCK;
+    long bytes = bytesFor(rows, cols);
+    if (bytes > Integer.MAX_VALUE) {
+      throw new SparsejException("Q8_0 weight of " + bytes + " bytes exceeds 2 GiB");
+    }
+    Tensor blocks = Tensor.allocate(DType.I8, (int) bytes);
+    ByteBuffer out = blocks.bytes();
+    ByteBuffer q = s.values().bytes();
+    ByteBuffer d = s.scales().bytes();
+    for (int k = 0; k < rows * nb; k++) {
+      int p = k * BLOCK_BYTES;
+      out.putShort(p, d.getShort(2 * k));
+      for (int j = 0; j < BLOCK; j++) {
+        out.put(p + 2 + j, q.get(k * BLOCK + j));
+      }
+    }
+    return new Q8_0Weight(blocks, rows, cols);
+  }
+
   /**
    * Quantizes an F32 [rows][cols] matrix as gguf-py and llama.cpp do: d = max|x|/127 per block,
    * q = round-half-away-from-zero(x · (1/d)), d stored as f16.

@@ -144,6 +144,64 @@ public final class Sparse24Weight extends SparseRowsWeight {
         scales, rows, starts));
   }
 
+  /**
+   * Builds a weight from compressed-tensors "sparse-24-bitmask" parts: values (F32 [rows][cols/2], or I8 with
+   * scales F32 [rows]) and a bitmask (I8 [rows][ceil(cols/8)]) that keeps exactly 2 columns of every group of 4.
+   */
+  public static Sparse24Weight fromBitmask(int rows, int cols, Tensor values, Tensor bitmask, Tensor scales,
+                                           Precision precision) {
+    requireGroups(cols);
+    int stride = stride(cols);
+    bitmask.requireDType(DType.I8);
+    bitmask.requireShape("sparse-24-bitmask bitmask", rows, stride);
+    values.requireSize("sparse-24-bitmask values [" + rows + ", " + cols / 2 + "]", (long) rows * (cols / 2));
+    ByteBuffer bits = bitmask.bytes();
+    Tensor indices = Tensor.allocate(DType.I8, rows, stride);
+    ByteBuffer idx = indices.bytes();
+    for (int r = 0; r < rows; r++) {
+      for (int g = 0; g < cols / 4; g++) {
+        int nibble = (bits.get(r * stride + g / 2) >> (4 * (g & 1))) & 0xf;  // group g's 4 mask bits
+        if (Integer.bitCount(nibble) != 2) {
+          throw new SparsejException("sparse-24-bitmask: row " + r + ", columns " + 4 * g + ".." + (4 * g + 3)
+              + " keep " + Integer.bitCount(nibble) + " weights, not 2");
+        }
+        int i0 = Integer.numberOfTrailingZeros(nibble);
+        int i1 = 31 - Integer.numberOfLeadingZeros(nibble);
+        int k = 2 * g;
+        int at = r * stride + ((2 * k) >> 3);
+        idx.put(at, (byte) (idx.get(at) | (i0 << ((2 * k) & 7)) | (i1 << ((2 * k + 2) & 7))));
+      }
+    }
+    int[] starts = new int[rows + 1];
+    for (int r = 0; r <= rows; r++) {
+      starts[r] = r * (cols / 2);
+    }
+    return new Sparse24Weight(rows, cols, indices, SparseValues.copyOf(precision,
+        values.reshape(rows * (cols / 2)), scales, rows, starts));
+  }
+
+  /** The compressed-tensors bitmask of the stored positions: 2 bits in every group of 4. */
+  Tensor bitmask() {
+    int stride = stride(cols);
+    Tensor mask = Tensor.allocate(DType.I8, rows, stride);
+    ByteBuffer bits = indices.bytes();
+    ByteBuffer out = mask.bytes();
+    for (int r = 0; r < rows; r++) {
+      for (int k = 0; k < cols / 2; k++) {
+        int c = 4 * (k / 2) + index(bits, r * stride, k);
+        out.put(r * stride + (c >> 3), (byte) (out.get(r * stride + (c >> 3)) | (1 << (c & 7))));
+      }
+    }
+    return mask;
+  }
+
+  @Override
+  public StoredWeight stored() {
+    return new StoredWeight(rows, cols, StoredWeight.Layout.TWO_FOUR, values.values.reshape(rows, cols / 2),
+        bitmask(), values.scales == null ? null : values.scales.reshape(rows, 1), values.scales == null ? 0 : 1,
+        values.precision);
+  }
+
   private static int index(ByteBuffer bits, int rowBase, int k) {
     return (bits.get(rowBase + ((2 * k) >> 3)) >> ((2 * k) & 7)) & 3;
   }

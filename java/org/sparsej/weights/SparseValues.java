@@ -76,7 +76,7 @@ final class SparseValues {
       absMax = Math.max(absMax, Math.abs(kept[i]));
     }
     float inv = Int8Quantizer.inverse(absMax);
-    scales.setFloat(row, Int8Quantizer.scale(absMax));
+    scales.setFloat(row, Int8Quantizer.weightScale(absMax));
     int sum = 0;
     for (int i = 0; i < n; i++) {
       byte q = Int8Quantizer.quantize(kept[i], inv);

@@ -1,8 +1,5 @@
 package org.sparsej.backend;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.fail;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
@@ -11,7 +8,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
-import org.sparsej.tensor.DType;
 import org.sparsej.tensor.Tensor;
 import org.sparsej.testing.Isa;
 import org.sparsej.testing.RandomTensors;
@@ -27,24 +23,20 @@ import org.sparsej.weights.SparsityMasks;
  * 100%, empty rows, outputs poisoned with NaN.
  */
 class SparseKernelsMatchJavaTest {
-  // batch 1 and 3 take the per-row decode kernels, 17 and 70 the tiled prefill kernels (70 > one 64-token tile);
+  // Batches (KernelFixture.BATCHES): 1 and 3 take the per-row decode kernels, 17 and 70 the tiled prefill kernels;
   // rows of more than 4096 columns span several of the prefill kernels' 1024-column blocks.
-  private static final int[] BATCHES = {1, 3, 17, 70};
   private static final double[] SPARSITIES = {0.0, 0.5, 0.7, 0.93, 1.0};
 
-  private static JavaBackend oracle;
-  private static CpuBackend cpu;
+  private static KernelFixture kernels;
 
   @BeforeAll
   static void open() {
-    oracle = new JavaBackend(2);
-    cpu = new CpuBackend(2);
+    kernels = new KernelFixture();
   }
 
   @AfterAll
   static void close() {
-    oracle.close();
-    cpu.close();
+    kernels.close();
   }
 
   static Stream<Arguments> cases() {
@@ -109,39 +101,6 @@ class SparseKernelsMatchJavaTest {
   }
 
   private static void check(LinearWeight w, RandomTensors random, String what) {
-    for (int batch : BATCHES) {
-      Tensor x = random.uniform(batch, w.cols());
-      Tensor expected = RandomTensors.poisoned(batch, w.rows());
-      Tensor actual = RandomTensors.poisoned(batch, w.rows());
-      oracle.matmul(expected, x, w, batch);
-      cpu.matmul(actual, x, w, batch);
-      Tensor magnitude = magnitudes(w.toDense(), x, batch);
-      for (long i = 0; i < (long) batch * w.rows(); i++) {
-        float a = actual.getFloat(i);
-        if (Float.isNaN(a)) {
-          fail(what + " batch " + batch + ": output " + i + " was never written");
-        }
-        // Summation order differs between kernels: allow a small fraction of the sum of |terms|.
-        double tol = 1e-5 * magnitude.getFloat(i) + 1e-6;
-        assertEquals(expected.getFloat(i), a, tol, what + " batch " + batch + ": output " + i);
-      }
-    }
-  }
-
-  /** Σ_c |W[r][c]·x[b][c]| for each output: the scale of the rounding error any summation order may make. */
-  private static Tensor magnitudes(Tensor dense, Tensor x, int batch) {
-    int rows = dense.dim(0);
-    int cols = dense.dim(1);
-    Tensor m = Tensor.allocate(DType.F32, batch, rows);
-    for (int b = 0; b < batch; b++) {
-      for (int r = 0; r < rows; r++) {
-        double s = 0;
-        for (int c = 0; c < cols; c++) {
-          s += Math.abs(dense.getFloat((long) r * cols + c) * x.getFloat((long) b * cols + c));
-        }
-        m.setFloat((long) b * rows + r, (float) s);
-      }
-    }
-    return m;
+    kernels.check(w, random, 1e-5, what);
   }
 }

@@ -55,7 +55,9 @@ class PruneCommandTest {
     for (String f : new String[] {"config.json", "model.safetensors", "tokenizer.json", "prune.json"}) {
       assertTrue(Files.exists(out.resolve(f)), f);
     }
-    assertTrue(Files.readString(out.resolve("config.json")).contains("sparse-bitmask"), "compressed-tensors");
+    String config = Files.readString(out.resolve("config.json"));
+    assertTrue(config.contains("\"sparse-24-bitmask\"") && config.contains("\"sparsity_structure\" : \"2:4\""),
+        "compressed-tensors 2:4: " + config);
     assertTrue(Files.readString(out.resolve("prune.json")).contains("\"mask_structure\" : \"2:4\""));
 
     LlamaModel original = ModelLoader.load(Path.of(MODEL));
@@ -64,6 +66,7 @@ class PruneCommandTest {
         pruned.weights().tokenEmbedding().toFloatArray(), "embeddings stay dense and unchanged");
     for (LayerWeights layer : pruned.weights().layers()) {
       for (LinearWeight w : linears(layer)) {
+        assertEquals(org.sparsej.weights.WeightFormat.SPARSE_24_F32, w.format(), "loads as 2:4");
         float[] v = w.toDense().toFloatArray();
         for (int g = 0; g < v.length; g += 4) {
           int zeros = 0;

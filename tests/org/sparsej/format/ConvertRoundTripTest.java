@@ -21,10 +21,7 @@ import org.sparsej.backend.JavaBackend;
 import org.sparsej.format.gguf.GgufFile;
 import org.sparsej.format.gguf.GgufModelWriter;
 import org.sparsej.format.gguf.GgufVocabulary;
-import org.sparsej.format.hf.CompressedTensors;
-import org.sparsej.format.hf.HfModelReader;
 import org.sparsej.format.hf.HfModelWriter;
-import org.sparsej.format.safetensors.StDType;
 import org.sparsej.generate.Generator;
 import org.sparsej.generate.Sampler;
 import org.sparsej.model.LayerWeights;
@@ -169,58 +166,6 @@ class ConvertRoundTripTest {
     assertTrue(t.containsKey("model.layers.0.self_attn.q_proj.weight_scale"));
     LlamaModel back = ModelLoader.load(tmp.resolve("both"));
     assertSameLinears(q8, back);
-  }
-
-  @Test
-  void perChannelInt8WeightsAndScalesRoundTripBitForBit() throws IOException {
-    // A per-row int8 quantization of sj-7m, written through the int8 plug point and captured on the way back.
-    LlamaModel model = ModelLoader.load(HF);
-    Map<Tensor, CompressedTensors.Int8> quantized = new java.util.IdentityHashMap<>();
-    for (LayerWeights l : model.weights().layers()) {
-      for (LinearWeight w : List.of(l.wq(), l.wk(), l.wv(), l.wo(), l.w1(), l.w2(), l.w3())) {
-        quantized.put(((DenseF32Weight) w).values(), perRowInt8(((DenseF32Weight) w).values()));
-      }
-    }
-    HfModelWriter.write(model, tmp.resolve("w8"), HfModelWriter.Options.defaults().withInt8Activations(true)
-        .withInt8(w -> w instanceof DenseF32Weight d ? quantized.get(d.values()) : null));
-    JsonNode group = config(tmp.resolve("w8")).get("quantization_config").get("config_groups").get("group_0");
-    assertEquals("channel", group.get("weights").get("strategy").asText());
-    assertEquals("token", group.get("input_activations").get("strategy").asText());
-    List<CompressedTensors.Int8> read = new ArrayList<>();
-    LlamaModel back = HfModelReader.load(tmp.resolve("w8"), new HfModelReader.WeightFactory() {
-      @Override
-      public LinearWeight int8(CompressedTensors.Int8 q) {
-        read.add(q);
-        return HfModelReader.DEFAULT_WEIGHTS.int8(q);
-      }
-    });
-    assertEquals(6 * 7, read.size());
-    CompressedTensors.Int8 first = read.get(0);
-    CompressedTensors.Int8 orig = quantized.get(((DenseF32Weight) model.weights().layers().get(0).wq()).values());
-    assertEquals(orig.values(), first.values());
-    assertEquals(orig.scales(), first.scales());
-    // Dequantized on load: W = q * scale exactly.
-    assertEquals(orig.scale(5, 0) * orig.values().get(5 * 288 + 7),
-        back.weights().layers().get(0).wq().toDense().getFloat(5 * 288 + 7));
-  }
-
-  private static CompressedTensors.Int8 perRowInt8(Tensor w) {
-    int rows = w.dim(0);
-    int cols = w.dim(1);
-    ByteBuffer q = ByteBuffer.allocateDirect(rows * cols);
-    ByteBuffer s = ByteBuffer.allocateDirect(rows * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-    for (int r = 0; r < rows; r++) {
-      float max = 0;
-      for (int c = 0; c < cols; c++) {
-        max = Math.max(max, Math.abs(w.getFloat((long) r * cols + c)));
-      }
-      float scale = max / 127f;
-      s.putFloat(r * 4, scale);
-      for (int c = 0; c < cols; c++) {
-        q.put(r * cols + c, (byte) Math.round(w.getFloat((long) r * cols + c) / scale));
-      }
-    }
-    return new CompressedTensors.Int8(rows, cols, q, StDType.F32, s, 1, null);
   }
 
   private static JsonNode config(Path dir) throws IOException {

@@ -17,6 +17,7 @@ import org.sparsej.tokenizer.Vocabulary;
 import org.sparsej.weights.DenseF32Weight;
 import org.sparsej.weights.LinearWeight;
 import org.sparsej.weights.Q8_0Weight;
+import org.sparsej.weights.WeightFormat;
 
 /**
  * Writes a model as GGUF v3 in llama.cpp's "llama" layout (tensor names, dims innermost first, q/k rows in
@@ -54,7 +55,7 @@ public final class GgufModelWriter {
     g.putU32("llama.attention.head_count_kv", c.nKvHeads());
     g.putF32("llama.attention.layer_norm_rms_epsilon", c.normEps());
     g.putF32("llama.rope.freq_base", c.ropeTheta());
-    boolean anyQ8 = matrixType == GgmlType.Q8_0 || w.layers().get(0).wq() instanceof Q8_0Weight;
+    boolean anyQ8 = matrixType == GgmlType.Q8_0 || w.layers().get(0).wq().format() == WeightFormat.Q8_0;
     // llama_ftype: 0 all F32, 1 mostly F16, 2 mostly Q4_0, 7 mostly Q8_0, 32 mostly BF16
     g.putU32("general.file_type", anyQ8 ? 7 : matrixType == GgmlType.F16 ? 1 : matrixType == GgmlType.Q4_0 ? 2
         : matrixType == GgmlType.BF16 ? 32 : 0);
@@ -99,12 +100,12 @@ public final class GgufModelWriter {
     int cols = w.cols();
     boolean permute = qk && c.ropeStyle() != RopeStyle.INTERLEAVED;
     long[] dims = {cols, rows};
-    if (w instanceof Q8_0Weight q) {
+    if (w.format() == WeightFormat.Q8_0) {  // kept as stored, block for block
       int rowBytes = (int) Q8_0Weight.bytesFor(1, cols);
-      g.tensor(name, dims, GgmlType.Q8_0, permute(q.blocks()::bytes, permute, rows, rowBytes, c));
+      g.tensor(name, dims, GgmlType.Q8_0, permute(((Q8_0Weight) w).blocks()::bytes, permute, rows, rowBytes, c));
       return;
     }
-    Tensor dense = w instanceof DenseF32Weight d ? d.values() : w.toDense();
+    Tensor dense = w.toDense();  // a dense F32 weight's own values, no copy
     Supplier<ByteBuffer> f32 = permute(dense::bytes, permute, rows, cols * 4, c);
     g.tensor(name, dims, type, () -> encode(type, f32.get(), rows, cols));
   }

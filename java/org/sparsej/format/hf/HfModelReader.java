@@ -1,6 +1,5 @@
 package org.sparsej.format.hf;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,57 +14,34 @@ import org.sparsej.model.LlamaWeights;
 import org.sparsej.tensor.DType;
 import org.sparsej.tensor.Tensor;
 import org.sparsej.util.SparsejException;
-import org.sparsej.weights.BitmaskSparseWeight;
 import org.sparsej.weights.DenseF32Weight;
-import org.sparsej.weights.Precision;
 import org.sparsej.weights.LinearWeight;
-import org.sparsej.weights.Q8_0Weight;
+import org.sparsej.weights.Precision;
+import org.sparsej.weights.StoredWeight;
+import org.sparsej.weights.StoredWeight.Layout;
+import org.sparsej.weights.WeightFormat;
 
 /**
  * Loads a Hugging Face Llama directory: config.json plus single or sharded safetensors. F32 tensors are
- * memory-mapped as they are; F16/BF16 are widened to F32 off-heap; compressed-tensors weights (sparse-bitmask,
- * int8) are decoded (see {@link CompressedTensors}). Every tensor's shape is checked against config.json.
+ * memory-mapped as they are; F16/BF16 are widened to F32 off-heap. A linear weight is read as stored
+ * ({@link StoredWeight}: plain, compressed-tensors sparse-bitmask or sparse-24-bitmask, int8 or not) and decoded
+ * straight into the format that runs it ({@link WeightFormat#decode}): no dense F32 copy of a sparse or int8
+ * weight is made on the way. Every tensor's shape is checked against config.json.
  */
 public final class HfModelReader {
-  /** Turns a decoded compressed weight into the in-memory format the backends run. */
-  public interface WeightFactory {
-    /** An int8 weight with scales: the default keeps group-32 f16 scales as Q8_0 (lossless), else dequantizes. */
-    default LinearWeight int8(CompressedTensors.Int8 q) {
-      if (q.groupSize() == Q8_0Weight.BLOCK && q.scaleType() == StDType.F16 && q.zeroPoints() == null) {
-        return HfModelReader.toQ8_0(q);
-      }
-      return new DenseF32Weight(CompressedTensors.dequantize(q));
-    }
-
-    /**
-     * A float weight stored as sparse-bitmask: kept sparse, so the sparse kernels run it with the same values,
-     * when at least {@link HfModelReader#MIN_SPARSITY} of it is zeros; denser ones run faster as dense F32.
-     */
-    default LinearWeight sparseF32(Tensor dense, CompressedTensors.Bitmask stored) {
-      double sparsity = 1.0 - (double) stored.nonZeros() / ((long) stored.rows() * stored.cols());
-      return sparsity >= MIN_SPARSITY ? BitmaskSparseWeight.fromDense(dense, Precision.F32) : new DenseF32Weight(dense);
-    }
-  }
-
-  /** Below this fraction of zeros the bitmask kernels save too few bytes to beat dense F32 (docs/benchmarks.md). */
-  public static final double MIN_SPARSITY = 0.3;
-
-  public static final WeightFactory DEFAULT_WEIGHTS = new WeightFactory() {};
+  /** Below this fraction of zeros a stored bitmask weight runs dense (see {@link WeightFormat}). */
+  public static final double MIN_SPARSITY = WeightFormat.MIN_BITMASK_SPARSITY;
 
   private HfModelReader() {}
 
   public static LlamaModel load(Path dir) {
-    return load(dir, DEFAULT_WEIGHTS);
-  }
-
-  public static LlamaModel load(Path dir, WeightFactory factory) {
     if (!Files.isDirectory(dir)) {
       throw new SparsejException(dir + ": not a directory");
     }
     HfConfig hf = HfConfig.read(dir.resolve("config.json"));
-    CompressionSpec compression = CompressionSpec.parse(dir.resolve("config.json"), hf.compressionConfig());
+    CompressedTensors compression = CompressedTensors.parse(dir.resolve("config.json"), hf.compressionConfig());
     try (HfCheckpoint ckpt = HfCheckpoint.open(dir)) {
-      return new LlamaModel(hf.llama(), new Loader(ckpt, hf.llama(), compression, factory).weights(hf));
+      return new LlamaModel(hf.llama(), new Loader(ckpt, hf.llama(), compression).weights(hf));
     }
   }
 
@@ -92,14 +68,12 @@ public final class HfModelReader {
   private static final class Loader {
     final HfCheckpoint ckpt;
     final LlamaConfig c;
-    final CompressionSpec compression;
-    final WeightFactory factory;
+    final CompressedTensors compression;
 
-    Loader(HfCheckpoint ckpt, LlamaConfig c, CompressionSpec compression, WeightFactory factory) {
+    Loader(HfCheckpoint ckpt, LlamaConfig c, CompressedTensors compression) {
       this.ckpt = ckpt;
       this.c = c;
       this.compression = compression;
-      this.factory = factory;
     }
 
     LlamaWeights weights(HfConfig hf) {
@@ -136,35 +110,55 @@ public final class HfModelReader {
       return ckpt.fileOf(name).f32(e, shape);
     }
 
-    /** A linear weight stored plain, bitmask-compressed, int8-quantized, or both. */
+    /** A linear weight stored plain, sparse-compressed, int8-quantized, or both, in the format it runs in. */
     LinearWeight linear(String module, int rows, int cols) {
-      String where = ckpt.dir() + ": " + module;
-      Tensor dense;          // F32, or I8 when quantized
-      CompressedTensors.Bitmask bitmask = null;
-      if (ckpt.has(module + ".compressed")) {
-        bitmask = readBitmask(module, rows, cols);
-        dense = CompressedTensors.decompress(bitmask, where);
-      } else {
-        String name = module + ".weight";
-        SafetensorsFile.Entry e = ckpt.require(name, rows, cols);
-        dense = e.dtype() == StDType.I8
-            ? Tensor.wrap(ckpt.fileOf(name).map(e), DType.I8, rows, cols)
-            : ckpt.fileOf(name).f32(e, rows, cols);
-      }
-      if (dense.dtype() == DType.I8) {
-        return factory.int8(readInt8(module, rows, cols, dense.bytes()));
-      }
-      if (ckpt.has(module + ".weight_scale")) {
-        throw new SparsejException(where + ": has weight_scale but its weight is not int8 (only int8 "
-            + "quantization is supported)");
-      }
-      return bitmask != null ? factory.sparseF32(dense, bitmask) : new DenseF32Weight(dense);
+      return WeightFormat.decode(stored(module, rows, cols));
     }
 
-    CompressedTensors.Bitmask readBitmask(String module, int rows, int cols) {
-      if (!compression.sparseBitmask()) {
-        throw new SparsejException(ckpt.dir() + ": " + module + " is bitmask-compressed but config.json declares "
-            + "no sparse-bitmask sparsity_config");
+    StoredWeight stored(String module, int rows, int cols) {
+      Tensor values;
+      Tensor bitmask = null;
+      Layout layout = Layout.DENSE;
+      if (ckpt.has(module + ".compressed")) {
+        layout = sparseLayout(module, rows, cols);
+        int stride = StoredWeight.maskStride(cols);
+        SafetensorsFile.Entry mask = ckpt.require(module + ".bitmask", rows, stride);
+        if (mask.dtype().bytes() != 1) {
+          throw new SparsejException(ckpt.fileOf(mask.name()).path() + ": " + mask.name() + " has dtype "
+              + mask.dtype() + ", expected U8");
+        }
+        bitmask = Tensor.wrap(ckpt.fileOf(mask.name()).map(mask), DType.I8, rows, stride);
+        values = layout == Layout.TWO_FOUR ? tensor(module + ".compressed", rows, cols / 2)
+            : tensor(module + ".compressed", -1);
+      } else {
+        values = tensor(module + ".weight", rows, cols);
+      }
+      boolean int8 = values.dtype() == DType.I8;
+      if (!int8) {
+        if (ckpt.has(module + ".weight_scale")) {
+          throw new SparsejException(ckpt.dir() + ": " + module + " has weight_scale but its weight is not int8 "
+              + "(only int8 quantization is supported)");
+        }
+        StoredWeight s = new StoredWeight(rows, cols, layout, values, bitmask, null, 0, Precision.F32);
+        checkRowOffsets(module, s);
+        return s;
+      }
+      Scales scales = readScales(module, rows, cols);
+      StoredWeight s = new StoredWeight(rows, cols, layout, values, bitmask, scales.values(), scales.groups(),
+          compression.int8Precision(module));
+      checkRowOffsets(module, s);
+      return scales.zeroPoints() == null ? s : subtractZeroPoints(s, scales.zeroPoints());
+    }
+
+    /** The layout config.json declares for a module that has compressed tensors; its shape tensor checked. */
+    Layout sparseLayout(String module, int rows, int cols) {
+      Layout layout = compression.sparseLayout();
+      if (layout == null) {
+        throw new SparsejException(ckpt.dir() + ": " + module + " is sparse-compressed but config.json declares "
+            + "no sparse-bitmask or sparse-24-bitmask sparsity_config");
+      }
+      if (layout == Layout.TWO_FOUR && cols % 4 != 0) {
+        throw new SparsejException(ckpt.dir() + ": " + module + " is 2:4 but has " + cols + " columns");
       }
       SafetensorsFile.Entry shapeE = ckpt.require(module + ".shape", (long[]) null);
       long[] shape = ckpt.fileOf(module + ".shape").longs(shapeE);
@@ -172,28 +166,48 @@ public final class HfModelReader {
         throw new SparsejException(ckpt.fileOf(module + ".shape").path() + ": " + module + ".shape is "
             + java.util.Arrays.toString(shape) + ", config.json implies [" + rows + ", " + cols + "]");
       }
-      SafetensorsFile.Entry values = ckpt.require(module + ".compressed", (long[]) null);
-      if (values.shape().length != 1) {
-        throw new SparsejException(ckpt.fileOf(values.name()).path() + ": " + values.name() + " must be 1-D, has "
-            + "shape " + values.shapeString());
-      }
-      StDType vt = values.dtype();
-      if (vt != StDType.F32 && vt != StDType.F16 && vt != StDType.BF16 && vt != StDType.I8) {
-        throw new SparsejException(ckpt.fileOf(values.name()).path() + ": " + values.name() + " has dtype " + vt
-            + " (supported: F32, F16, BF16, I8)");
-      }
-      SafetensorsFile.Entry mask = ckpt.require(module + ".bitmask", rows,
-          CompressedTensors.Bitmask.maskStride(cols));
-      if (mask.dtype().bytes() != 1) {
-        throw new SparsejException(ckpt.fileOf(mask.name()).path() + ": " + mask.name() + " has dtype "
-            + mask.dtype() + ", expected U8");
-      }
-      SafetensorsFile.Entry offsets = ckpt.require(module + ".row_offsets", rows);
-      return new CompressedTensors.Bitmask(rows, cols, vt, ckpt.fileOf(values.name()).map(values),
-          ckpt.fileOf(mask.name()).map(mask), ckpt.fileOf(offsets.name()).longs(offsets));
+      return layout;
     }
 
-    CompressedTensors.Int8 readInt8(String module, int rows, int cols, ByteBuffer values) {
+    /** sparse-bitmask's row_offsets must agree with the bitmask (which is what the kernels index by). */
+    void checkRowOffsets(String module, StoredWeight s) {
+      if (s.layout() != Layout.BITMASK) {
+        return;
+      }
+      SafetensorsFile.Entry e = ckpt.require(module + ".row_offsets", s.rows());
+      long[] offsets = ckpt.fileOf(e.name()).longs(e);
+      int[] starts = s.rowStarts();
+      for (int r = 0; r < s.rows(); r++) {
+        if (offsets[r] != starts[r]) {
+          throw new SparsejException(ckpt.fileOf(e.name()).path() + ": " + module + ": row_offsets[" + r + "] is "
+              + offsets[r] + ", the bitmask gives " + starts[r]);
+        }
+      }
+    }
+
+    /** A weight's values: I8 and F32 mapped as stored, F16/BF16 widened to F32; shape -1 = any 1-D. */
+    Tensor tensor(String name, int... shape) {
+      SafetensorsFile.Entry e = shape[0] < 0 ? ckpt.require(name, (long[]) null) : ckpt.require(name, toLongs(shape));
+      SafetensorsFile f = ckpt.fileOf(name);
+      if (shape[0] < 0) {
+        if (e.shape().length != 1) {
+          throw new SparsejException(f.path() + ": " + name + " must be 1-D, has shape " + e.shapeString());
+        }
+        shape = new int[] {Math.toIntExact(e.elementCount())};
+      }
+      switch (e.dtype()) {
+        case I8: return Tensor.wrap(f.map(e), DType.I8, shape);
+        case F32: case F16: case BF16: return f.f32(e, shape);
+        default:
+          throw new SparsejException(f.path() + ": " + name + " has dtype " + e.dtype()
+              + " (supported: F32, F16, BF16, I8)");
+      }
+    }
+
+    record Scales(Tensor values, int groups, ByteBuffer zeroPoints) {}
+
+    /** weight_scale as F32 [rows][groups] (F16 kept for group-32 Q8_0; BF16 widened; one scalar spread). */
+    Scales readScales(String module, int rows, int cols) {
       String scaleName = module + ".weight_scale";
       if (!ckpt.has(scaleName)) {
         throw new SparsejException(ckpt.dir() + ": " + module + " is int8 but " + scaleName + " is missing");
@@ -201,12 +215,11 @@ public final class HfModelReader {
       SafetensorsFile.Entry s = ckpt.entry(scaleName);
       SafetensorsFile f = ckpt.fileOf(scaleName);
       long[] sh = s.shape();
-      long count = s.elementCount();
       int groups;
       if (sh.length == 2 && sh[0] == rows && sh[1] >= 1 && cols % sh[1] == 0) {
         groups = (int) sh[1];
-      } else if (count == 1) {
-        groups = -1;  // one scale for the whole tensor: expanded to per-row below
+      } else if (s.elementCount() == 1) {
+        groups = -1;  // one scale for the whole tensor: spread to per-row below
       } else {
         throw new SparsejException(f.path() + ": " + scaleName + " has shape " + s.shapeString() + ", expected ["
             + rows + ", groups] with groups dividing " + cols);
@@ -215,16 +228,15 @@ public final class HfModelReader {
         throw new SparsejException(f.path() + ": " + scaleName + " has dtype " + s.dtype()
             + " (supported: F32, F16, BF16)");
       }
-      ByteBuffer scales = f.map(s);
+      Tensor scales;
       if (groups < 0) {
-        ByteBuffer perRow = CompressedTensors.direct((long) rows * s.dtype().bytes());
-        for (int r = 0; r < rows; r++) {
-          for (int b = 0; b < s.dtype().bytes(); b++) {
-            perRow.put(r * s.dtype().bytes() + b, scales.get(b));
-          }
-        }
-        scales = perRow;
+        float v = f.f32(s, 1).getFloat(0);
+        scales = Tensor.allocate(DType.F32, rows, 1).fill(v);
         groups = 1;
+      } else if (s.dtype() == StDType.F16) {
+        scales = Tensor.wrap(f.map(s), DType.F16, rows, groups);
+      } else {
+        scales = f.f32(s, rows, groups);
       }
       ByteBuffer zeros = null;
       String zpName = module + ".weight_zero_point";
@@ -236,25 +248,25 @@ public final class HfModelReader {
         }
         zeros = ckpt.fileOf(zpName).map(z);
       }
-      return new CompressedTensors.Int8(rows, cols, values, s.dtype(), scales, groups, zeros);
+      return new Scales(scales, groups, zeros);
     }
   }
 
-  /** Repacks int8 values with group-32 f16 scales into Q8_0 blocks: the same numbers, bit for bit. */
-  static Q8_0Weight toQ8_0(CompressedTensors.Int8 q) {
-    int nb = q.cols() / Q8_0Weight.BLOCK;
-    long bytes = Q8_0Weight.bytesFor(q.rows(), q.cols());
-    ByteBuffer out = CompressedTensors.direct(bytes);
-    for (int r = 0; r < q.rows(); r++) {
-      for (int k = 0; k < nb; k++) {
-        int p = (r * nb + k) * Q8_0Weight.BLOCK_BYTES;
-        out.putShort(p, q.scales().getShort(2 * (r * nb + k)));
-        for (int j = 0; j < Q8_0Weight.BLOCK; j++) {
-          out.put(p + 2 + j, q.values().get(r * q.cols() + k * Q8_0Weight.BLOCK + j));
-        }
+  /** Asymmetric int8 (rare in compressed-tensors): W = (q - zero_point) · scale, dequantized to dense F32. */
+  static StoredWeight subtractZeroPoints(StoredWeight s, ByteBuffer zeroPoints) {
+    StoredWeight d = s.toDenseLayout();
+    int rows = s.rows();
+    int cols = s.cols();
+    int g = cols / s.groups();
+    Tensor f = Tensor.allocate(DType.F32, rows, cols);
+    ByteBuffer q = d.values().bytes();
+    for (int r = 0; r < rows; r++) {
+      for (int c = 0; c < cols; c++) {
+        int v = q.get(r * cols + c) - zeroPoints.get(r * s.groups() + c / g);
+        f.setFloat((long) r * cols + c, v * s.scale(r, c / g));
       }
     }
-    return new Q8_0Weight(Tensor.wrap(out, DType.I8, (int) bytes), q.rows(), q.cols());
+    return StoredWeight.dense(f, null, 0, Precision.F32);
   }
 
   static long[] toLongs(int[] shape) {
@@ -263,48 +275,5 @@ public final class HfModelReader {
       out[i] = shape[i];
     }
     return out;
-  }
-
-  /** What config.json's compressed-tensors block declares; only what the reader needs to check. */
-  record CompressionSpec(boolean sparseBitmask, boolean quantized) {
-    static CompressionSpec parse(Path configFile, JsonNode q) {
-      if (q == null) {
-        return new CompressionSpec(false, false);
-      }
-      String method = q.path("quant_method").asText("compressed-tensors");
-      if (!method.equals("compressed-tensors")) {
-        throw new SparsejException(configFile + ": quantization method '" + method + "' is not supported (SparseJ "
-            + "reads compressed-tensors)");
-      }
-      JsonNode sparsity = q.path("sparsity_config");
-      boolean bitmask = false;
-      if (sparsity.isObject() && sparsity.size() > 0) {
-        String format = sparsity.path("format").asText("");
-        if (format.equals("sparse-bitmask")) {
-          bitmask = true;
-        } else if (!format.equals("dense")) {
-          throw new SparsejException(configFile + ": sparsity format '" + format + "' is not supported "
-              + "(sparse-bitmask and dense are)");
-        }
-      }
-      boolean quantized = false;
-      JsonNode groups = q.path("config_groups");
-      if (groups.isObject() && groups.size() > 0) {
-        String format = q.path("format").asText("");
-        if (!format.equals("int-quantized") && !format.equals("naive-quantized") && !format.equals("dense")) {
-          throw new SparsejException(configFile + ": quantization format '" + format + "' is not supported "
-              + "(int-quantized is)");
-        }
-        for (JsonNode g : groups) {
-          JsonNode w = g.path("weights");
-          if (w.isObject() && (w.path("num_bits").asInt(8) != 8 || !w.path("type").asText("int").equals("int"))) {
-            throw new SparsejException(configFile + ": weights of " + w.path("num_bits").asInt() + "-bit "
-                + w.path("type").asText() + " are not supported (8-bit int is)");
-          }
-        }
-        quantized = true;
-      }
-      return new CompressionSpec(bitmask, quantized);
-    }
   }
 }

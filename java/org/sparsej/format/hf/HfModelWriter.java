@@ -28,36 +28,31 @@ import org.sparsej.tensor.Tensor;
 import org.sparsej.util.SparsejException;
 import org.sparsej.weights.DenseF32Weight;
 import org.sparsej.weights.LinearWeight;
-import org.sparsej.weights.Q8_0Weight;
+import org.sparsej.weights.Precision;
+import org.sparsej.weights.StoredWeight;
+import org.sparsej.weights.StoredWeight.Layout;
 
 /**
  * Writes a model as a Hugging Face directory (config.json, safetensors, tokenizer files) in the compressed-tensors
- * layout that vLLM, transformers and llm-compressor read: plain weights as F32; int8 weights as {@code weight} I8 +
- * {@code weight_scale}; with {@link Options#sparseBitmask}, every decoder linear weight as "sparse-bitmask"; and a
- * {@code quantization_config} block in config.json stating formats, sparsity and targets. q/k rows are stored in
- * Hugging Face's rotate-half order whatever the source's. The directory appears atomically (temp dir, then rename).
- * See docs/formats.md for the exact layout.
+ * layout that vLLM, transformers and llm-compressor read. Each linear weight is written as stored
+ * ({@link LinearWeight#stored}): float as F32 (or F16/BF16), int8 as {@code weight} I8 + {@code weight_scale},
+ * sparse formats as "sparse-bitmask" or "sparse-24-bitmask"; with {@link Options#sparseBitmask}, the dense decoder
+ * linears are compressed too (as sparse-24-bitmask when every one of them is 2:4). config.json's
+ * {@code quantization_config} states formats, sparsity structure, targets and, per int8 group, whether activations
+ * are int8 (W8A8) or not (W8A16). q/k rows are stored in Hugging Face's rotate-half order whatever the source's.
+ * The directory appears atomically (temp dir, then rename). See docs/formats.md for the exact layout.
  */
 public final class HfModelWriter {
-  /** Finds the int8 form of a weight, or null if it is not int8-quantized (the point where int8 formats plug in). */
-  public interface Int8Encoder {
-    CompressedTensors.Int8 int8(LinearWeight w);
-  }
-
-  /** Q8_0 weights are int8 with group-32 f16 scales: written as such, losslessly. */
-  public static final Int8Encoder DEFAULT_INT8 = w -> w instanceof Q8_0Weight q ? fromQ8_0(q) : null;
-
   /**
-   * @param sparseBitmask compress every decoder linear weight as sparse-bitmask (lm_head is left dense)
-   * @param int8Activations declare dynamic per-token int8 activations (W8A8) for the int8 weights, else W8A16
+   * @param sparseBitmask compress the dense decoder linear weights too (lm_head is left dense): sparse-24-bitmask
+   *     when all of them are 2:4 and no weight is unstructured-sparse already, else sparse-bitmask
    * @param shardBytes the largest data size of one safetensors file before the model is sharded
    * @param tokenizerFiles files copied into the directory as they are (tokenizer.json, tokenizer_config.json ...)
-   * @param int8 how int8 weights are recognised
    */
-  public record Options(boolean sparseBitmask, boolean int8Activations, long shardBytes, List<Path> tokenizerFiles,
-                        Int8Encoder int8, boolean replace, StDType floatType) {
+  public record Options(boolean sparseBitmask, long shardBytes, List<Path> tokenizerFiles, boolean replace,
+                        StDType floatType) {
     public static Options defaults() {
-      return new Options(false, false, 5_000_000_000L, List.of(), DEFAULT_INT8, false, StDType.F32);
+      return new Options(false, 5_000_000_000L, List.of(), false, StDType.F32);
     }
 
     /** F32 (default), F16 or BF16 for the float tensors written (the values are rounded to nearest even). */
@@ -65,31 +60,23 @@ public final class HfModelWriter {
       if (type != StDType.F32 && type != StDType.F16 && type != StDType.BF16) {
         throw new SparsejException("float tensors can be written as F32, F16 or BF16, not " + type);
       }
-      return new Options(sparseBitmask, int8Activations, shardBytes, tokenizerFiles, int8, replace, type);
+      return new Options(sparseBitmask, shardBytes, tokenizerFiles, replace, type);
     }
 
     public Options withSparseBitmask(boolean on) {
-      return new Options(on, int8Activations, shardBytes, tokenizerFiles, int8, replace, floatType);
+      return new Options(on, shardBytes, tokenizerFiles, replace, floatType);
     }
 
     public Options withShardBytes(long bytes) {
-      return new Options(sparseBitmask, int8Activations, bytes, tokenizerFiles, int8, replace, floatType);
+      return new Options(sparseBitmask, bytes, tokenizerFiles, replace, floatType);
     }
 
     public Options withTokenizerFiles(List<Path> files) {
-      return new Options(sparseBitmask, int8Activations, shardBytes, files, int8, replace, floatType);
-    }
-
-    public Options withInt8(Int8Encoder encoder) {
-      return new Options(sparseBitmask, int8Activations, shardBytes, tokenizerFiles, encoder, replace, floatType);
-    }
-
-    public Options withInt8Activations(boolean on) {
-      return new Options(sparseBitmask, on, shardBytes, tokenizerFiles, int8, replace, floatType);
+      return new Options(sparseBitmask, shardBytes, files, replace, floatType);
     }
 
     public Options withReplace(boolean on) {
-      return new Options(sparseBitmask, int8Activations, shardBytes, tokenizerFiles, int8, on, floatType);
+      return new Options(sparseBitmask, shardBytes, tokenizerFiles, on, floatType);
     }
   }
 
@@ -99,14 +86,19 @@ public final class HfModelWriter {
   private final LlamaModel model;
   private final Options options;
   private final List<Shard> shards = new ArrayList<>();
-  private final Map<String, List<String>> int8Groups = new LinkedHashMap<>();  // weights args json -> modules
-  private final List<String> denseLinears = new ArrayList<>();
+  private final Map<String, List<String>> int8Groups = new LinkedHashMap<>();  // group args json -> modules
+  private final List<String> floatLinears = new ArrayList<>();
+  private final List<String> uncompressed = new ArrayList<>();
+  private Layout sparseLayout;  // of every compressed weight; null if none
   private int sparseCount;
   private int int8Count;
   private long zeros;
   private long targetElements;
 
   private record Shard(SafetensorsWriter writer) {}
+
+  /** One linear to write: its module name, stored form, and whether it is q/k (rows permuted) or lm_head. */
+  private record Linear(String module, StoredWeight stored, boolean qk, boolean sparseTarget) {}
 
   private HfModelWriter(LlamaModel model, Options options) {
     this.model = model;
@@ -125,22 +117,68 @@ public final class HfModelWriter {
   private void collect() {
     LlamaConfig c = model.config();
     LlamaWeights w = model.weights();
-    addFloats(HfModelReader.Names.EMBED, w.tokenEmbedding(), c.vocabSize(), c.dim());
+    List<Linear> linears = new ArrayList<>();
     for (int l = 0; l < c.nLayers(); l++) {
       LayerWeights layer = w.layers().get(l);
       String[] m = HfModelReader.Names.linears(l);
       LinearWeight[] lw = {layer.wq(), layer.wk(), layer.wv(), layer.wo(), layer.w1(), layer.w2(), layer.w3()};
+      for (int i = 0; i < lw.length; i++) {
+        linears.add(new Linear(m[i], lw[i].stored(), i < 2, true));
+      }
+    }
+    if (!tied()) {
+      linears.add(new Linear("lm_head", w.classifier().stored(), false, false));
+    }
+    linears = compressIfAsked(linears);
+    addFloats(HfModelReader.Names.EMBED, w.tokenEmbedding(), c.vocabSize(), c.dim());
+    int next = 0;
+    for (int l = 0; l < c.nLayers(); l++) {
+      LayerWeights layer = w.layers().get(l);
       addFloats(HfModelReader.Names.layer(l, "input_layernorm.weight"), layer.attentionNorm(), c.dim());
       addFloats(HfModelReader.Names.layer(l, "post_attention_layernorm.weight"), layer.ffnNorm(), c.dim());
-      for (int i = 0; i < lw.length; i++) {
-        int heads = i == 0 ? c.nHeads() : i == 1 ? c.nKvHeads() : 0;
-        addLinear(m[i], lw[i], heads > 0, true);
+      for (int i = 0; i < 7; i++) {
+        addLinear(linears.get(next++));
       }
     }
     addFloats(HfModelReader.Names.NORM, w.finalNorm(), c.dim());
-    if (!tied()) {
-      addLinear("lm_head", w.classifier(), false, false);
+    if (next < linears.size()) {
+      addLinear(linears.get(next));
     }
+  }
+
+  /**
+   * One sparse layout for the whole model, as compressed-tensors' sparsity_config has one format: 2:4 when every
+   * compressed weight is 2:4, else sparse-bitmask (a 2:4 weight among unstructured ones is written, and loads, as
+   * sparse-bitmask). With {@link Options#sparseBitmask} the dense decoder linears join the compressed ones.
+   */
+  private List<Linear> compressIfAsked(List<Linear> linears) {
+    boolean anyBitmask = false;
+    boolean allTwoFour = true;
+    boolean anySparse = false;
+    for (Linear x : linears) {
+      Layout layout = x.stored().layout();
+      boolean compress = layout != Layout.DENSE || options.sparseBitmask() && x.sparseTarget();
+      if (compress) {
+        anySparse = true;
+        anyBitmask |= layout == Layout.BITMASK;
+        allTwoFour &= layout == Layout.TWO_FOUR || layout == Layout.DENSE && x.stored().isTwoFour();
+      }
+    }
+    if (!anySparse) {
+      return linears;
+    }
+    sparseLayout = allTwoFour && !anyBitmask ? Layout.TWO_FOUR : Layout.BITMASK;
+    List<Linear> out = new ArrayList<>();
+    for (Linear x : linears) {
+      StoredWeight s = x.stored();
+      if (s.layout() == Layout.DENSE && options.sparseBitmask() && x.sparseTarget()) {
+        s = s.compressed(sparseLayout == Layout.TWO_FOUR);
+      } else if (s.layout() == Layout.TWO_FOUR && sparseLayout == Layout.BITMASK) {
+        s = s.toDenseLayout().compressed(false);
+      }
+      out.add(new Linear(x.module(), s, x.qk(), x.sparseTarget()));
+    }
+    return out;
   }
 
   private boolean tied() {
@@ -172,58 +210,74 @@ public final class HfModelWriter {
     });
   }
 
-  /** One linear weight: int8 (weight + weight_scale) or F32, either one bitmask-compressed if asked. */
-  private void addLinear(String module, LinearWeight weight, boolean permuteQk, boolean sparseTarget) {
+  /** One linear weight in its stored layout: values (compressed or not), and int8 scales. */
+  private void addLinear(Linear x) {
     LlamaConfig c = model.config();
-    int rows = weight.rows();
-    int cols = weight.cols();
-    boolean permute = permuteQk && c.ropeStyle() != RopeStyle.HALF;
-    CompressedTensors.Int8 q = options.int8().int8(weight);
-    boolean bitmask = options.sparseBitmask() && sparseTarget;
-    if (q != null) {
+    StoredWeight s = x.stored();
+    if (x.qk() && c.ropeStyle() != RopeStyle.HALF) {
+      s = s.permuteRows(r -> QkPermutation.sourceRow(r, c.headSize(), c.ropeStyle(), RopeStyle.HALF));
+    }
+    String module = x.module();
+    int rows = s.rows();
+    int cols = s.cols();
+    StDType valueType = s.int8() ? StDType.I8 : StDType.F32;
+    StoredWeight w = s;
+    switch (s.layout()) {
+      case DENSE:
+        uncompressed.add(module);
+        if (s.int8()) {
+          add(module + ".weight", StDType.I8, new long[] {rows, cols}, () -> w.values().bytes());
+        } else {
+          addF32(module + ".weight", new long[] {rows, cols}, () -> w.values().bytes());
+        }
+        break;
+      case BITMASK:
+        addCompressed(module, s, new long[] {2}, new long[] {s.values().size()}, valueType);
+        int[] starts = s.rowStarts();
+        ByteBuffer offsets = ByteBuffer.allocateDirect(8 * rows).order(ByteOrder.LITTLE_ENDIAN);
+        for (int r = 0; r < rows; r++) {
+          offsets.putLong(8 * r, starts[r]);
+        }
+        add(module + ".row_offsets", StDType.I64, new long[] {rows}, () -> offsets);
+        break;
+      case TWO_FOUR:
+        // compressed-tensors stores this shape as a column, [[rows], [cols]]
+        addCompressed(module, s, new long[] {2, 1}, new long[] {rows, cols / 2}, valueType);
+        break;
+      default:
+        throw new IllegalStateException(s.layout().toString());
+    }
+    if (s.int8()) {
       int8Count++;
-      int8Groups.computeIfAbsent(weightArgs(q), k -> new ArrayList<>()).add(module);
-      ByteBuffer values = permute ? permuteRows(q.values(), rows, cols, c) : q.values();
-      ByteBuffer scales = permute ? permuteRows(q.scales(), rows, q.groups() * q.scaleType().bytes(), c)
-          : q.scales();
-      if (bitmask) {
-        addBitmask(module, CompressedTensors.compress(values, StDType.I8, rows, cols));
-      } else {
-        add(module + ".weight", StDType.I8, new long[] {rows, cols}, () -> values);
-      }
-      add(module + ".weight_scale", q.scaleType(), new long[] {rows, q.groups()}, () -> scales);
-      return;
-    }
-    denseLinears.add(module);
-    Tensor dense = weight instanceof DenseF32Weight d ? d.values() : weight.toDense();
-    Supplier<ByteBuffer> values = permute ? () -> permuteRows(dense.bytes(), rows, cols * 4, c) : dense::bytes;
-    if (bitmask) {
-      addBitmask(module, CompressedTensors.compress(values.get(), StDType.F32, rows, cols));
+      int8Groups.computeIfAbsent(groupArgs(s), k -> new ArrayList<>()).add(module);
+      StDType scaleType = s.scales().dtype() == DType.F16 ? StDType.F16 : StDType.F32;
+      add(module + ".weight_scale", scaleType, new long[] {rows, s.groups()}, () -> w.scales().bytes());
     } else {
-      addF32(module + ".weight", new long[] {rows, cols}, values);
+      floatLinears.add(module);
     }
   }
 
-  private ByteBuffer permuteRows(ByteBuffer b, int rows, int rowBytes, LlamaConfig c) {
-    return QkPermutation.permute(b, rows, rowBytes, c.headSize(), c.ropeStyle(), RopeStyle.HALF);
-  }
-
-  private void addBitmask(String module, CompressedTensors.Bitmask m) {
+  private void addCompressed(String module, StoredWeight s, long[] shapeShape, long[] valuesShape, StDType type) {
     sparseCount++;
-    targetElements += (long) m.rows() * m.cols();
-    zeros += (long) m.rows() * m.cols() - m.nonZeros();
-    ByteBuffer shape = ByteBuffer.allocateDirect(16).order(ByteOrder.LITTLE_ENDIAN).putLong(m.rows())
-        .putLong(m.cols()).flip();
-    ByteBuffer offsets = ByteBuffer.allocateDirect(8 * m.rows()).order(ByteOrder.LITTLE_ENDIAN);
-    for (long o : m.rowOffsets()) {
-      offsets.putLong(o);
+    long total = (long) s.rows() * s.cols();
+    targetElements += total;
+    zeros += total - nonZeros(s.values());
+    ByteBuffer shape = ByteBuffer.allocateDirect(16).order(ByteOrder.LITTLE_ENDIAN).putLong(s.rows())
+        .putLong(s.cols()).flip();
+    add(module + ".shape", StDType.I64, shapeShape, () -> shape);
+    add(module + ".compressed", type, valuesShape, () -> s.values().bytes());
+    add(module + ".bitmask", StDType.U8, new long[] {s.rows(), StoredWeight.maskStride(s.cols())},
+        () -> s.bitmask().bytes());
+  }
+
+  private static long nonZeros(Tensor values) {
+    ByteBuffer b = values.bytes();
+    long n = 0;
+    for (long i = 0; i < values.size(); i++) {
+      boolean zero = values.dtype() == DType.I8 ? b.get((int) i) == 0 : b.getFloat((int) (4 * i)) == 0f;
+      n += zero ? 0 : 1;
     }
-    offsets.flip();
-    add(module + ".shape", StDType.I64, new long[] {2}, () -> shape);
-    add(module + ".compressed", m.valueType(), new long[] {m.nonZeros()}, m::values);
-    add(module + ".bitmask", StDType.U8, new long[] {m.rows(), CompressedTensors.Bitmask.maskStride(m.cols())},
-        m::bitmask);
-    add(module + ".row_offsets", StDType.I64, new long[] {m.rows()}, () -> offsets);
+    return n;
   }
 
   private void add(String name, StDType dtype, long[] shape, Supplier<ByteBuffer> data) {
@@ -321,12 +375,15 @@ public final class HfModelWriter {
         } else {
           e.getValue().forEach(targets::add);
         }
+        ObjectNode args;
         try {
-          group.set("weights", HfConfig.JSON.readTree(e.getKey()));
+          args = (ObjectNode) HfConfig.JSON.readTree(e.getKey());
         } catch (IOException ex) {
           throw new IllegalStateException(ex);
         }
-        if (options.int8Activations()) {
+        boolean int8Activations = args.remove("int8_activations").asBoolean();
+        group.set("weights", args);
+        if (int8Activations) {
           ObjectNode in = group.putObject("input_activations");
           in.put("num_bits", 8).put("type", "int").put("symmetric", true).putNull("group_size");
           in.put("strategy", "token").putNull("block_structure").put("dynamic", true).putNull("actorder");
@@ -338,53 +395,40 @@ public final class HfModelWriter {
         group.put("format", "int-quantized");
       }
       if (single) {
-        denseLinears.forEach(ignore::add);
+        floatLinears.forEach(ignore::add);
       }
     }
     ObjectNode s = q.putObject("sparsity_config");
     if (sparseCount > 0) {
-      s.put("format", "sparse-bitmask");
+      s.put("format", sparseLayout.compressedTensorsName());
       s.put("global_sparsity", targetElements == 0 ? 0.0 : (double) zeros / targetElements);
-      s.put("sparsity_structure", "unstructured");
+      s.put("sparsity_structure", sparseLayout == Layout.TWO_FOUR ? "2:4" : "unstructured");
       s.putArray("targets").add("Linear");
-      s.putArray("ignore").add("lm_head");
+      ArrayNode ignore = s.putArray("ignore");
+      uncompressed.forEach(ignore::add);
+      if (!uncompressed.contains("lm_head")) {
+        ignore.add("lm_head");  // tied: no lm_head tensor, but compressed-tensors names the module
+      }
       s.put("registry_requires_subclass", false);
     }
     q.putObject("transform_config");
     return q;
   }
 
-  private static String weightArgs(CompressedTensors.Int8 q) {
+  /** The weights block of an int8 group, plus a marker of its activations (taken out again when written). */
+  private static String groupArgs(StoredWeight q) {
     ObjectNode w = JsonNodeFactory.instance.objectNode();
-    w.put("num_bits", 8).put("type", "int").put("symmetric", q.zeroPoints() == null);
+    w.put("num_bits", 8).put("type", "int").put("symmetric", true);
     if (q.groups() == 1) {
       w.putNull("group_size").put("strategy", "channel");
     } else {
-      w.put("group_size", q.groupSize()).put("strategy", "group");
+      w.put("group_size", q.cols() / q.groups()).put("strategy", "group");
     }
     w.putNull("block_structure").put("dynamic", false).putNull("actorder");
-    w.put("scale_dtype", q.scaleType() == StDType.F32 ? "torch.float32" : q.scaleType() == StDType.F16
-        ? "torch.float16" : "torch.bfloat16");
+    w.put("scale_dtype", q.scales().dtype() == DType.F16 ? "torch.float16" : "torch.float32");
     w.putNull("zp_dtype").put("observer", "minmax").putObject("observer_kwargs");
+    w.put("int8_activations", q.precision() == Precision.W8A8);
     return w.toString();
-  }
-
-  /** The int8 view of Q8_0 blocks: values [rows][cols] and f16 scales [rows][cols/32], copied off-heap. */
-  public static CompressedTensors.Int8 fromQ8_0(Q8_0Weight w) {
-    int rows = w.rows();
-    int cols = w.cols();
-    int nb = cols / Q8_0Weight.BLOCK;
-    ByteBuffer blocks = w.blocks().bytes();
-    ByteBuffer values = CompressedTensors.direct((long) rows * cols);
-    ByteBuffer scales = CompressedTensors.direct((long) rows * nb * 2);
-    for (int k = 0; k < rows * nb; k++) {
-      int p = k * Q8_0Weight.BLOCK_BYTES;
-      scales.putShort(2 * k, blocks.getShort(p));
-      for (int j = 0; j < Q8_0Weight.BLOCK; j++) {
-        values.put(k * Q8_0Weight.BLOCK + j, blocks.get(p + 2 + j));
-      }
-    }
-    return new CompressedTensors.Int8(rows, cols, values, StDType.F16, scales, nb, null);
   }
 
   private static long[] longs(int... shape) {

@@ -1,0 +1,127 @@
+// ISA-generic dense int8 row kernels (gemm_int8.h). Each int8_<isa>.cpp includes this inside its own target region
+// with F = float traits plus load_i8 (W int8 values widened to W floats) and Q = the W8A8 int8 traits of the
+// sparse kernels (simd_sparse_<isa>.h: Block, dot, sum; kOffset when activations arrive as x + 128).
+#pragma once
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "int8_table.h"
+
+namespace {
+
+// W8A16: G tokens (x rows cols apart) against one weight row: each int8 vector is widened once for the G tokens;
+// two accumulators per token hide the FMA latency. Sums before the row scale go to s.
+template <class F, int G>
+inline void w8a16_tokens(const int8_t* wr, const float* x, int cols, float* s) {
+  using R = typename F::reg;
+  const int cv = cols / F::W * F::W;
+  R a0[G], a1[G];
+  for (int j = 0; j < G; j++) a0[j] = a1[j] = F::zero();
+  int c = 0;
+  for (; c + 2 * F::W <= cv; c += 2 * F::W) {
+    const R w0 = F::load_i8(wr + c), w1 = F::load_i8(wr + c + F::W);
+    for (int j = 0; j < G; j++) {
+      a0[j] = F::fma(w0, F::load(x + (size_t)j * cols + c), a0[j]);
+      a1[j] = F::fma(w1, F::load(x + (size_t)j * cols + c + F::W), a1[j]);
+    }
+  }
+  for (; c < cv; c += F::W) {
+    const R w0 = F::load_i8(wr + c);
+    for (int j = 0; j < G; j++) a0[j] = F::fma(w0, F::load(x + (size_t)j * cols + c), a0[j]);
+  }
+  for (int j = 0; j < G; j++) {
+    float t = F::sum(F::add(a0[j], a1[j]));
+    for (int k = cv; k < cols; k++) t += (float)wr[k] * x[(size_t)j * cols + k];
+    s[j] = t;
+  }
+}
+
+template <class F>
+void w8a16_rows(float* out, const float* x, const int8_t* w, const float* scales, int batch, int rows, int cols,
+                int r0, int r1) {
+  for (int r = r0; r < r1; r++) {
+    const int8_t* wr = w + (size_t)r * cols;
+    for (int b = 0; b < batch; b += 4) {
+      float s[4];
+      const float* xb = x + (size_t)b * cols;
+      const int g = std::min(4, batch - b);
+      switch (g) {
+        case 1: w8a16_tokens<F, 1>(wr, xb, cols, s); break;
+        case 2: w8a16_tokens<F, 2>(wr, xb, cols, s); break;
+        case 3: w8a16_tokens<F, 3>(wr, xb, cols, s); break;
+        default: w8a16_tokens<F, 4>(wr, xb, cols, s); break;
+      }
+      for (int j = 0; j < g; j++) out[(size_t)(b + j) * rows + r] = scales[r] * s[j];
+    }
+  }
+}
+
+template <class Q>
+inline typename Q::Block load_block(const int8_t* p) {
+  typename Q::Block b;
+  std::memcpy(&b, p, sizeof b);  // one unaligned vector load
+  return b;
+}
+
+// W8A8: G tokens against one weight row, QB weights per step loaded once for the G tokens; exact int32 sums of
+// w times the prepared activations (x, or x + 128 for offset traits) go to s.
+template <class Q, int G>
+inline void w8a8_tokens(const int8_t* wr, const int8_t* x, int cols, int32_t* s) {
+  using A = typename Q::acc;
+  constexpr int B = Q::QB;
+  const int cq = cols / B * B;
+  A a0[G], a1[G];
+  for (int j = 0; j < G; j++) a0[j] = a1[j] = Q::zero();
+  int c = 0;
+  for (; c + 2 * B <= cq; c += 2 * B) {
+    const typename Q::Block w0 = load_block<Q>(wr + c), w1 = load_block<Q>(wr + c + B);
+    for (int j = 0; j < G; j++) {
+      a0[j] = Q::dot(a0[j], w0, x + (size_t)j * cols + c);
+      a1[j] = Q::dot(a1[j], w1, x + (size_t)j * cols + c + B);
+    }
+  }
+  for (; c < cq; c += B) {
+    const typename Q::Block w0 = load_block<Q>(wr + c);
+    for (int j = 0; j < G; j++) a0[j] = Q::dot(a0[j], w0, x + (size_t)j * cols + c);
+  }
+  for (int j = 0; j < G; j++) {
+    int32_t t = Q::sum(a0[j]) + Q::sum(a1[j]);
+    for (int k = cq; k < cols; k++) {
+      const int8_t v = x[(size_t)j * cols + k];
+      t += (int32_t)wr[k] * (Q::kOffset ? (int32_t)(uint8_t)v : (int32_t)v);
+    }
+    s[j] = t;
+  }
+}
+
+template <class Q>
+void w8a8_rows(float* out, const int8_t* xs, const float* x_scales, const int8_t* w, const float* scales,
+               const int32_t* row_sums, int batch, int rows, int cols, int r0, int r1) {
+  for (int r = r0; r < r1; r++) {
+    const int8_t* wr = w + (size_t)r * cols;
+    const int32_t offset = Q::kOffset ? 128 * row_sums[r] : 0;
+    for (int b = 0; b < batch; b += 4) {
+      int32_t s[4];
+      const int8_t* xb = xs + (size_t)b * cols;
+      const int g = std::min(4, batch - b);
+      switch (g) {
+        case 1: w8a8_tokens<Q, 1>(wr, xb, cols, s); break;
+        case 2: w8a8_tokens<Q, 2>(wr, xb, cols, s); break;
+        case 3: w8a8_tokens<Q, 3>(wr, xb, cols, s); break;
+        default: w8a8_tokens<Q, 4>(wr, xb, cols, s); break;
+      }
+      // The same expression as the Java oracle (DenseInt8Weight.referenceMatmul): bit-identical results.
+      for (int j = 0; j < g; j++)
+        out[(size_t)(b + j) * rows + r] = (float)(s[j] - offset) * (x_scales[b + j] * scales[r]);
+    }
+  }
+}
+
+template <class F, class Q>
+constexpr sj::Int8KernelTable make_int8_table(const char* name) {
+  return sj::Int8KernelTable{name, Q::kOffset, &w8a16_rows<F>, &w8a8_rows<Q>};
+}
+
+}  // namespace
