@@ -61,7 +61,7 @@ final class CompressCommand implements Callable<Integer> {
     }
     run.run(stages, backendOptions);
     String json = CompressionRun.text(run.describe(stages));
-    run.writeHf(output, Map.of("recipe.yaml", text, "compress.json", json), run.outputOptions(stages));
+    run.writeHf(output, Map.of("recipe.yaml", text, "compress.json", json), org.sparsej.format.hf.HfModelWriter.Options.defaults());
     System.err.println("wrote " + output + " (run: sparsej eval ppl -m " + output + " --text FILE)");
     return 0;
   }

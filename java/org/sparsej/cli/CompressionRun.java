@@ -204,28 +204,6 @@ final class CompressionRun {
     return root;
   }
 
-  /**
-   * Writer options for the compressed model: sparse-bitmask storage when any block linear is sparse, and the INT8
-   * activation scheme of the last quantization step.
-   */
-  HfModelWriter.Options outputOptions(List<Stage> stages) {
-    boolean sparse = false;
-    for (var layer : result.model().weights().layers()) {
-      for (LinearWeight w : org.sparsej.prune.BlockLinears.of(layer)) {
-        sparse |= w.format().id().startsWith("sparse");
-      }
-    }
-    boolean int8Activations = false;
-    for (Stage s : stages) {
-      for (BlockModifier m : s.modifiers()) {
-        if (m instanceof QuantizationModifier q) {
-          int8Activations = q.scheme().int8Activations();
-        }
-      }
-    }
-    return HfModelWriter.Options.defaults().withSparseBitmask(sparse).withInt8Activations(int8Activations);
-  }
-
   static String text(ObjectNode json) {
     try {
       return JSON.writeValueAsString(json) + "\n";

@@ -90,7 +90,7 @@ final class QuantizeCommand implements Callable<Integer> {
     List<Stage> stages = List.of(new Stage("quantize", modifiers));
     run.run(stages, backendOptions);
     String json = CompressionRun.text(run.describe(stages));
-    run.writeHf(output, Map.of("quantize.json", json), run.outputOptions(stages));
+    run.writeHf(output, Map.of("quantize.json", json), org.sparsej.format.hf.HfModelWriter.Options.defaults());
     System.err.println("wrote " + output + " (run: sparsej eval ppl -m " + output + " --text FILE)");
     return 0;
   }

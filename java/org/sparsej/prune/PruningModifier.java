@@ -4,15 +4,14 @@ import java.util.function.Consumer;
 import org.sparsej.model.LayerWeights;
 import org.sparsej.model.LlamaModel;
 import org.sparsej.util.SparsejException;
-import org.sparsej.weights.BitmaskSparseWeight;
 import org.sparsej.weights.LinearWeight;
-import org.sparsej.weights.Precision;
-import org.sparsej.weights.Sparse24Weight;
+import org.sparsej.weights.WeightFormat;
 
 /**
  * Prunes each block's linears with one {@link Pruner} (llm-compressor's SparseGPTModifier, WandaPruningModifier,
- * MagnitudePruningModifier). A pruned linear leaves in a sparse format — 2:4 as 2:4, other patterns as
- * sparse-bitmask from {@link org.sparsej.format.hf.HfModelReader#MIN_SPARSITY} zeros on — so that a quantization
+ * MagnitudePruningModifier). A pruned linear leaves in the sparse format loading it would give
+ * ({@link WeightFormat#sparseIfPruned}: 2:4 when every group of 4 keeps at most 2, else sparse-bitmask from
+ * {@link WeightFormat#MIN_BITMASK_SPARSITY} zeros on) so that a quantization
  * step after it keeps the zeros (sparse INT8) and the next block is calibrated through the sparse kernels.
  */
 public final class PruningModifier implements BlockModifier {
@@ -92,7 +91,7 @@ public final class PruningModifier implements BlockModifier {
       double[] values = original.clone();
       recipe.method().prune(values, w.rows(), w.cols(), s, recipe.targetSparsity(), recipe.pattern());
       double error = s != null && s.hasGram() ? s.relativeError(original, values, w.rows()) : Double.NaN;
-      out[i] = sparse(BlockLinears.toWeight(values, w.rows(), w.cols()));
+      out[i] = WeightFormat.sparseIfPruned(BlockLinears.toWeight(values, w.rows(), w.cols()));
       report.accept(new LayerwisePruning.LinearReport(name(), name, w.rows(), w.cols(),
           BlockLinears.countZeros(out[i]), error, (System.nanoTime() - start) / 1e9, false, out[i].format().id(),
           out[i].residentBytes()));
@@ -100,13 +99,4 @@ public final class PruningModifier implements BlockModifier {
     return BlockLinears.with(layer, out);
   }
 
-  private LinearWeight sparse(org.sparsej.weights.DenseF32Weight w) {
-    SparsityPattern p = recipe.pattern();
-    if (p.n() == 2 && p.m() == 4) {
-      return Sparse24Weight.fromDense(w.values(), Precision.F32);
-    }
-    double zeros = (double) BlockLinears.countZeros(w) / ((long) w.rows() * w.cols());
-    return zeros >= org.sparsej.format.hf.HfModelReader.MIN_SPARSITY
-        ? BitmaskSparseWeight.fromDense(w.values(), Precision.F32) : w;
-  }
 }

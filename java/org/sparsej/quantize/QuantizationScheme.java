@@ -2,6 +2,7 @@ package org.sparsej.quantize;
 
 import java.util.Locale;
 import org.sparsej.util.SparsejException;
+import org.sparsej.weights.Int8Quantization;
 import org.sparsej.weights.LinearWeight;
 
 /**
@@ -30,8 +31,11 @@ public enum QuantizationScheme {
     }
   }
 
-  /** The linear in this scheme's INT8 format, keeping its sparsity (dense, bitmask or 2:4). */
+  /**
+   * The linear in this scheme's INT8 format, keeping its sparsity: dense, bitmask or 2:4 stay so, and a pruned weight
+   * held dense (a llama2.c file) becomes sparse INT8 as loading its saved form would make it.
+   */
   public LinearWeight quantize(LinearWeight w) {
-    return Int8Linears.toInt8(w, int8Activations);
+    return Int8Quantization.toInt8(w, int8Activations, true);
   }
 }

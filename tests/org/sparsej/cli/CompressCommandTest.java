@@ -18,6 +18,7 @@ import org.sparsej.model.ModelLoader;
 import org.sparsej.prune.BlockLinears;
 import org.sparsej.testing.SharedData;
 import org.sparsej.weights.LinearWeight;
+import org.sparsej.weights.WeightFormat;
 
 /** sparsej compress: llm-compressor recipes end to end, the same code path as prune, and bad recipes. */
 class CompressCommandTest {
@@ -91,10 +92,13 @@ class CompressCommandTest {
       for (int i = 0; i < ws.length; i++) {
         long zeros = BlockLinears.countZeros(ws[i]);
         long size = (long) ws[i].rows() * ws[i].cols();
+        boolean fp32 = l == 5;
         if (i == 5) {
           assertTrue(zeros < size / 10, "down_proj was not pruned");
+          assertEquals(fp32 ? WeightFormat.DENSE_F32 : WeightFormat.DENSE_W8A16, ws[i].format());
         } else {
           assertTrue(zeros >= size / 2, "2:4 kept through smoothing and quantization: block " + l + " " + i);
+          assertEquals(fp32 ? WeightFormat.SPARSE_24_F32 : WeightFormat.SPARSE_24_I8, ws[i].format());
         }
       }
     }

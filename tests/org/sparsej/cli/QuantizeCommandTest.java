@@ -21,6 +21,7 @@ import org.sparsej.model.ModelLoader;
 import org.sparsej.prune.BlockLinears;
 import org.sparsej.testing.SharedData;
 import org.sparsej.weights.LinearWeight;
+import org.sparsej.weights.WeightFormat;
 
 /** sparsej quantize end to end on sj-7m with a few short calibration samples, and its bad inputs. */
 class QuantizeCommandTest {
@@ -81,6 +82,9 @@ class QuantizeCommandTest {
       LinearWeight[] os = BlockLinears.of(original.weights().layers().get(l));
       for (int i = 0; i < 7; i++) {
         assertEquals(os[i].rows(), ws[i].rows());
+        String name = org.sparsej.prune.LinearNames.name(l, i);
+        assertEquals(kept.contains(name) ? WeightFormat.DENSE_F32 : WeightFormat.DENSE_W8A8, ws[i].format(),
+            name + " loads as stored");
       }
     }
     double[] ppl = EvalPplTest.pplAndTokens(CliRun.of("eval", "ppl", "-m", out.toString(),
@@ -107,6 +111,7 @@ class QuantizeCommandTest {
     LlamaModel q = ModelLoader.load(out);
     for (LayerWeights layer : q.weights().layers()) {
       for (LinearWeight w : BlockLinears.of(layer)) {
+        assertEquals(WeightFormat.SPARSE_24_I8, w.format(), "2:4 W8A16 loads as stored");
         float[] v = w.toDense().toFloatArray();
         for (int g = 0; g < v.length; g += 4) {
           int zeros = 0;
