@@ -15,16 +15,17 @@ import org.sparsej.nativeops.SparsejNative;
 import org.sparsej.tensor.DType;
 import org.sparsej.tensor.Tensor;
 import org.sparsej.util.SparsejException;
-import org.sparsej.weights.BitmaskSparseWeight;
 import org.sparsej.weights.DenseF32Weight;
 import org.sparsej.weights.LinearWeight;
-import org.sparsej.weights.Precision;
-import org.sparsej.weights.Sparse24Weight;
+import org.sparsej.weights.Q8_0Weight;
 import org.sparsej.weights.SparsityMasks;
+import org.sparsej.weights.StoredWeight.Layout;
+import org.sparsej.weights.WeightFormat;
 
 /**
- * The sparse-kernel sweep behind {@code sparsej bench kernels}: every kernel against OpenBLAS dense float32 and
- * our dense kernel on the same shapes, in one run, with the machine's read bandwidth measured beside them.
+ * The kernel sweep behind {@code sparsej bench kernels}: the native matmul of every weight format (one kernel per
+ * {@link WeightFormat} row: dense F32, Q8_0, dense W8A16 / W8A8, sparse-bitmask and 2:4 in f32 / int8 / w8a8)
+ * against OpenBLAS dense float32 on the same shapes, in one run, with the machine's read bandwidth beside them.
  *
  * <p>Each timed call starts with cold weights: a 64 MiB read evicts them from the caches first, as in decode, where
  * a layer's weights were last read one token ago. The read runs on the thread pool of the library under test
@@ -42,51 +43,34 @@ public final class KernelBench {
     }
   }
 
-  /** A matmul implementation under test. */
-  public enum Kernel {
-    OPENBLAS_F32("openblas-f32", true),
-    DENSE_F32("dense-f32", true),
-    BITMASK_F32("bitmask-f32", false),
-    BITMASK_I8("bitmask-i8", false),
-    BITMASK_W8A8("bitmask-w8a8", false),
-    SPARSE24_F32("2:4-f32", false),
-    SPARSE24_I8("2:4-i8", false),
-    SPARSE24_W8A8("2:4-w8a8", false);
+  /** The reference every row is compared with: OpenBLAS dense float32 (sgemv / sgemm). */
+  public static final String OPENBLAS = "openblas-f32";
 
-    final String id;
-    final boolean dense;
-
-    Kernel(String id, boolean dense) {
-      this.id = id;
-      this.dense = dense;
-    }
-
-    public String id() {
-      return id;
-    }
-
-    /** 2:4 kernels run only at 50% sparsity; dense ones once per shape; bitmask ones at every sparsity. */
-    boolean is24() {
-      return name().startsWith("SPARSE24");
-    }
-
-    public static Kernel parse(String id) {
-      for (Kernel k : values()) {
-        if (k.id.equalsIgnoreCase(id.trim())) {
-          return k;
-        }
+  /**
+   * A weight format by id ({@link WeightFormat#id}); the ids of earlier versions without "sparse-"
+   * ("bitmask-f32", "2:4-w8a8") are accepted too.
+   */
+  public static WeightFormat parseKernel(String id) {
+    String k = id.trim().toLowerCase(Locale.ROOT);
+    for (WeightFormat f : WeightFormat.values()) {
+      if (f.id().equals(k) || f.id().equals("sparse-" + k)) {
+        return f;
       }
-      throw new SparsejException("unknown kernel '" + id + "' (expected one of "
-          + Arrays.stream(values()).map(Kernel::id).toList() + ")");
     }
+    throw new SparsejException("unknown kernel '" + id + "' (expected one of " + Arrays.stream(WeightFormat.values())
+        .map(WeightFormat::id).toList() + "; " + OPENBLAS + " always runs)");
   }
 
   /** What to sweep. Sparsities are fractions in [0, 1]. */
-  public record Options(List<Shape> shapes, double[] sparsities, int[] batches, List<Kernel> kernels, int[] threads,
+  public record Options(List<Shape> shapes, double[] sparsities, int[] batches, List<WeightFormat> kernels,
+                        int[] threads,
                         long budgetMillis, int minIterations, int rounds, long bandwidthBytes) {}
 
-  /** One measurement. {@code speedup} is OpenBLAS dense f32's best time over this kernel's, same run. */
-  public record Row(Kernel kernel, Shape shape, double sparsity, int batch, int threads, double millis,
+  /**
+   * One measurement of a kernel (a weight format's id, or {@link #OPENBLAS}). {@code speedup} is OpenBLAS dense
+   * f32's best time over this kernel's, same run.
+   */
+  public record Row(String kernel, Shape shape, double sparsity, int batch, int threads, double millis,
                     long weightBytes, double gbps, double bandwidthFraction, double speedup) {}
 
   public static final Map<String, List<Shape>> SHAPE_SETS = new LinkedHashMap<>();
@@ -147,8 +131,8 @@ public final class KernelBench {
   /** Every row of a run, the read bandwidth per thread count, and the load average before and after. */
   public record Result(List<Row> rows, Map<Integer, Double> bandwidth, String loadBefore, String loadAfter) {}
 
-  /** One weight under test: a kernel and the sparsity its weight was built with. */
-  private record Case(Kernel kernel, double sparsity, LinearWeight weight) {}
+  /** One weight under test: its kernel's name and the sparsity its weight was built with. */
+  private record Case(String kernel, double sparsity, LinearWeight weight) {}
 
   private void runShape(Shape shape) {
     SplittableRandom random = new SplittableRandom(shape.rows() * 31L + shape.cols());
@@ -159,16 +143,20 @@ public final class KernelBench {
     }
     Tensor out = Tensor.allocate(DType.F32, max(options.batches()) * shape.rows());
     List<Case> cases = new ArrayList<>();
-    DenseF32Weight denseWeight = new DenseF32Weight(dense);
-    cases.add(new Case(Kernel.OPENBLAS_F32, 0.0, denseWeight));
-    if (options.kernels().contains(Kernel.DENSE_F32)) {
-      cases.add(new Case(Kernel.DENSE_F32, 0.0, denseWeight));
+    cases.add(new Case(OPENBLAS, 0.0, new DenseF32Weight(dense)));
+    // Dense formats run once per shape, bitmask ones at every sparsity, 2:4 ones at 50% (their sparsity).
+    for (WeightFormat f : options.kernels()) {
+      if (f.storedLayout() == Layout.DENSE && fits(f, shape)) {
+        cases.add(new Case(f.id(), 0.0, f.fromDense(dense, null)));
+      }
     }
     for (double sparsity : options.sparsities()) {
       Tensor mask = SparsityMasks.random(shape.rows(), shape.cols(), sparsity, random.nextLong());
-      for (Kernel k : options.kernels()) {
-        if (!k.dense && (!k.is24() || Math.abs(sparsity - 0.5) < 1e-9)) {
-          cases.add(new Case(k, sparsity, build(k, dense, mask)));
+      for (WeightFormat f : options.kernels()) {
+        if (f.storedLayout() == Layout.BITMASK) {
+          cases.add(new Case(f.id(), sparsity, f.fromDense(dense, mask)));
+        } else if (f.storedLayout() == Layout.TWO_FOUR && Math.abs(sparsity - 0.5) < 1e-9 && fits(f, shape)) {
+          cases.add(new Case(f.id(), sparsity, f.fromDense(dense, SparsityMasks.twoFour(dense))));
         }
       }
     }
@@ -205,22 +193,16 @@ public final class KernelBench {
     }
   }
 
-  private static LinearWeight build(Kernel k, Tensor dense, Tensor mask) {
-    switch (k) {
-      case BITMASK_F32: return BitmaskSparseWeight.fromDense(dense, mask, Precision.F32);
-      case BITMASK_I8: return BitmaskSparseWeight.fromDense(dense, mask, Precision.INT8);
-      case BITMASK_W8A8: return BitmaskSparseWeight.fromDense(dense, mask, Precision.W8A8);
-      case SPARSE24_F32: return Sparse24Weight.fromDense(dense, SparsityMasks.twoFour(dense), Precision.F32);
-      case SPARSE24_I8: return Sparse24Weight.fromDense(dense, SparsityMasks.twoFour(dense), Precision.INT8);
-      case SPARSE24_W8A8: return Sparse24Weight.fromDense(dense, SparsityMasks.twoFour(dense), Precision.W8A8);
-      default: throw new IllegalArgumentException(k.id);
-    }
+  /** Q8_0 needs whole blocks of 32 columns, 2:4 whole groups of 4. */
+  private static boolean fits(WeightFormat f, Shape shape) {
+    return f == WeightFormat.Q8_0 ? shape.cols() % Q8_0Weight.BLOCK == 0
+        : f.storedLayout() != Layout.TWO_FOUR || shape.cols() % 4 == 0;
   }
 
   /** Best milliseconds of one case at one batch in this round's share of the budget. */
   private double measure(Case c, CpuBackend cpu, Tensor x, Tensor out, int batch) {
     LinearWeight w = c.weight();
-    if (c.kernel() == Kernel.OPENBLAS_F32) {
+    if (c.kernel().equals(OPENBLAS)) {
       FloatPointer o = OpenBlasMatmul.pointer(out);
       FloatPointer xp = OpenBlasMatmul.pointer(x);
       FloatPointer wp = OpenBlasMatmul.pointer(((DenseF32Weight) w).values());
@@ -266,12 +248,12 @@ public final class KernelBench {
   }
 
   static String header() {
-    return String.format(Locale.ROOT, "%-13s %-11s %5s %5s %3s %9s %8s %6s %8s", "kernel", "shape", "spars", "batch",
+    return String.format(Locale.ROOT, "%-19s %-11s %5s %5s %3s %9s %8s %6s %8s", "kernel", "shape", "spars", "batch",
         "thr", "ms", "GB/s", "%bw", "speedup");
   }
 
   static String format(Row r) {
-    return String.format(Locale.ROOT, "%-13s %-11s %4.0f%% %5d %3d %9.3f %8.1f %5.0f%% %7.2fx", r.kernel().id(),
+    return String.format(Locale.ROOT, "%-19s %-11s %4.0f%% %5d %3d %9.3f %8.1f %5.0f%% %7.2fx", r.kernel(),
         r.shape(), 100 * r.sparsity(), r.batch(), r.threads(), r.millis(), r.gbps(), 100 * r.bandwidthFraction(),
         r.speedup());
   }

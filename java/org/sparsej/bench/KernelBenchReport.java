@@ -14,7 +14,6 @@ import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.style.markers.SeriesMarkers;
-import org.sparsej.bench.KernelBench.Kernel;
 import org.sparsej.bench.KernelBench.Row;
 import org.sparsej.util.SparsejException;
 
@@ -35,8 +34,8 @@ public final class KernelBenchReport {
     return means;
   }
 
-  private static String key(Kernel k, double sparsity, int batch) {
-    return k.id() + "|" + Math.round(sparsity * 100) + "|" + batch;
+  private static String key(String k, double sparsity, int batch) {
+    return k + "|" + Math.round(sparsity * 100) + "|" + batch;
   }
 
   /** Markdown: the read bandwidth, the speedup table per thread count, and the batch-1 rows of each shape. */
@@ -52,12 +51,12 @@ public final class KernelBenchReport {
     for (int t : threads.descendingSet()) {
       Map<String, Double> means = geomeans(rows, t);
       md.append(String.format(Locale.ROOT, "%n**Speedup over OpenBLAS dense FP32, %d thread(s)** (geometric mean over"
-          + " the shapes; 2:4 is 50%% sparse by construction)%n%n| kernel | sparsity |", t));
+          + " the shapes; dense formats run at 0%%, 2:4 at 50%% by construction)%n%n| kernel | sparsity |", t));
       batches.forEach(b -> md.append(" batch ").append(b).append(" |"));
       md.append("\n| --- | --- |");
       batches.forEach(b -> md.append(" --- |"));
       md.append('\n');
-      rows.stream().map(r -> r.kernel().id() + "|" + Math.round(r.sparsity() * 100)).distinct().forEach(ks -> {
+      rows.stream().map(r -> r.kernel() + "|" + Math.round(r.sparsity() * 100)).distinct().forEach(ks -> {
         String[] parts = ks.split("\\|");
         md.append("| ").append(parts[0]).append(" | ").append(parts[1]).append("% |");
         for (int b : batches) {
@@ -72,7 +71,7 @@ public final class KernelBenchReport {
         + " GB/s | %% of read bandwidth | speedup |%n| --- | --- | --- | --- | --- | --- | --- |%n", maxThreads));
     for (Row r : rows) {
       if (r.batch() == 1 && r.threads() == maxThreads) {
-        md.append(String.format(Locale.ROOT, "| %s | %s | %.0f%% | %.3f | %.1f | %.0f%% | %.2fx |%n", r.kernel().id(),
+        md.append(String.format(Locale.ROOT, "| %s | %s | %.0f%% | %.3f | %.1f | %.0f%% | %.2fx |%n", r.kernel(),
             r.shape(), 100 * r.sparsity(), r.millis(), r.gbps(), 100 * r.bandwidthFraction(), r.speedup()));
       }
     }
@@ -83,7 +82,7 @@ public final class KernelBenchReport {
     StringBuilder csv = new StringBuilder("kernel,rows,cols,sparsity,batch,threads,ms,weight_bytes,gbps,"
         + "bandwidth_fraction,speedup_vs_openblas\n");
     for (Row r : result.rows()) {
-      csv.append(String.format(Locale.ROOT, "%s,%d,%d,%.2f,%d,%d,%.4f,%d,%.2f,%.3f,%.3f%n", r.kernel().id(),
+      csv.append(String.format(Locale.ROOT, "%s,%d,%d,%.2f,%d,%d,%.4f,%d,%.2f,%.3f,%.3f%n", r.kernel(),
           r.shape().rows(), r.shape().cols(), r.sparsity(), r.batch(), r.threads(), r.millis(), r.weightBytes(),
           r.gbps(), r.bandwidthFraction(), r.speedup()));
     }
@@ -93,23 +92,23 @@ public final class KernelBenchReport {
   /** Speedup over OpenBLAS dense FP32 against sparsity, one line per kernel, at one batch and thread count. */
   public static void plot(KernelBench.Result result, int batch, int threads, Path png) {
     XYChart chart = new XYChartBuilder().width(900).height(560)
-        .title(String.format(Locale.ROOT, "Sparse matmul speedup over OpenBLAS dense FP32 (batch %d, %d threads)",
+        .title(String.format(Locale.ROOT, "Matmul speedup over OpenBLAS dense FP32 (batch %d, %d threads)",
             batch, threads))
         .xAxisTitle("sparsity (%)").yAxisTitle("speedup (geometric mean over shapes)").build();
     chart.getStyler().setMarkerSize(8);
     Map<String, Double> means = geomeans(result.rows(), threads);
-    Map<Kernel, TreeMap<Double, Double>> lines = new TreeMap<>();
+    Map<String, TreeMap<Double, Double>> lines = new TreeMap<>();
     means.forEach((k, v) -> {
       String[] parts = k.split("\\|");
       if (Integer.parseInt(parts[2]) == batch) {
-        lines.computeIfAbsent(Kernel.parse(parts[0]), x -> new TreeMap<>()).put(Double.parseDouble(parts[1]), v);
+        lines.computeIfAbsent(parts[0], x -> new TreeMap<>()).put(Double.parseDouble(parts[1]), v);
       }
     });
     if (lines.isEmpty()) {
       throw new SparsejException("plot: no rows at batch " + batch + " with " + threads + " threads");
     }
     lines.forEach((k, points) -> {
-      var series = chart.addSeries(k.id(), new ArrayList<>(points.keySet()), new ArrayList<>(points.values()));
+      var series = chart.addSeries(k, new ArrayList<>(points.keySet()), new ArrayList<>(points.values()));
       series.setMarker(SeriesMarkers.CIRCLE);
     });
     try {

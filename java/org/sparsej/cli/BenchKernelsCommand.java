@@ -7,17 +7,18 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.sparsej.bench.KernelBench;
-import org.sparsej.bench.KernelBench.Kernel;
 import org.sparsej.bench.KernelBench.Shape;
 import org.sparsej.bench.KernelBenchReport;
 import org.sparsej.util.SparsejException;
+import org.sparsej.weights.WeightFormat;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code sparsej bench kernels}: the sparse matmul kernels against OpenBLAS, with the read bandwidth. */
+/** {@code sparsej bench kernels}: every weight format's matmul kernel against OpenBLAS, with the read bandwidth. */
 @Command(name = "kernels", mixinStandardHelpOptions = true,
-    description = {"Time the sparse matmul kernels (bitmask and 2:4; f32, int8 weight-only, w8a8) against "
-        + "OpenBLAS dense FP32 (sgemv/sgemm) and SparseJ's dense kernel on the same shapes, in one run.",
+    description = {"Time the matmul kernel of every weight format (dense f32, q8_0, dense w8a16 / w8a8; "
+        + "sparse-bitmask and 2:4 in f32, int8 weight-only and w8a8) against OpenBLAS dense FP32 (sgemv/sgemm) on "
+        + "the same shapes, in one run. Dense formats run once per shape, 2:4 at 50% sparsity.",
         "One row per measurement: best ms of repeated calls (weights evicted from the caches before each call), "
         + "GB/s of weights read, %% of the read bandwidth measured at the start of the run, speedup over OpenBLAS.",
         "A full sweep takes about 12 minutes on 2 cores; --quick about 2."})
@@ -35,8 +36,9 @@ final class BenchKernelsCommand implements Callable<Integer> {
   List<Integer> batches = List.of(1, 8, 64, 256);
 
   @Option(names = "--kernels", split = ",", paramLabel = "KERNEL",
-      description = "Among openblas-f32, dense-f32, bitmask-f32, bitmask-i8, bitmask-w8a8, 2:4-f32, 2:4-i8, "
-          + "2:4-w8a8 (default: all; openblas-f32 always runs: it is the reference).")
+      description = "Weight formats: dense-f32, q8_0, dense-w8a16, dense-w8a8, sparse-bitmask-f32|i8|w8a8, "
+          + "sparse-2:4-f32|i8|w8a8 ('sparse-' may be left out; default: all; openblas-f32 always runs: it is the "
+          + "reference).")
   List<String> kernels;
 
   @Option(names = "--threads", split = ",", paramLabel = "N", description = "Thread counts (default: 1,2).")
@@ -146,13 +148,13 @@ final class BenchKernelsCommand implements Callable<Integer> {
     return out;
   }
 
-  private List<Kernel> parseKernels() {
+  private List<WeightFormat> parseKernels() {
     if (kernels == null) {
-      return Arrays.asList(Kernel.values());
+      return Arrays.asList(WeightFormat.values());
     }
-    List<Kernel> out = new ArrayList<>(List.of(Kernel.OPENBLAS_F32));
+    List<WeightFormat> out = new ArrayList<>();
     for (String k : kernels) {
-      Kernel parsed = Kernel.parse(k);
+      WeightFormat parsed = KernelBench.parseKernel(k);
       if (!out.contains(parsed)) {
         out.add(parsed);
       }

@@ -11,11 +11,15 @@ import org.sparsej.format.gguf.GgmlType;
 import org.sparsej.format.gguf.GgufModelWriter;
 import org.sparsej.format.hf.HfModelWriter;
 import org.sparsej.format.safetensors.StDType;
+import org.sparsej.model.LayerWeights;
 import org.sparsej.model.LlamaModel;
+import org.sparsej.model.LlamaWeights;
 import org.sparsej.model.ModelLoader;
 import org.sparsej.tokenizer.TokenizerJsonWriter;
 import org.sparsej.tokenizer.Vocabulary;
 import org.sparsej.util.SparsejException;
+import org.sparsej.weights.Int8Quantization;
+import org.sparsej.weights.LinearWeight;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -26,7 +30,9 @@ import picocli.CommandLine.Option;
         "  --to hf    a Hugging Face directory: config.json, model.safetensors (sharded past --shard-size),",
         "             tokenizer.json + tokenizer_config.json. Int8 weights (e.g. from a Q8_0 GGUF) are written in",
         "             the compressed-tensors layout (weight I8 + weight_scale, quantization_config in config.json);",
-        "             --sparse-bitmask also stores every decoder linear weight as compressed-tensors sparse-bitmask.",
+        "             --sparse-bitmask also stores every decoder linear weight compressed (sparse-24-bitmask when all",
+        "             are 2:4, else sparse-bitmask); --int8 w8a8|w8a16 quantizes them per output row first. Every",
+        "             weight format is written as stored and loads back in the same format.",
         "  --to gguf  one GGUF v3 file in llama.cpp's llama layout with the tokenizer embedded; F32 matrices,",
         "             or F16 / BF16 / Q8_0 / Q4_0 with --type; Q8_0 weights stay Q8_0.",
         "",
@@ -60,6 +66,12 @@ final class ConvertCommand implements Callable<Integer> {
       description = "hf only: store decoder linear weights as compressed-tensors sparse-bitmask.")
   boolean sparseBitmask;
 
+  @Option(names = "--int8", paramLabel = "SCHEME",
+      description = "hf only: quantize the decoder linear weights to int8, one scale per output row, rounding to "
+          + "nearest (no calibration; sparsej quantize adds SmoothQuant and selective quantization): w8a8 (int8 "
+          + "activations per token) or w8a16 (weight-only). Pruned weights (30%% zeros or more) stay sparse.")
+  String int8;
+
   @Option(names = "--shard-size", paramLabel = "BYTES",
       description = "hf only: largest safetensors file before sharding (default: ${DEFAULT-VALUE}).")
   long shardSize = 5_000_000_000L;
@@ -82,8 +94,20 @@ final class ConvertCommand implements Callable<Integer> {
     if (shardSize < 1) {
       throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--shard-size must be positive");
     }
+    String scheme = int8 == null ? null : int8.toLowerCase(Locale.ROOT);
+    if (scheme != null && !scheme.equals("w8a8") && !scheme.equals("w8a16")) {
+      throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+          "--int8 must be w8a8 or w8a16, got '" + int8 + "'");
+    }
+    if (scheme != null && format.equals("gguf")) {
+      throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+          "--int8 applies to --to hf only (GGUF's int8 is --type q8_0)");
+    }
     long t0 = System.nanoTime();
     LlamaModel model = ModelLoader.load(input);
+    if (scheme != null) {
+      model = quantized(model, scheme.equals("w8a8"));
+    }
     int vocabSize = model.config().vocabSize();
     Vocabulary vocab = tokenizer != null ? ModelTokenizers.vocabularyFromFile(tokenizer, vocabSize)
         : ModelTokenizers.vocabularyOrNull(input, vocabSize);
@@ -117,11 +141,12 @@ final class ConvertCommand implements Callable<Integer> {
             .withSparseBitmask(sparseBitmask).withShardBytes(shardSize).withTokenizerFiles(files).withReplace(force)
             .withFloatType(StDType.valueOf(t.toUpperCase(Locale.ROOT))));
         if (s.sparseWeights() > 0) {
-          System.err.printf("sparse-bitmask: %d weights, %.1f%% zeros%n", s.sparseWeights(),
+          System.err.printf("%s: %d weights, %.1f%% zeros%n", s.sparseFormat(), s.sparseWeights(),
               100 * s.globalSparsity());
         }
         if (s.int8Weights() > 0) {
-          System.err.printf("int8 (compressed-tensors int-quantized): %d weights%n", s.int8Weights());
+          System.err.printf("int8 (compressed-tensors int-quantized%s): %d weights%n",
+              scheme == null ? "" : ", " + scheme.toUpperCase(Locale.ROOT), s.int8Weights());
         }
       } finally {
         try (var files = Files.list(tokDir)) {
@@ -134,5 +159,21 @@ final class ConvertCommand implements Callable<Integer> {
     }
     System.err.printf("wrote %s (%s) in %.1f s%n", output, format, (System.nanoTime() - t0) / 1e9);
     return 0;
+  }
+
+  /** Every decoder linear weight per-row int8, its sparsity kept (the classifier and embedding stay as they are). */
+  private static LlamaModel quantized(LlamaModel m, boolean int8Activations) {
+    LlamaWeights w = m.weights();
+    List<LayerWeights> layers = new ArrayList<>();
+    for (LayerWeights l : w.layers()) {
+      layers.add(new LayerWeights(l.attentionNorm(), q(l.wq(), int8Activations), q(l.wk(), int8Activations),
+          q(l.wv(), int8Activations), q(l.wo(), int8Activations), l.ffnNorm(), q(l.w1(), int8Activations),
+          q(l.w2(), int8Activations), q(l.w3(), int8Activations)));
+    }
+    return new LlamaModel(m.config(), new LlamaWeights(w.tokenEmbedding(), layers, w.finalNorm(), w.classifier()));
+  }
+
+  private static LinearWeight q(LinearWeight w, boolean int8Activations) {
+    return Int8Quantization.toInt8(w, int8Activations, true);
   }
 }

@@ -19,7 +19,8 @@ import picocli.CommandLine.Option;
 
 /** Loads a model and reports what it is and what loading it cost. */
 @Command(name = "inspect", mixinStandardHelpOptions = true,
-    description = {"Load a model (any format) and show its format, shape, weight formats and tokenizer, with the",
+    description = {"Load a model (any format) and show its format, shape, the weight format each linear runs in",
+        "(layer by layer) and tokenizer, with the",
         "load time and memory: weight bytes held, and the process's resident memory (VmRSS) before loading,",
         "after loading and after one forward pass has touched every weight (mapped files count once read)."})
 final class InspectCommand implements Callable<Integer> {
@@ -52,6 +53,7 @@ final class InspectCommand implements Callable<Integer> {
       }
     }
     System.out.printf("weights:   %s; classifier %s%n", formats, loaded.weights().classifier().format().id());
+    printLinears(loaded);
     try {
       Tokenizer t = ModelTokenizers.forModel(model, loaded.config().vocabSize());
       System.out.printf("tokenizer: %s, %d tokens, bos %d, eos %d%n", t.getClass().getSimpleName(), t.vocabSize(),
@@ -73,6 +75,34 @@ final class InspectCommand implements Callable<Integer> {
         + "pass (+%.1f MB)%n", loaded.weights().residentBytes() / 1e6, rss0 / 1e6, rss1 / 1e6, rss2 / 1e6,
         (rss2 - rss0) / 1e6);
     return 0;
+  }
+
+  private static final String[] LINEAR_NAMES = {"q", "k", "v", "o", "gate", "down", "up"};
+
+  /** The format each linear runs in, layer by layer; consecutive layers alike share a line. */
+  private static void printLinears(LlamaModel m) {
+    java.util.List<LayerWeights> layers = m.weights().layers();
+    int first = 0;
+    for (int l = 1; l <= layers.size(); l++) {
+      String line = l < layers.size() ? describe(layers.get(l)) : null;
+      if (l == layers.size() || !line.equals(describe(layers.get(first)))) {
+        String which = first == l - 1 ? "layer " + first : "layers " + first + "-" + (l - 1);
+        System.out.printf("  %-12s %s%n", which + ":", describe(layers.get(first)));
+        first = l;
+      }
+    }
+  }
+
+  private static String describe(LayerWeights l) {
+    LinearWeight[] w = {l.wq(), l.wk(), l.wv(), l.wo(), l.w1(), l.w2(), l.w3()};
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < w.length; i++) {
+      sb.append(i == 0 ? "" : ", ").append(LINEAR_NAMES[i]).append(' ').append(w[i].format().id());
+      if (w[i].format().storedLayout() == org.sparsej.weights.StoredWeight.Layout.BITMASK) {
+        sb.append(String.format(" (%.0f%% zeros)", 100 * w[i].stored().sparsity()));
+      }
+    }
+    return sb.toString();
   }
 
   /** Bytes held by a JVM buffer pool ("mapped" or "direct"). */

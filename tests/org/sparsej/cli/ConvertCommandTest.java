@@ -48,6 +48,32 @@ class ConvertCommandTest {
   }
 
   @Test
+  void int8ConversionRunsAsW8A8AndConvertsAgainAsStored(@TempDir Path tmp) {
+    CliRun run = CliRun.of("convert", "-m", BIN, "-o", tmp.resolve("q").toString(), "--to", "hf", "--int8", "w8a8");
+    assertEquals(0, run.exitCode(), run.err());
+    assertTrue(run.err().contains("int8 (compressed-tensors int-quantized, W8A8): 42 weights"), run.err());
+    CliRun inspect = CliRun.of("inspect", "-m", tmp.resolve("q").toString(), "--backend", "cpu");
+    assertEquals(0, inspect.exitCode(), inspect.err());
+    assertTrue(inspect.out().contains("dense-w8a8=42"), inspect.out());
+    // Per-row int8 of sj-7m still tells the story: the greedy text begins as the float model's does.
+    String text = generate(tmp.resolve("q").toString());
+    assertEquals(generate(BIN).substring(0, 20), text.substring(0, 20), text);
+    // Converting the int8 model again keeps every tensor as it is.
+    assertEquals(0, CliRun.of("convert", "-m", tmp.resolve("q").toString(), "-o", tmp.resolve("q2").toString(),
+        "--to", "hf").exitCode());
+    var a = org.sparsej.format.ModelFiles.hfTensors(tmp.resolve("q"));
+    assertEquals(a, org.sparsej.format.ModelFiles.hfTensors(tmp.resolve("q2")));
+  }
+
+  @Test
+  void unknownInt8SchemeIsAUsageError(@TempDir Path tmp) {
+    CliRun run = CliRun.of("convert", "-m", BIN, "-o", tmp.resolve("q").toString(), "--to", "hf", "--int8", "w4a16");
+    assertEquals(2, run.exitCode());
+    assertTrue(run.err().contains("--int8 must be w8a8 or w8a16"), run.err());
+    assertTrue(!Files.exists(tmp.resolve("q")));
+  }
+
+  @Test
   void existingOutputIsNotOverwrittenWithoutForce(@TempDir Path tmp) throws Exception {
     Path out = tmp.resolve("m.gguf");
     Files.writeString(out, "keep me");

@@ -16,11 +16,11 @@ import org.sparsej.weights.DenseF32Weight;
 import org.sparsej.weights.LinearWeight;
 
 /** Test helpers: every tensor of a file as bytes, and a magnitude-pruned copy of a model. */
-final class ModelFiles {
+public final class ModelFiles {
   private ModelFiles() {}
 
   /** name -> raw bytes of every tensor of a Hugging Face directory (all shards). */
-  static Map<String, ByteBuffer> hfTensors(Path dir) {
+  public static Map<String, ByteBuffer> hfTensors(Path dir) {
     Map<String, ByteBuffer> out = new LinkedHashMap<>();
     try (HfCheckpoint c = HfCheckpoint.open(dir)) {
       for (String name : c.names()) {

@@ -81,7 +81,8 @@ public final class HfModelWriter {
   }
 
   /** What was written, for logs and tests. */
-  public record Summary(int files, long dataBytes, int sparseWeights, int int8Weights, double globalSparsity) {}
+  public record Summary(int files, long dataBytes, int sparseWeights, int int8Weights, double globalSparsity,
+                        String sparseFormat) {}
 
   private final LlamaModel model;
   private final Options options;
@@ -111,7 +112,8 @@ public final class HfModelWriter {
     AtomicOutput.directory(outDir, options.replace(), tmp -> w.writeTo(tmp));
     int files = w.shards.size();
     return new Summary(files, w.shards.stream().mapToLong(s -> s.writer().dataBytes()).sum(), w.sparseCount,
-        w.int8Count, w.targetElements == 0 ? 0 : (double) w.zeros / w.targetElements);
+        w.int8Count, w.targetElements == 0 ? 0 : (double) w.zeros / w.targetElements,
+        w.sparseLayout == null ? "dense" : w.sparseLayout.compressedTensorsName());
   }
 
   private void collect() {
