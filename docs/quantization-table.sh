@@ -42,6 +42,5 @@ make w8a8-sel quantize -m "$MODEL" --scheme w8a8 --ignore auto:2 "${CALIB[@]}"
 make w8a8-sq-sel quantize -m "$MODEL" --scheme w8a8 --smoothquant 0.5 --ignore auto:2 "${CALIB[@]}"
 make sparsegpt-50 prune -m "$MODEL" --method sparsegpt --sparsity 0.5 "${CALIB[@]}"
 make sparsegpt-50-w8a8 quantize -m "$WORK/sparsegpt-50" --scheme w8a8
-make sparsegpt-50-w8a8-sq quantize -m "$WORK/sparsegpt-50" --scheme w8a8 --smoothquant 0.5 "${CALIB[@]}"
 make sparsegpt-2of4 prune -m "$MODEL" --method sparsegpt --pattern 2:4 "${CALIB[@]}"
 make sparsegpt-2of4-w8a8 quantize -m "$WORK/sparsegpt-2of4" --scheme w8a8

@@ -125,6 +125,18 @@ class QuantizeCommandTest {
   }
 
   @Test
+  void helpExplainsSchemesSmoothingAndSelection() {
+    CliRun q = CliRun.of("quantize", "--help");
+    assertEquals(0, q.exitCode());
+    assertTrue(q.out().contains("Usage: sparsej quantize") && q.out().contains("w8a16")
+        && q.out().contains("SmoothQuant") && q.out().contains("auto:K"), q.out());
+    CliRun c = CliRun.of("compress", "--help");
+    assertEquals(0, c.exitCode());
+    assertTrue(c.out().contains("QuantizationModifier") && c.out().contains("--recipe"), c.out());
+    assertTrue(CliRun.of("--help").out().contains("compress"));
+  }
+
+  @Test
   void badInputIsOneLineAndWritesNothing() throws IOException {
     Path out = dir.resolve("out");
     String[][] usage = {
