@@ -6,29 +6,35 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <vector>
 
 #include "int8_table.h"
 
 namespace {
 
-// W8A16: G tokens (x rows cols apart) against one weight row: each int8 vector is widened once for the G tokens;
-// two accumulators per token hide the FMA latency. Sums before the row scale go to s.
-template <class F, int G>
-inline void w8a16_tokens(const int8_t* wr, const float* x, int cols, float* s) {
+// W8A16: G tokens (x rows cols apart) against one weight row, W weights per step as the traits' vectors:
+// Wt = int8_t widens each vector in registers (decode: the row is read once), Wt = float reads a row widened
+// beforehand (prefill: the widening is paid once per row, not once per 4 tokens). Two accumulators per token
+// hide the FMA latency. Sums before the row scale go to s.
+template <class F> inline typename F::reg load_w(const int8_t* p) { return F::load_i8(p); }
+template <class F> inline typename F::reg load_w(const float* p) { return F::load(p); }
+
+template <class F, int G, class Wt>
+inline void w8a16_tokens(const Wt* wr, const float* x, int cols, float* s) {
   using R = typename F::reg;
   const int cv = cols / F::W * F::W;
   R a0[G], a1[G];
   for (int j = 0; j < G; j++) a0[j] = a1[j] = F::zero();
   int c = 0;
   for (; c + 2 * F::W <= cv; c += 2 * F::W) {
-    const R w0 = F::load_i8(wr + c), w1 = F::load_i8(wr + c + F::W);
+    const R w0 = load_w<F>(wr + c), w1 = load_w<F>(wr + c + F::W);
     for (int j = 0; j < G; j++) {
       a0[j] = F::fma(w0, F::load(x + (size_t)j * cols + c), a0[j]);
       a1[j] = F::fma(w1, F::load(x + (size_t)j * cols + c + F::W), a1[j]);
     }
   }
   for (; c < cv; c += F::W) {
-    const R w0 = F::load_i8(wr + c);
+    const R w0 = load_w<F>(wr + c);
     for (int j = 0; j < G; j++) a0[j] = F::fma(w0, F::load(x + (size_t)j * cols + c), a0[j]);
   }
   for (int j = 0; j < G; j++) {
@@ -38,20 +44,38 @@ inline void w8a16_tokens(const int8_t* wr, const float* x, int cols, float* s) {
   }
 }
 
+// From this batch on a row is widened to floats once and then meets every token (prefill).
+constexpr int kW8A16WidenMinBatch = 8;
+
 template <class F>
 void w8a16_rows(float* out, const float* x, const int8_t* w, const float* scales, int batch, int rows, int cols,
                 int r0, int r1) {
+  static thread_local std::vector<float> widened;
+  if (batch >= kW8A16WidenMinBatch && widened.size() < (size_t)cols) widened.resize(cols);
   for (int r = r0; r < r1; r++) {
     const int8_t* wr = w + (size_t)r * cols;
+    if (batch >= kW8A16WidenMinBatch) {
+      for (int c = 0; c < cols; c++) widened[c] = (float)wr[c];  // vectorized by the target region
+    }
     for (int b = 0; b < batch; b += 4) {
       float s[4];
       const float* xb = x + (size_t)b * cols;
       const int g = std::min(4, batch - b);
-      switch (g) {
-        case 1: w8a16_tokens<F, 1>(wr, xb, cols, s); break;
-        case 2: w8a16_tokens<F, 2>(wr, xb, cols, s); break;
-        case 3: w8a16_tokens<F, 3>(wr, xb, cols, s); break;
-        default: w8a16_tokens<F, 4>(wr, xb, cols, s); break;
+      if (batch >= kW8A16WidenMinBatch) {
+        const float* wf = widened.data();
+        switch (g) {
+          case 1: w8a16_tokens<F, 1>(wf, xb, cols, s); break;
+          case 2: w8a16_tokens<F, 2>(wf, xb, cols, s); break;
+          case 3: w8a16_tokens<F, 3>(wf, xb, cols, s); break;
+          default: w8a16_tokens<F, 4>(wf, xb, cols, s); break;
+        }
+      } else {
+        switch (g) {
+          case 1: w8a16_tokens<F, 1>(wr, xb, cols, s); break;
+          case 2: w8a16_tokens<F, 2>(wr, xb, cols, s); break;
+          case 3: w8a16_tokens<F, 3>(wr, xb, cols, s); break;
+          default: w8a16_tokens<F, 4>(wr, xb, cols, s); break;
+        }
       }
       for (int j = 0; j < g; j++) out[(size_t)(b + j) * rows + r] = scales[r] * s[j];
     }

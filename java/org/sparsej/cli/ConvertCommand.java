@@ -72,6 +72,11 @@ final class ConvertCommand implements Callable<Integer> {
           + "activations per token) or w8a16 (weight-only). Pruned weights (30%% zeros or more) stay sparse.")
   String int8;
 
+  @Option(names = "--int8-lm-head",
+      description = "With --int8: quantize the classifier (lm_head) too; a classifier tied to the embedding is then "
+          + "stored untied (the embedding table stays F32).")
+  boolean int8LmHead;
+
   @Option(names = "--shard-size", paramLabel = "BYTES",
       description = "hf only: largest safetensors file before sharding (default: ${DEFAULT-VALUE}).")
   long shardSize = 5_000_000_000L;
@@ -103,10 +108,13 @@ final class ConvertCommand implements Callable<Integer> {
       throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
           "--int8 applies to --to hf only (GGUF's int8 is --type q8_0)");
     }
+    if (int8LmHead && scheme == null) {
+      throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--int8-lm-head needs --int8");
+    }
     long t0 = System.nanoTime();
     LlamaModel model = ModelLoader.load(input);
     if (scheme != null) {
-      model = quantized(model, scheme.equals("w8a8"));
+      model = quantized(model, scheme.equals("w8a8"), int8LmHead);
     }
     int vocabSize = model.config().vocabSize();
     Vocabulary vocab = tokenizer != null ? ModelTokenizers.vocabularyFromFile(tokenizer, vocabSize)
@@ -161,8 +169,8 @@ final class ConvertCommand implements Callable<Integer> {
     return 0;
   }
 
-  /** Every decoder linear weight per-row int8, its sparsity kept (the classifier and embedding stay as they are). */
-  private static LlamaModel quantized(LlamaModel m, boolean int8Activations) {
+  /** Every decoder linear weight per-row int8, its sparsity kept; the classifier too if asked (not the embedding). */
+  private static LlamaModel quantized(LlamaModel m, boolean int8Activations, boolean classifier) {
     LlamaWeights w = m.weights();
     List<LayerWeights> layers = new ArrayList<>();
     for (LayerWeights l : w.layers()) {
@@ -170,7 +178,8 @@ final class ConvertCommand implements Callable<Integer> {
           q(l.wv(), int8Activations), q(l.wo(), int8Activations), l.ffnNorm(), q(l.w1(), int8Activations),
           q(l.w2(), int8Activations), q(l.w3(), int8Activations)));
     }
-    return new LlamaModel(m.config(), new LlamaWeights(w.tokenEmbedding(), layers, w.finalNorm(), w.classifier()));
+    LinearWeight head = classifier ? Int8Quantization.toInt8(w.classifier(), int8Activations) : w.classifier();
+    return new LlamaModel(m.config(), new LlamaWeights(w.tokenEmbedding(), layers, w.finalNorm(), head));
   }
 
   private static LinearWeight q(LinearWeight w, boolean int8Activations) {

@@ -185,8 +185,9 @@ public enum WeightFormat {
     mask.requireSize("mask", dense.size());
     Tensor m = Tensor.allocate(DType.F32, dense.shape());
     m.bytes().put(dense.bytes());
+    java.nio.ByteBuffer keep = mask.bytes();
     for (long i = 0; i < m.size(); i++) {
-      if (mask.bytes().get((int) i) == 0) {
+      if (keep.get((int) i) == 0) {
         m.setFloat(i, 0f);
       }
     }

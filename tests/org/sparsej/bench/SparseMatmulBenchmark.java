@@ -20,12 +20,11 @@ import org.sparsej.backend.CpuBackend;
 import org.sparsej.nativeops.SparsejNative;
 import org.sparsej.tensor.DType;
 import org.sparsej.tensor.Tensor;
-import org.sparsej.weights.BitmaskSparseWeight;
 import org.sparsej.weights.DenseF32Weight;
 import org.sparsej.weights.LinearWeight;
-import org.sparsej.weights.Precision;
-import org.sparsej.weights.Sparse24Weight;
 import org.sparsej.weights.SparsityMasks;
+import org.sparsej.weights.StoredWeight;
+import org.sparsej.weights.WeightFormat;
 
 /**
  * JMH view of the sparse matmuls on one shape (run: see docs/benchmarks.md). Each invocation first evicts the
@@ -42,7 +41,8 @@ public class SparseMatmulBenchmark {
   @Param({"4096x4096"})
   public String shape;
 
-  @Param({"openblas-f32", "dense-f32", "bitmask-f32", "bitmask-i8", "bitmask-w8a8", "2:4-f32", "2:4-i8", "2:4-w8a8"})
+  @Param({"openblas-f32", "dense-f32", "q8_0", "dense-w8a16", "dense-w8a8", "bitmask-f32", "bitmask-i8", "bitmask-w8a8",
+      "2:4-f32", "2:4-i8", "2:4-w8a8"})
   public String kernel;
 
   @Param({"0.7"})
@@ -79,17 +79,13 @@ public class SparseMatmulBenchmark {
     flush = Tensor.allocate(DType.F32, 16 << 20);
     cpu = new CpuBackend(threads);
     OpenBlasMatmul.setThreads(threads);
-    Tensor mask = SparsityMasks.random(rows, cols, sparsity, 2);
-    switch (kernel) {
-      case "openblas-f32":
-      case "dense-f32": weight = new DenseF32Weight(dense); break;
-      case "bitmask-f32": weight = BitmaskSparseWeight.fromDense(dense, mask, Precision.F32); break;
-      case "bitmask-i8": weight = BitmaskSparseWeight.fromDense(dense, mask, Precision.INT8); break;
-      case "bitmask-w8a8": weight = BitmaskSparseWeight.fromDense(dense, mask, Precision.W8A8); break;
-      case "2:4-f32": weight = Sparse24Weight.fromDense(dense, SparsityMasks.twoFour(dense), Precision.F32); break;
-      case "2:4-i8": weight = Sparse24Weight.fromDense(dense, SparsityMasks.twoFour(dense), Precision.INT8); break;
-      case "2:4-w8a8": weight = Sparse24Weight.fromDense(dense, SparsityMasks.twoFour(dense), Precision.W8A8); break;
-      default: throw new IllegalArgumentException(kernel);
+    if (kernel.equals("openblas-f32")) {
+      weight = new DenseF32Weight(dense);
+    } else {  // one row of the weight-format table, as bench kernels builds it
+      WeightFormat f = KernelBench.parseKernel(kernel);
+      Tensor keep = f.storedLayout() == StoredWeight.Layout.BITMASK ? SparsityMasks.random(rows, cols, sparsity, 2)
+          : f.storedLayout() == StoredWeight.Layout.TWO_FOUR ? SparsityMasks.twoFour(dense) : null;
+      weight = f.fromDense(dense, keep);
     }
     if (kernel.equals("openblas-f32")) {
       blas = new FloatPointer[] {OpenBlasMatmul.pointer(out), OpenBlasMatmul.pointer(x),

@@ -66,6 +66,18 @@ class ConvertCommandTest {
   }
 
   @Test
+  void int8LmHeadQuantizesTheClassifierToo(@TempDir Path tmp) {
+    CliRun run = CliRun.of("convert", "-m", BIN, "-o", tmp.resolve("q").toString(), "--to", "hf", "--int8", "w8a16",
+        "--int8-lm-head");
+    assertEquals(0, run.exitCode(), run.err());
+    CliRun inspect = CliRun.of("inspect", "-m", tmp.resolve("q").toString(), "--backend", "cpu");
+    assertTrue(inspect.out().contains("{dense-w8a16=42}; classifier dense-w8a16"), inspect.out());
+    CliRun alone = CliRun.of("convert", "-m", BIN, "-o", tmp.resolve("r").toString(), "--to", "hf", "--int8-lm-head");
+    assertEquals(2, alone.exitCode());
+    assertTrue(alone.err().contains("--int8-lm-head needs --int8"), alone.err());
+  }
+
+  @Test
   void unknownInt8SchemeIsAUsageError(@TempDir Path tmp) {
     CliRun run = CliRun.of("convert", "-m", BIN, "-o", tmp.resolve("q").toString(), "--to", "hf", "--int8", "w4a16");
     assertEquals(2, run.exitCode());

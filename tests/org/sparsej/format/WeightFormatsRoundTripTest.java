@@ -160,6 +160,18 @@ class WeightFormatsRoundTripTest {
     }
     assertSameLogits(pruned, back);
 
+    // A layer left unpruned (prune --skip) stays dense; the pruned ones still make a 2:4 model.
+    LlamaModel skipped = withLinears((i, d) -> i == 3 ? WeightFormat.DENSE_F32.fromDense(d, null)
+        : WeightFormat.DENSE_F32.fromDense(d, SparsityMasks.twoFour(d)));
+    HfModelWriter.write(skipped, tmp.resolve("skip"), HfModelWriter.Options.defaults().withSparseBitmask(true));
+    JsonNode skipConfig = quantizationConfig(tmp.resolve("skip")).get("sparsity_config");
+    assertEquals("sparse-24-bitmask", skipConfig.get("format").asText());
+    assertEquals("model.layers.0.self_attn.o_proj", skipConfig.get("ignore").get(0).asText());
+    LlamaModel skippedBack = ModelLoader.load(tmp.resolve("skip"));
+    assertEquals(WeightFormat.DENSE_F32, skippedBack.weights().layers().get(2).wo().format());
+    assertEquals(WeightFormat.SPARSE_24_F32, skippedBack.weights().layers().get(2).w1().format());
+    assertSameLogits(skipped, skippedBack);
+
     // ...and quantized: the 2:4 weights stay 2:4, W8A8.
     LlamaModel q = withLinears((i, d) -> Int8Quantization.toInt8(WeightFormat.DENSE_F32.fromDense(d,
         SparsityMasks.twoFour(d)), true, true));
@@ -167,6 +179,70 @@ class WeightFormatsRoundTripTest {
     LlamaModel qBack = ModelLoader.load(tmp.resolve("q24"));
     assertEquals(WeightFormat.SPARSE_24_W8A8, qBack.weights().layers().get(5).w2().format());
     assertSameLinears(q, qBack);
+  }
+
+  @Test
+  void packQuantizedW8A16AsLlmCompressorWritesItLoadsAsW8A16() throws IOException {
+    // llm-compressor stores weight-only int8 as "pack-quantized": q + 128 packed four to an int32 word.
+    LlamaModel model = withLinears((i, d) -> WeightFormat.DENSE_W8A16.fromDense(d, null));
+    Path plain = tmp.resolve("int");
+    HfModelWriter.write(model, plain, HfModelWriter.Options.defaults());
+    Path packed = tmp.resolve("packed");
+    java.nio.file.Files.createDirectories(packed);
+    java.nio.file.Files.writeString(packed.resolve("config.json"), java.nio.file.Files.readString(
+        plain.resolve("config.json")).replace("\"int-quantized\"", "\"pack-quantized\""));
+    org.sparsej.format.safetensors.SafetensorsWriter out = new org.sparsej.format.safetensors.SafetensorsWriter();
+    try (org.sparsej.format.hf.HfCheckpoint in = org.sparsej.format.hf.HfCheckpoint.open(plain)) {
+      for (String name : in.names()) {
+        org.sparsej.format.safetensors.SafetensorsFile.Entry e = in.entry(name);
+        java.nio.ByteBuffer data = in.fileOf(name).map(e);
+        if (e.dtype() == org.sparsej.format.safetensors.StDType.I8 && name.endsWith(".weight")) {
+          String module = name.substring(0, name.length() - ".weight".length());
+          java.nio.ByteBuffer words = java.nio.ByteBuffer.allocateDirect(data.capacity());
+          for (int i = 0; i < data.capacity(); i++) {
+            words.put(i, (byte) (data.get(i) ^ 0x80));
+          }
+          out.add(module + ".weight_packed", org.sparsej.format.safetensors.StDType.I32,
+              new long[] {e.shape()[0], e.shape()[1] / 4}, () -> words);
+          java.nio.ByteBuffer shape = java.nio.ByteBuffer.allocateDirect(8).order(java.nio.ByteOrder.LITTLE_ENDIAN)
+              .putInt((int) e.shape()[0]).putInt((int) e.shape()[1]).flip();
+          out.add(module + ".weight_shape", org.sparsej.format.safetensors.StDType.I32, new long[] {2}, () -> shape);
+        } else {
+          out.add(name, e.dtype(), e.shape(), () -> data);
+        }
+      }
+      out.write(packed.resolve("model.safetensors"), Map.of("format", "pt"));
+    }
+    assertTrue(quantizationConfig(packed).get("format").asText().equals("pack-quantized"));
+    LlamaModel back = ModelLoader.load(packed);
+    assertSameLinears(model, back);
+    assertSameLogits(model, back);
+  }
+
+  @Test
+  void aCorrupt24BitmaskIsOneLineNamingTheModule() throws IOException {
+    LlamaModel model = withLinears((i, d) -> WeightFormat.SPARSE_24_F32.fromDense(d, SparsityMasks.twoFour(d)));
+    Path good = tmp.resolve("good");
+    HfModelWriter.write(model, good, HfModelWriter.Options.defaults());
+    Path bad = tmp.resolve("bad");
+    java.nio.file.Files.createDirectories(bad);
+    java.nio.file.Files.copy(good.resolve("config.json"), bad.resolve("config.json"));
+    org.sparsej.format.safetensors.SafetensorsWriter out = new org.sparsej.format.safetensors.SafetensorsWriter();
+    try (org.sparsej.format.hf.HfCheckpoint in = org.sparsej.format.hf.HfCheckpoint.open(good)) {
+      for (String name : in.names()) {
+        org.sparsej.format.safetensors.SafetensorsFile.Entry e = in.entry(name);
+        java.nio.ByteBuffer data = java.nio.ByteBuffer.allocateDirect((int) e.byteSize()).put(in.fileOf(name).map(e));
+        if (name.equals("model.layers.1.mlp.up_proj.bitmask")) {
+          data.put(0, (byte) 0x07);  // 3 of the first 4 columns kept
+        }
+        out.add(name, e.dtype(), e.shape(), () -> data.clear());
+      }
+      out.write(bad.resolve("model.safetensors"), Map.of("format", "pt"));
+    }
+    org.sparsej.util.SparsejException e = org.junit.jupiter.api.Assertions.assertThrows(
+        org.sparsej.util.SparsejException.class, () -> ModelLoader.load(bad));
+    assertTrue(e.getMessage().contains("model.layers.1.mlp.up_proj") && e.getMessage().contains("keep 3 weights, not 2")
+        && !e.getMessage().contains("\n"), e.getMessage());
   }
 
   /** Same format, same stored values, bitmask and scales, linear by linear (sj-7m's hf/ is rotate-half: no permutation). */

@@ -149,4 +149,34 @@ class SparseFormatsTest {
       assertThrows(SparsejException.class, () -> cpu.matmul(Tensor.allocate(DType.F32, 1), x, w, 1));
     }
   }
+
+  @ParameterizedTest
+  @EnumSource(Precision.class)
+  void sparse24BitmaskPartsRebuildTheSameWeight(Precision precision) {
+    // compressed-tensors' sparse-24-bitmask: values [rows][cols/2] and 2 mask bits per group, no dense copy.
+    Tensor dense = new RandomTensors(8).uniform(11, 40);
+    Sparse24Weight w = Sparse24Weight.fromDense(dense, SparsityMasks.twoFour(dense), precision);
+    StoredWeight s = w.stored();
+    assertEquals(StoredWeight.Layout.TWO_FOUR, s.layout());
+    for (int r = 0; r < 11; r++) {
+      for (int g = 0; g < 10; g++) {
+        int nibble = (s.bitmask().bytes().get(r * 5 + g / 2) >> (4 * (g & 1))) & 0xf;
+        assertEquals(2, Integer.bitCount(nibble), "row " + r + " group " + g);
+      }
+    }
+    LinearWeight back = WeightFormat.decode(s);
+    assertEquals(w.format(), back.format());
+    assertEquals(w.toDense().bytes(), back.toDense().bytes());
+    assertEquals(w.indices().bytes(), ((Sparse24Weight) back).indices().bytes());
+  }
+
+  @Test
+  void sparse24BitmaskWithThreeBitsInAGroupIsRejected() {
+    Tensor values = Tensor.of(new float[] {1f, 2f}, 1, 2);
+    Tensor bits = Tensor.allocate(DType.I8, 1, 1);
+    bits.bytes().put(0, (byte) 0b0111);
+    SparsejException e = assertThrows(SparsejException.class,
+        () -> Sparse24Weight.fromBitmask(1, 4, values, bits, null, Precision.F32));
+    assertTrue(e.getMessage().contains("keep 3 weights, not 2"), e.getMessage());
+  }
 }

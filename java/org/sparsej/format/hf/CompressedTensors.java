@@ -19,7 +19,8 @@ import org.sparsej.weights.StoredWeight.Layout;
  *       (U8 [rows][ceil(cols/8)], numpy packbits little) and {@code row_offsets} (I64 [rows]);</li>
  *   <li>"sparse-24-bitmask": {@code shape} (I64 [2, 1]), {@code compressed} ([rows][cols/2], the 2 kept values of
  *       every group of 4) and {@code bitmask} (as above, exactly 2 bits per group);</li>
- *   <li>"int-quantized" (symmetric): {@code weight} I8 [rows][cols] and {@code weight_scale} [rows][groups];
+ *   <li>"int-quantized" (symmetric): {@code weight} I8 [rows][cols] and {@code weight_scale} [rows][groups]
+ *       ("pack-quantized", 8 bits: {@code weight_packed} I32 [rows][cols/4] holding q + 128 per byte instead);
  *       a sparse int8 weight stacks the two: the int8 {@code weight} is compressed, {@code weight_scale} stays.</li>
  * </ul>
  */
@@ -82,9 +83,9 @@ public record CompressedTensors(Layout sparseLayout, List<Group> groups, List<St
     JsonNode config = q.path("config_groups");
     if (config.isObject() && config.size() > 0) {
       String format = q.path("format").asText("");
-      if (!format.equals("int-quantized") && !format.equals("naive-quantized") && !format.equals("dense")) {
+      if (!List.of("int-quantized", "naive-quantized", "pack-quantized", "dense").contains(format)) {
         throw new SparsejException(configFile + ": quantization format '" + format + "' is not supported "
-            + "(int-quantized is)");
+            + "(int-quantized and 8-bit pack-quantized are)");
       }
       for (JsonNode g : config) {
         JsonNode w = g.path("weights");

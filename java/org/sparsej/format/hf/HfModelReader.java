@@ -112,7 +112,12 @@ public final class HfModelReader {
 
     /** A linear weight stored plain, sparse-compressed, int8-quantized, or both, in the format it runs in. */
     LinearWeight linear(String module, int rows, int cols) {
-      return WeightFormat.decode(stored(module, rows, cols));
+      try {
+        return WeightFormat.decode(stored(module, rows, cols));
+      } catch (SparsejException e) {
+        String m = e.getMessage();
+        throw m.startsWith(ckpt.dir().toString()) ? e : new SparsejException(ckpt.dir() + ": " + module + ": " + m);
+      }
     }
 
     StoredWeight stored(String module, int rows, int cols) {
@@ -130,6 +135,8 @@ public final class HfModelReader {
         bitmask = Tensor.wrap(ckpt.fileOf(mask.name()).map(mask), DType.I8, rows, stride);
         values = layout == Layout.TWO_FOUR ? tensor(module + ".compressed", rows, cols / 2)
             : tensor(module + ".compressed", -1);
+      } else if (ckpt.has(module + ".weight_packed")) {
+        values = unpacked(module, rows, cols);
       } else {
         values = tensor(module + ".weight", rows, cols);
       }
@@ -148,6 +155,37 @@ public final class HfModelReader {
           compression.int8Precision(module));
       checkRowOffsets(module, s);
       return scales.zeroPoints() == null ? s : subtractZeroPoints(s, scales.zeroPoints());
+    }
+
+    /**
+     * compressed-tensors "pack-quantized" with 8 bits (llm-compressor's default for W8A16): weight_packed I32
+     * [rows][ceil(cols/4)] holds q + 128 as unsigned bytes, column c at byte c % 4 of word c / 4 (little-endian), so
+     * row by row the bytes are the columns in order; q is each byte with its top bit flipped.
+     */
+    Tensor unpacked(String module, int rows, int cols) {
+      String name = module + ".weight_packed";
+      SafetensorsFile.Entry e = ckpt.require(name, rows, (cols + 3) / 4);
+      SafetensorsFile f = ckpt.fileOf(name);
+      if (e.dtype() != StDType.I32) {
+        throw new SparsejException(f.path() + ": " + name + " has dtype " + e.dtype() + ", expected I32");
+      }
+      if (ckpt.has(module + ".weight_shape")) {
+        long[] shape = ckpt.fileOf(module + ".weight_shape").longs(ckpt.entry(module + ".weight_shape"));
+        if (shape.length != 2 || shape[0] != rows || shape[1] != cols) {
+          throw new SparsejException(f.path() + ": " + module + ".weight_shape is " + java.util.Arrays.toString(shape)
+              + ", config.json implies [" + rows + ", " + cols + "]");
+        }
+      }
+      ByteBuffer packed = f.map(e);
+      int stride = 4 * ((cols + 3) / 4);
+      Tensor q = Tensor.allocate(DType.I8, rows, cols);
+      ByteBuffer out = q.bytes();
+      for (int r = 0; r < rows; r++) {
+        for (int c = 0; c < cols; c++) {
+          out.put(r * cols + c, (byte) (packed.get(r * stride + c) ^ 0x80));
+        }
+      }
+      return q;
     }
 
     /** The layout config.json declares for a module that has compressed tensors; its shape tensor checked. */

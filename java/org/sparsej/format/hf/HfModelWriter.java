@@ -31,6 +31,7 @@ import org.sparsej.weights.LinearWeight;
 import org.sparsej.weights.Precision;
 import org.sparsej.weights.StoredWeight;
 import org.sparsej.weights.StoredWeight.Layout;
+import org.sparsej.weights.WeightFormat;
 
 /**
  * Writes a model as a Hugging Face directory (config.json, safetensors, tokenizer files) in the compressed-tensors
@@ -149,32 +150,44 @@ public final class HfModelWriter {
   }
 
   /**
-   * One sparse layout for the whole model, as compressed-tensors' sparsity_config has one format: 2:4 when every
-   * compressed weight is 2:4, else sparse-bitmask (a 2:4 weight among unstructured ones is written, and loads, as
-   * sparse-bitmask). With {@link Options#sparseBitmask} the dense decoder linears join the compressed ones.
+   * One sparse layout for the whole model, as compressed-tensors' sparsity_config has one format. With
+   * {@link Options#sparseBitmask} the dense decoder linears are compressed too: when every one of them that is
+   * pruned (at least {@link WeightFormat#MIN_BITMASK_SPARSITY} zeros) is 2:4 and no weight is unstructured-sparse
+   * already, the 2:4 ones are written as sparse-24-bitmask and the others stay dense (layers left unpruned); else
+   * all of them are written as sparse-bitmask. A 2:4 weight among unstructured ones is written, and loads, as
+   * sparse-bitmask.
    */
   private List<Linear> compressIfAsked(List<Linear> linears) {
     boolean anyBitmask = false;
-    boolean allTwoFour = true;
-    boolean anySparse = false;
+    boolean anyTwoFour = false;
+    boolean prunedAreTwoFour = true;
+    boolean anyCandidate = false;
     for (Linear x : linears) {
-      Layout layout = x.stored().layout();
-      boolean compress = layout != Layout.DENSE || options.sparseBitmask() && x.sparseTarget();
-      if (compress) {
-        anySparse = true;
-        anyBitmask |= layout == Layout.BITMASK;
-        allTwoFour &= layout == Layout.TWO_FOUR || layout == Layout.DENSE && x.stored().isTwoFour();
+      StoredWeight s = x.stored();
+      anyBitmask |= s.layout() == Layout.BITMASK;
+      anyTwoFour |= s.layout() == Layout.TWO_FOUR;
+      if (s.layout() == Layout.DENSE && options.sparseBitmask() && x.sparseTarget()) {
+        anyCandidate = true;
+        if (s.sparsity() >= WeightFormat.MIN_BITMASK_SPARSITY) {
+          boolean twoFour = s.isTwoFour();
+          anyTwoFour |= twoFour;
+          prunedAreTwoFour &= twoFour;
+        }
       }
     }
-    if (!anySparse) {
+    if (!anyBitmask && !anyTwoFour && !anyCandidate) {
       return linears;
     }
-    sparseLayout = allTwoFour && !anyBitmask ? Layout.TWO_FOUR : Layout.BITMASK;
+    sparseLayout = anyTwoFour && prunedAreTwoFour && !anyBitmask ? Layout.TWO_FOUR : Layout.BITMASK;
     List<Linear> out = new ArrayList<>();
     for (Linear x : linears) {
       StoredWeight s = x.stored();
       if (s.layout() == Layout.DENSE && options.sparseBitmask() && x.sparseTarget()) {
-        s = s.compressed(sparseLayout == Layout.TWO_FOUR);
+        if (sparseLayout == Layout.BITMASK) {
+          s = s.compressed(false);
+        } else if (s.isTwoFour()) {
+          s = s.compressed(true);
+        }
       } else if (s.layout() == Layout.TWO_FOUR && sparseLayout == Layout.BITMASK) {
         s = s.toDenseLayout().compressed(false);
       }
@@ -398,6 +411,9 @@ public final class HfModelWriter {
       }
       if (single) {
         floatLinears.forEach(ignore::add);
+        if (tied()) {
+          ignore.add("lm_head");  // tied: no lm_head tensor, but "Linear" would target the module
+        }
       }
     }
     ObjectNode s = q.putObject("sparsity_config");
