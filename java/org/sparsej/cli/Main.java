@@ -9,7 +9,8 @@ import picocli.CommandLine.Command;
 @Command(name = "sparsej", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Sparse, quantized LLM inference for the JVM.",
     subcommands = {GenerateCommand.class, ServeCommand.class, EvalCommand.class, PruneCommand.class,
-        ConvertCommand.class, InspectCommand.class, BenchCommand.class, SynthCommand.class, InfoCommand.class,
+        QuantizeCommand.class, CompressCommand.class, ConvertCommand.class, InspectCommand.class,
+        BenchCommand.class, SynthCommand.class, InfoCommand.class,
         CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
   /** Exit code of a run that failed on its input (bad file, full context...). */

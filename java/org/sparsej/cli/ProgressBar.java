@@ -39,6 +39,15 @@ final class ProgressBar {
     }
   }
 
+  /** A log line that does not garble the bar: on a terminal the bar's line is cleared first and redrawn later. */
+  void log(String line) {
+    if (terminal) {
+      out.print("\r\033[K");
+      lastDraw = 0;
+    }
+    out.println(line);
+  }
+
   void finish(String detail) {
     update(total, detail);
     if (terminal) {

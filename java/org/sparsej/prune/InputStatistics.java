@@ -7,25 +7,62 @@ import org.sparsej.tensor.Tensor;
 import org.sparsej.weights.DenseF32Weight;
 
 /**
- * What the pruning methods need to know about a linear layer's inputs over the calibration tokens: the Gram matrix
- * G = Σ_t x_t·x_tᵀ [cols][cols], accumulated in double. SparseGPT's layer Hessian is H = 2·G (up to the 1/N the
- * reference scales by, which cancels); Wanda uses its diagonal, the squared input norms. Holding one of these per
- * linear group of a block bounds the pruning memory to a few cols² doubles.
+ * What the compression methods need to know about a linear layer's inputs over the calibration tokens: the Gram
+ * matrix G = Σ_t x_t·x_tᵀ [cols][cols], accumulated in double, and each input channel's range max_t |x_t[c]|.
+ * SparseGPT's layer Hessian is H = 2·G (up to the 1/N the reference scales by, which cancels); Wanda uses its
+ * diagonal, the squared input norms; SmoothQuant and the selective-quantization ranking read the ranges. Holding one
+ * of these per linear group of a block bounds the memory to a few cols² doubles; {@link #rangesOnly} skips the Gram
+ * matrix (and its matmul) when only ranges are read.
  */
 public final class InputStatistics {
   private static final int CHUNK = 256;
   private final int cols;
-  private final double[] gram;  // upper triangle filled during accumulation; symmetric after finish()
+  private final double[] gram;  // upper triangle filled during accumulation; symmetric after finish(); null: ranges only
   private final double[] chunk;  // [cols][CHUNK] column-major copy of the rows being added
+  private final float[] absMax;  // max |x[c]| over the tokens added
   private Tensor xt;       // [cols][n] transposed inputs for the backend path
   private Tensor product;  // [cols][cols]
   private long tokens;
   private boolean finished;
 
   public InputStatistics(int cols) {
+    this(cols, true);
+  }
+
+  private InputStatistics(int cols, boolean withGram) {
     this.cols = cols;
-    this.gram = new double[cols * cols];
-    this.chunk = new double[cols * CHUNK];
+    this.gram = withGram ? new double[cols * cols] : null;
+    this.chunk = withGram ? new double[cols * CHUNK] : null;
+    this.absMax = new float[cols];
+  }
+
+  /** Statistics that keep only the channel ranges (no Gram matrix). */
+  public static InputStatistics rangesOnly(int cols) {
+    return new InputStatistics(cols, false);
+  }
+
+  public boolean hasGram() {
+    return gram != null;
+  }
+
+  /** max_t |x_t[c]| over the tokens added (0 for a channel that was always zero). */
+  public float absMax(int c) {
+    return absMax[c];
+  }
+
+  /** The largest |x| over all channels and tokens: the input's activation range. */
+  public float range() {
+    float m = 0;
+    for (float v : absMax) {
+      m = Math.max(m, v);
+    }
+    return m;
+  }
+
+  private void requireGram() {
+    if (gram == null) {
+      throw new IllegalStateException("these statistics keep ranges only");
+    }
   }
 
   public int cols() {
@@ -39,6 +76,11 @@ public final class InputStatistics {
   /** Adds {@code n} input rows of {@code cols} floats each (a [n][cols] tensor or view). */
   public void add(Tensor x, int n) {
     x.requireSize("calibration inputs", (long) n * cols);
+    addRanges(x.floats(), n);
+    if (gram == null) {
+      tokens += n;
+      return;
+    }
     for (int r0 = 0; r0 < n; r0 += CHUNK) {
       int rowsInChunk = Math.min(CHUNK, n - r0);
       for (int r = 0; r < rowsInChunk; r++) {
@@ -59,6 +101,11 @@ public final class InputStatistics {
    */
   public void add(Tensor x, int n, Backend backend) {
     x.requireSize("calibration inputs", (long) n * cols);
+    addRanges(x.floats(), n);
+    if (gram == null) {
+      tokens += n;
+      return;
+    }
     if (xt == null || xt.dim(1) != n) {
       xt = Tensor.allocate(DType.F32, cols, n);
       product = Tensor.allocate(DType.F32, cols, cols);
@@ -83,6 +130,13 @@ public final class InputStatistics {
 
   /** Adds rows of a plain array [n][cols] (tests). */
   public void add(double[] rows, int n) {
+    for (int i = 0; i < n * cols; i++) {
+      absMax[i % cols] = Math.max(absMax[i % cols], (float) Math.abs(rows[i]));
+    }
+    if (gram == null) {
+      tokens += n;
+      return;
+    }
     for (int r0 = 0; r0 < n; r0 += CHUNK) {
       int rowsInChunk = Math.min(CHUNK, n - r0);
       for (int r = 0; r < rowsInChunk; r++) {
@@ -94,6 +148,15 @@ public final class InputStatistics {
     }
     tokens += n;
     finished = false;
+  }
+
+  private void addRanges(java.nio.FloatBuffer in, int n) {
+    for (int t = 0; t < n; t++) {
+      int base = t * cols;
+      for (int c = 0; c < cols; c++) {
+        absMax[c] = Math.max(absMax[c], Math.abs(in.get(base + c)));
+      }
+    }
   }
 
   private void addChunk(int n) {
@@ -131,17 +194,20 @@ public final class InputStatistics {
 
   /** Σ_t x_t[c]², the squared norm of input c. */
   public double sumOfSquares(int c) {
+    requireGram();
     return gram[c * cols + c];
   }
 
   /** A copy of the full symmetric Gram matrix, row-major [cols][cols]. */
   public double[] gramCopy() {
+    requireGram();
     finish();
     return gram.clone();
   }
 
   /** The Gram matrix itself (read-only by contract). */
   double[] gram() {
+    requireGram();
     finish();
     return gram;
   }

@@ -1,7 +1,9 @@
 package org.sparsej.prune;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.sparsej.backend.Backend;
 import org.sparsej.backend.PagedKv;
 import org.sparsej.model.BlockBuffers;
@@ -15,54 +17,65 @@ import org.sparsej.model.TransformerBlock;
 import org.sparsej.tensor.DType;
 import org.sparsej.tensor.Tensor;
 import org.sparsej.util.SparsejException;
-import org.sparsej.weights.DenseF32Weight;
 import org.sparsej.weights.LinearWeight;
 
 /**
- * One-shot pruning of a Llama model block by block, as the SparseGPT and Wanda reference scripts drive it:
- * the calibration sequences' hidden states enter block 0 from the embedding; for each block, one forward pass of the
- * still-dense block gathers the input statistics of its four linear groups — (wq, wk, wv) share the normed input,
- * wo takes the attention output, (w1, w3) the ffn-normed input, w2 silu(w1·x)·(w3·x) — then all seven linears are
- * pruned, and a second forward pass through the pruned block produces the inputs of the next one. So each block is
- * calibrated on what the already-pruned blocks before it really produce (methods that read no inputs, magnitude,
- * skip the forward passes). Memory: the calibration hidden states
- * (samples × seqlen × dim floats) plus one block's statistics (3·dim² + hidden² doubles).
+ * The one runner of every compression recipe — pruning, SmoothQuant, quantization — block by block, as the SparseGPT
+ * and Wanda reference scripts and llm-compressor's sequential pipeline drive it. Stages run in order and each
+ * modifier of a stage makes one pass over the model: the calibration sequences' hidden states enter block 0 from
+ * the embedding; for each block, forward passes of the block as it stands gather the input statistics of its four
+ * linear groups — (wq, wk, wv) share the normed input, wo takes the attention output, (w1, w3) the ffn-normed input,
+ * w2 silu(w1·x)·(w3·x) — the modifier compresses the block, and a forward pass through the compressed block
+ * produces the inputs of the next one. So each block is calibrated on what the already-compressed blocks before it
+ * really produce; a modifier that reads no inputs (magnitude, plain quantization without calibration) skips the
+ * forward passes. Memory: the calibration hidden states (samples × seqlen × dim floats) plus one block's
+ * statistics (3·dim² + hidden² doubles, or 3·dim + hidden floats of ranges).
  */
 public final class LayerwisePruning {
-  /** Progress of a run, for a progress bar per block and a log line per linear. */
+  /** Progress of a run: a progress bar per stage and a log line per linear. */
   public interface Listener {
-    default void blockStarted(int block, int blocks, int steps) {}
+    default void stageStarted(String stage, long steps) {}
 
-    default void step(int block, int done, String detail) {}
+    default void step(long done, String detail) {}
 
-    default void linearPruned(LinearReport report) {}
+    default void linearDone(LinearReport report) {}
 
-    default void blockFinished(int block) {}
+    default void stageFinished(String stage) {}
+
+    default void log(String line) {}
   }
 
-  /** What pruning did to one linear. */
-  public record LinearReport(String name, int rows, int cols, long zeros, double relativeError, double seconds,
-                             boolean skipped) {
+  /** What one modifier did to one linear: its new format and size, its relative output error, the time taken. */
+  public record LinearReport(String modifier, String name, int rows, int cols, long zeros, double relativeError,
+                             double seconds, boolean skipped, String format, long bytes) {
     public double sparsity() {
       return (double) zeros / ((long) rows * cols);
     }
+
+    /** A linear the modifier left as it was. */
+    public static LinearReport skipped(String modifier, String name, LinearWeight w) {
+      return new LinearReport(modifier, name, w.rows(), w.cols(), BlockLinears.countZeros(w), Double.NaN, 0, true,
+          w.format().id(), w.residentBytes());
+    }
   }
 
-  /** The pruned model (its linears fresh F32 tensors; embeddings, norms, classifier shared) and a report. */
+  /** The compressed model (new linears; embeddings and classifier shared) and every modifier's reports. */
   public record Result(LlamaModel model, List<LinearReport> linears) {
-    /** Zeros over all linears of the blocks. */
+    /** Zeros over all linears of the blocks, as the last modifier to touch each left it. */
     public double overallSparsity() {
+      Map<String, LinearReport> last = new LinkedHashMap<>();
+      for (LinearReport r : linears) {
+        last.put(r.name(), r);
+      }
       long zeros = 0;
       long total = 0;
-      for (LinearReport r : linears) {
+      for (LinearReport r : last.values()) {
         zeros += r.zeros();
         total += (long) r.rows() * r.cols();
       }
       return total == 0 ? 0 : (double) zeros / total;
     }
   }
-
-  private static final String[] NAMES = {"wq", "wk", "wv", "wo", "w1", "w2", "w3"};
 
   private LayerwisePruning() {}
 
@@ -72,103 +85,185 @@ public final class LayerwisePruning {
     long total = 0;
     for (LayerWeights layer : model.weights().layers()) {
       for (LinearWeight w : linears(layer)) {
-        Tensor t = w.toDense();
-        java.nio.FloatBuffer f = t.floats();
-        for (int i = 0; i < f.limit(); i++) {
-          if (f.get(i) == 0f) {
-            zeros++;
-          }
-        }
-        total += t.size();
+        zeros += BlockLinears.countZeros(w);
+        total += (long) w.rows() * w.cols();
       }
     }
     return total == 0 ? 0 : (double) zeros / total;
   }
 
+  /** One pruning run: a one-stage recipe. */
   public static Result run(LlamaModel model, Backend backend, List<int[]> samples, PruneRecipe recipe,
                            Listener listener) {
-    LlamaConfig c = model.config();
-    if (samples.isEmpty()) {
-      throw new SparsejException("no calibration samples");
+    return run(model, backend, samples, 1, List.of(new Stage("prune", List.of(new PruningModifier(recipe)))),
+        listener);
+  }
+
+  /** Checks every modifier against the model before any calibration work. */
+  public static void validate(LlamaModel model, List<Stage> stages, boolean haveCalibration) {
+    for (Stage stage : stages) {
+      for (BlockModifier m : stage.modifiers()) {
+        m.validate(model);
+        if (m.requiresCalibration() && !haveCalibration) {
+          throw new SparsejException(m.name() + " (stage " + stage.name() + ") needs calibration text: give --calib");
+        }
+      }
     }
-    int seqlen = samples.get(0).length;
+  }
+
+  /**
+   * Runs the stages in order on {@code model}. {@code samples} may be empty when no modifier requires calibration;
+   * {@code bos} starts the perplexity windows of modifiers that measure the model.
+   */
+  public static Result run(LlamaModel model, Backend backend, List<int[]> samples, int bos, List<Stage> stages,
+                           Listener listener) {
+    LlamaConfig c = model.config();
+    int seqlen = samples.isEmpty() ? 0 : samples.get(0).length;
     if (seqlen > c.seqLen()) {
       throw new SparsejException("--seqlen " + seqlen + " exceeds the model's context of " + c.seqLen());
     }
-    for (int l = 0; l < c.nLayers(); l++) {
-      LayerWeights layer = model.weights().layers().get(l);
-      List<LinearWeight> ws = linears(layer);
-      for (int i = 0; i < NAMES.length; i++) {
-        String name = "layers." + l + "." + NAMES[i];
-        if (!recipe.ignores(name)) {
-          recipe.pattern().requireDivides(ws.get(i).cols(), name);
-        }
-      }
-    }
-
-    Buffers buf = new Buffers(c, seqlen);
-    // Hidden states of every calibration sequence entering the current block.
-    Tensor[] hidden = new Tensor[samples.size()];
-    for (int s = 0; s < samples.size(); s++) {
-      hidden[s] = Tensor.allocate(DType.F32, seqlen, c.dim());
-      backend.embedding(hidden[s], model.weights().tokenEmbedding(), samples.get(s), seqlen);
-    }
-
-    List<LayerWeights> prunedLayers = new ArrayList<>();
+    validate(model, stages, !samples.isEmpty());
+    Runner runner = new Runner(backend, samples, bos, listener, c);
     List<LinearReport> reports = new ArrayList<>();
-    int steps = 2 * samples.size() + NAMES.length;
-    for (int l = 0; l < c.nLayers(); l++) {
-      LayerWeights layer = model.weights().layers().get(l);
-      listener.blockStarted(l, c.nLayers(), steps);
-      InputStatistics[] stats = {new InputStatistics(c.dim()), new InputStatistics(c.dim()),
-          new InputStatistics(c.dim()), new InputStatistics(c.hiddenDim())};
-      boolean calibrate = recipe.method().needsCalibration();
-      for (int s = 0; calibrate && s < samples.size(); s++) {
-        buf.scratch.bytes().put(hidden[s].bytes());
-        forwardBlock(backend, c, layer, buf, buf.scratch, seqlen, stats);
-        listener.step(l, s + 1, "calibrating");
+    for (Stage stage : stages) {
+      long steps = 0;
+      for (BlockModifier m : stage.modifiers()) {
+        steps += (long) c.nLayers() * runner.stepsPerBlock(m);
       }
-      // Group of each linear in NAMES order: qkv, qkv, qkv, o, up, down, up.
-      int[] group = {0, 0, 0, 1, 2, 3, 2};
-      List<LinearWeight> ws = linears(layer);
-      LinearWeight[] pruned = new LinearWeight[NAMES.length];
-      for (int i = 0; i < NAMES.length; i++) {
-        String name = "layers." + l + "." + NAMES[i];
-        long start = System.nanoTime();
-        LinearReport report;
-        if (recipe.ignores(name)) {
-          pruned[i] = ws.get(i);
-          report = new LinearReport(name, ws.get(i).rows(), ws.get(i).cols(), countZeros(ws.get(i)), 0,
-              0, true);
-        } else {
-          LinearWeight w = ws.get(i);
-          double[] original = toDoubles(w);
-          double[] values = original.clone();
-          recipe.method().prune(values, w.rows(), w.cols(), stats[group[i]], recipe.targetSparsity(),
-              recipe.pattern());
-          double error = calibrate ? stats[group[i]].relativeError(original, values, w.rows()) : Double.NaN;
-          pruned[i] = toWeight(values, w.rows(), w.cols());
-          report = new LinearReport(name, w.rows(), w.cols(), countZeros(pruned[i]), error,
-              (System.nanoTime() - start) / 1e9, false);
-        }
-        reports.add(report);
-        listener.linearPruned(report);
-        listener.step(l, samples.size() + i + 1, name);
+      listener.stageStarted(stage.name(), steps);
+      runner.done = 0;
+      for (BlockModifier m : stage.modifiers()) {
+        listener.log(stage.name() + ": " + m.name() + " (" + m.describe() + ")");
+        model = runner.pass(model, m, reports);
       }
-      LayerWeights prunedLayer = new LayerWeights(layer.attentionNorm(), pruned[0], pruned[1], pruned[2], pruned[3],
-          layer.ffnNorm(), pruned[4], pruned[5], pruned[6]);
-      prunedLayers.add(prunedLayer);
-      // The next block's inputs come from this block as pruned.
-      for (int s = 0; calibrate && s < samples.size(); s++) {
-        forwardBlock(backend, c, prunedLayer, buf, hidden[s], seqlen, null);
-        listener.step(l, samples.size() + NAMES.length + s + 1, "forward through the pruned block");
-      }
-      listener.blockFinished(l);
+      listener.stageFinished(stage.name());
     }
-    LlamaWeights w = model.weights();
-    LlamaModel result = new LlamaModel(c, new LlamaWeights(w.tokenEmbedding(), prunedLayers, w.finalNorm(),
-        w.classifier()));
-    return new Result(result, reports);
+    return new Result(model, reports);
+  }
+
+  /** The block loop: one pass of one modifier over the model. */
+  private static final class Runner implements BlockModifier.Context {
+    private final Backend backend;
+    private final List<int[]> samples;
+    private final int bos;
+    private final Listener listener;
+    private final LlamaConfig c;
+    private final Buffers buf;
+    long done;
+
+    Runner(Backend backend, List<int[]> samples, int bos, Listener listener, LlamaConfig c) {
+      this.backend = backend;
+      this.samples = samples;
+      this.bos = bos;
+      this.listener = listener;
+      this.c = c;
+      this.buf = samples.isEmpty() ? null : new Buffers(c, samples.get(0).length);
+    }
+
+    private boolean calibrates(BlockModifier m) {
+      return m.needs() != BlockModifier.Needs.NONE && !samples.isEmpty();
+    }
+
+    long stepsPerBlock(BlockModifier m) {
+      return (calibrates(m) ? 2L * samples.size() : 0) + LinearNames.SHORT.size();
+    }
+
+    @Override
+    public Backend backend() {
+      return backend;
+    }
+
+    @Override
+    public List<int[]> samples() {
+      return samples;
+    }
+
+    @Override
+    public int bos() {
+      return bos;
+    }
+
+    @Override
+    public void log(String line) {
+      listener.log(line);
+    }
+
+    @Override
+    public InputStatistics[][] ranges(LlamaModel model) {
+      InputStatistics[][] all = new InputStatistics[c.nLayers()][];
+      Tensor[] hidden = embed(model);
+      for (int l = 0; l < c.nLayers(); l++) {
+        LayerWeights layer = model.weights().layers().get(l);
+        all[l] = statistics(layer, hidden, BlockModifier.Needs.RANGES, null);
+        forward(layer, hidden, null);
+      }
+      return all;
+    }
+
+    LlamaModel pass(LlamaModel model, BlockModifier m, List<LinearReport> reports) {
+      m.prepare(model, this);
+      boolean calibrate = calibrates(m);
+      Tensor[] hidden = calibrate ? embed(model) : null;
+      List<LayerWeights> layers = new ArrayList<>();
+      for (int l = 0; l < c.nLayers(); l++) {
+        LayerWeights layer = model.weights().layers().get(l);
+        String block = "block " + (l + 1) + "/" + c.nLayers() + " ";
+        InputStatistics[] stats = calibrate ? statistics(layer, hidden, m.needs(), block + "calibrating") : null;
+        LayerWeights compressed = m.apply(l, layer, stats, r -> {
+          reports.add(r);
+          listener.linearDone(r);
+          listener.step(++done, block + r.name());
+        });
+        layers.add(compressed);
+        // The next block's inputs come from this block as compressed.
+        if (calibrate && l + 1 < c.nLayers()) {
+          forward(compressed, hidden, block + "forward through the compressed block");
+        } else if (calibrate) {
+          done += samples.size();
+        }
+      }
+      LlamaWeights w = model.weights();
+      return new LlamaModel(c, new LlamaWeights(w.tokenEmbedding(), layers, w.finalNorm(), w.classifier()));
+    }
+
+    private Tensor[] embed(LlamaModel model) {
+      int seqlen = samples.get(0).length;
+      Tensor[] hidden = new Tensor[samples.size()];
+      for (int s = 0; s < samples.size(); s++) {
+        hidden[s] = Tensor.allocate(DType.F32, seqlen, c.dim());
+        backend.embedding(hidden[s], model.weights().tokenEmbedding(), samples.get(s), seqlen);
+      }
+      return hidden;
+    }
+
+    private InputStatistics[] statistics(LayerWeights layer, Tensor[] hidden, BlockModifier.Needs needs,
+                                         String detail) {
+      boolean gram = needs == BlockModifier.Needs.GRAM;
+      int[] widths = {c.dim(), c.dim(), c.dim(), c.hiddenDim()};
+      InputStatistics[] stats = new InputStatistics[widths.length];
+      for (int g = 0; g < widths.length; g++) {
+        stats[g] = gram ? new InputStatistics(widths[g]) : InputStatistics.rangesOnly(widths[g]);
+      }
+      int seqlen = samples.get(0).length;
+      for (Tensor h : hidden) {
+        buf.scratch.bytes().put(h.bytes());
+        forwardBlock(backend, c, layer, buf, buf.scratch, seqlen, stats);
+        if (detail != null) {
+          listener.step(++done, detail);
+        }
+      }
+      return stats;
+    }
+
+    private void forward(LayerWeights layer, Tensor[] hidden, String detail) {
+      int seqlen = samples.get(0).length;
+      for (Tensor h : hidden) {
+        forwardBlock(backend, c, layer, buf, h, seqlen, null);
+        if (detail != null) {
+          listener.step(++done, detail);
+        }
+      }
+    }
   }
 
   /** Activation buffers and the KV pages of one sequence through one block, from the backend on first use. */
@@ -216,34 +311,6 @@ public final class LayerwisePruning {
   }
 
   static List<LinearWeight> linears(LayerWeights l) {
-    return List.of(l.wq(), l.wk(), l.wv(), l.wo(), l.w1(), l.w2(), l.w3());
-  }
-
-  private static double[] toDoubles(LinearWeight w) {
-    float[] f = w.toDense().toFloatArray();
-    double[] d = new double[f.length];
-    for (int i = 0; i < f.length; i++) {
-      d[i] = f[i];
-    }
-    return d;
-  }
-
-  private static LinearWeight toWeight(double[] values, int rows, int cols) {
-    float[] f = new float[values.length];
-    for (int i = 0; i < f.length; i++) {
-      f[i] = (float) values[i];
-    }
-    return new DenseF32Weight(Tensor.of(f, rows, cols));
-  }
-
-  private static long countZeros(LinearWeight w) {
-    java.nio.FloatBuffer f = w.toDense().floats();
-    long zeros = 0;
-    for (int i = 0; i < f.limit(); i++) {
-      if (f.get(i) == 0f) {
-        zeros++;
-      }
-    }
-    return zeros;
+    return BlockLinears.list(l);
   }
 }

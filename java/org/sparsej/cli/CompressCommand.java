@@ -1,0 +1,72 @@
+package org.sparsej.cli;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.sparsej.prune.Stage;
+import org.sparsej.quantize.CompressionRecipe;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+
+/** Runs an llm-compressor recipe: its stages in order, each block calibrated on the already-compressed blocks. */
+@Command(name = "compress", mixinStandardHelpOptions = true,
+    description = {"Compress a model with an llm-compressor recipe (YAML): stages in order, each modifier one",
+        "block-by-block pass calibrated on what the already-compressed blocks produce. For example",
+        "  sparsity_stage:",
+        "    sparsity_modifiers:",
+        "      SparseGPTModifier: {sparsity: 0.5, mask_structure: \"0:0\", targets: [Linear], ignore: [lm_head]}",
+        "  quantization_stage:",
+        "    quantization_modifiers:",
+        "      SmoothQuantModifier: {smoothing_strength: 0.5}",
+        "      QuantizationModifier: {scheme: W8A8, targets: [Linear], ignore: [lm_head]}",
+        "Modifiers: SparseGPTModifier, WandaPruningModifier, MagnitudePruningModifier (sparsity, mask_structure",
+        "\"0:0\" or \"N:M\", targets, ignore); SmoothQuantModifier (smoothing_strength, mappings, ignore);",
+        "QuantizationModifier (scheme W8A8|W8A16, targets, ignore; ignore may hold auto:K). Names in targets",
+        "and ignore: Linear, model.layers.L.self_attn.q_proj-style module names, suffixes (down_proj) or",
+        "re:REGEX. OUT is a new Hugging Face directory with recipe.yaml and compress.json beside the model."})
+final class CompressCommand implements Callable<Integer> {
+  @Mixin ModelOptions modelOptions;
+  @Mixin BackendOptions backendOptions;
+  @Mixin CalibrationOptions calibration;
+
+  @Option(names = "--recipe", required = true, paramLabel = "RECIPE.yaml", description = "The recipe.")
+  Path recipe;
+
+  @Option(names = "--rank-samples", paramLabel = "N",
+      description = "Calibration sequences the sensitivity ranking of auto:K measures perplexity on "
+          + "(default: ${DEFAULT-VALUE}).")
+  int rankSamples = 16;
+
+  @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT", description = "Output directory (new).")
+  Path output;
+
+  @Override
+  public Integer call() {
+    String problem = calibration.problem();
+    if (problem != null) {
+      throw usage(problem);
+    }
+    if (rankSamples < 1) {
+      throw usage("--rank-samples must be positive, got " + rankSamples);
+    }
+    String text = TextFiles.read(recipe, "recipe");
+    List<Stage> stages = CompressionRecipe.parse(text, recipe.toString(), rankSamples);
+    CompressionRun run = new CompressionRun(modelOptions, calibration, output);
+    if (calibration.length(run.model) > run.model.config().seqLen()) {
+      throw usage("--seqlen " + calibration.length(run.model) + " exceeds the model's context of "
+          + run.model.config().seqLen());
+    }
+    run.run(stages, backendOptions);
+    String json = CompressionRun.text(run.describe(stages));
+    run.writeHf(output, Map.of("recipe.yaml", text, "compress.json", json), org.sparsej.format.hf.HfModelWriter.Options.defaults());
+    System.err.println("wrote " + output + " (run: sparsej eval ppl -m " + output + " --text FILE)");
+    return 0;
+  }
+
+  private ParameterException usage(String message) {
+    return new ParameterException(new picocli.CommandLine(this), message);
+  }
+}

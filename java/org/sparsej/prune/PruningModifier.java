@@ -1,0 +1,102 @@
+package org.sparsej.prune;
+
+import java.util.function.Consumer;
+import org.sparsej.model.LayerWeights;
+import org.sparsej.model.LlamaModel;
+import org.sparsej.util.SparsejException;
+import org.sparsej.weights.LinearWeight;
+import org.sparsej.weights.WeightFormat;
+
+/**
+ * Prunes each block's linears with one {@link Pruner} (llm-compressor's SparseGPTModifier, WandaPruningModifier,
+ * MagnitudePruningModifier). A pruned linear leaves in the sparse format loading it would give
+ * ({@link WeightFormat#sparseIfPruned}: 2:4 when every group of 4 keeps at most 2, else sparse-bitmask from
+ * {@link WeightFormat#MIN_BITMASK_SPARSITY} zeros on) so that a quantization
+ * step after it keeps the zeros (sparse INT8) and the next block is calibrated through the sparse kernels.
+ */
+public final class PruningModifier implements BlockModifier {
+  /** Above this fraction of zeros the model was pruned already: pruning it again compounds the loss. */
+  public static final double ALREADY_SPARSE = 0.10;
+
+  private final PruneRecipe recipe;
+
+  public PruningModifier(PruneRecipe recipe) {
+    this.recipe = recipe;
+  }
+
+  public PruneRecipe recipe() {
+    return recipe;
+  }
+
+  @Override
+  public String name() {
+    switch (recipe.method().name()) {
+      case "sparsegpt": return "SparseGPTModifier";
+      case "wanda": return "WandaPruningModifier";
+      default: return "MagnitudePruningModifier";
+    }
+  }
+
+  @Override
+  public String describe() {
+    return String.format("%s, %s, sparsity %.2f", recipe.method().name(), recipe.pattern(),
+        recipe.targetSparsity());
+  }
+
+  @Override
+  public Needs needs() {
+    return recipe.method().needsCalibration() ? Needs.GRAM : Needs.NONE;
+  }
+
+  @Override
+  public boolean requiresCalibration() {
+    return recipe.method().needsCalibration();
+  }
+
+  @Override
+  public void validate(LlamaModel model) {
+    int layers = model.config().nLayers();
+    LinearNames.requireEachSelects(recipe.targets(), layers, name() + " target");
+    LinearNames.requireEachSelects(recipe.ignore(), layers, name() + " ignore entry");
+    for (int l = 0; l < layers; l++) {
+      LinearWeight[] ws = BlockLinears.of(model.weights().layers().get(l));
+      for (int i = 0; i < ws.length; i++) {
+        if (recipe.prunes(l, i)) {
+          recipe.pattern().requireDivides(ws[i].cols(), LinearNames.name(l, i));
+        }
+      }
+    }
+    double existing = LayerwisePruning.existingSparsity(model);
+    if (existing > ALREADY_SPARSE) {
+      throw new SparsejException(String.format("the model is already sparse (%.1f%% of its block weights are "
+          + "zero): prune the dense original instead", 100 * existing));
+    }
+  }
+
+  @Override
+  public LayerWeights apply(int block, LayerWeights layer, InputStatistics[] stats,
+                            Consumer<LayerwisePruning.LinearReport> report) {
+    LinearWeight[] ws = BlockLinears.of(layer);
+    LinearWeight[] out = ws.clone();
+    for (int i = 0; i < ws.length; i++) {
+      String name = LinearNames.name(block, i);
+      LinearWeight w = ws[i];
+      if (!recipe.prunes(block, i)) {
+        report.accept(LayerwisePruning.LinearReport.skipped(name(), name, w));
+        continue;
+      }
+      long start = System.nanoTime();
+      InputStatistics s = stats == null ? null : stats[BlockLinears.GROUP[i]];
+      double[] original = BlockLinears.toDoubles(w);
+      double[] values = original.clone();
+      recipe.method().prune(values, w.rows(), w.cols(), s, recipe.targetSparsity(), recipe.pattern());
+      double error = s != null && s.hasGram() ? s.relativeError(original, values, w.rows()) : Double.NaN;
+      out[i] = WeightFormat.sparseIfPruned(BlockLinears.toWeight(values, w.rows(), w.cols()));
+      report.accept(new LayerwisePruning.LinearReport(name(), name, w.rows(), w.cols(),
+          BlockLinears.countZeros(out[i]), error, (System.nanoTime() - start) / 1e9, false, out[i].format().id(),
+          out[i].residentBytes()));
+    }
+    return BlockLinears.with(layer, out);
+  }
+
+}
