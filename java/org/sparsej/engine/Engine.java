@@ -231,17 +231,8 @@ public final class Engine implements AutoCloseable {
 
   /** Ends a sequence: frees its pages and tells its listener (whose failures cannot stop the engine). */
   void finish(Sequence s, FinishReason reason) {
-    if (s.finished) {
+    if (!release(s)) {
       return;
-    }
-    s.finished = true;
-    if (s.running) {
-      s.running = false;
-      runningCount--;  // before the caller can see the result
-    }
-    if (s.cache != null) {
-      s.cache.release();
-      freed = true;
     }
     SequenceResult result = s.result(reason, System.nanoTime());
     try {
@@ -254,8 +245,21 @@ public final class Engine implements AutoCloseable {
 
   /** Ends a sequence with an error. */
   void fail(Sequence s, RuntimeException error) {
-    if (s.finished) {
+    if (!release(s)) {
       return;
+    }
+    try {
+      s.listener.onError(error);
+    } catch (RuntimeException ignored) {
+      // As in finish().
+    }
+    s.completion.completeExceptionally(error);
+  }
+
+  /** Marks a sequence finished and frees its slot and pages; false if it already was. */
+  private boolean release(Sequence s) {
+    if (s.finished) {
+      return false;
     }
     s.finished = true;
     if (s.running) {
@@ -266,12 +270,7 @@ public final class Engine implements AutoCloseable {
       s.cache.release();
       freed = true;
     }
-    try {
-      s.listener.onError(error);
-    } catch (RuntimeException ignored) {
-      // As in finish().
-    }
-    s.completion.completeExceptionally(error);
+    return true;
   }
 
   private void shutDown() {
