@@ -12,8 +12,8 @@ import picocli.CommandLine.Option;
 
 /** End-to-end prefill and decode speed, with the machine's read bandwidth measured in the same run. */
 @Command(name = "bench", mixinStandardHelpOptions = true, subcommands = {BenchKernelsCommand.class, BenchEngineCommand.class},
-    description = {"Measure prefill and decode tokens/s of a model (random prompt ids, greedy decode),",
-        "the weight bytes streamed per token, and the fraction of this machine's read bandwidth that reaches."})
+    description = {"Measure prefill and decode tokens/s of a model; subcommands: kernels, engine, serve.",
+        "Random prompt ids, greedy decode; reports the weight bytes streamed per token, and the fraction of this machine's read bandwidth that reaches."})
 final class BenchCommand implements Callable<Integer> {
   // Checked in call(), not by picocli: `bench kernels` needs no model, `bench engine` has its own.
   @Option(names = {"-m", "--model"}, paramLabel = "MODEL", description = "Model file (required).")

@@ -18,7 +18,7 @@ import picocli.CommandLine.Option;
 @Command(name = "kernels", mixinStandardHelpOptions = true,
     description = {"Time the matmul kernel of every weight format (dense f32, q8_0, dense w8a16 / w8a8; "
         + "sparse-bitmask and 2:4 in f32, int8 weight-only and w8a8) against OpenBLAS dense FP32 (sgemv/sgemm) on "
-        + "the same shapes, in one run. Dense formats run once per shape, 2:4 at 50% sparsity.",
+        + "the same shapes, in one run. Dense formats run once per shape, 2:4 at 50%% sparsity.",
         "One row per measurement: best ms of repeated calls (weights evicted from the caches before each call), "
         + "GB/s of weights read, %% of the read bandwidth measured at the start of the run, speedup over OpenBLAS.",
         "A full sweep takes about 12 minutes on 2 cores; --quick about 2."})

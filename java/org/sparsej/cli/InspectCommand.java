@@ -19,8 +19,8 @@ import picocli.CommandLine.Option;
 
 /** Loads a model and reports what it is and what loading it cost. */
 @Command(name = "inspect", mixinStandardHelpOptions = true,
-    description = {"Load a model (any format) and show its format, shape, the weight format each linear runs in",
-        "(layer by layer) and tokenizer, with the",
+    description = {"Load a model (any format) and show its format, shape, weight formats, tokenizer and memory.",
+        "The weight format each linear runs in (layer by layer), the tokenizer, and the",
         "load time and memory: weight bytes held, and the process's resident memory (VmRSS) before loading,",
         "after loading and after one forward pass has touched every weight (mapped files count once read)."})
 final class InspectCommand implements Callable<Integer> {
