@@ -10,8 +10,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.IntStream;
 import org.sparsej.util.SparsejException;
 
@@ -23,13 +21,13 @@ import org.sparsej.util.SparsejException;
  */
 public final class ByteLevelBpeTokenizer implements Tokenizer {
   /** GPT-2's pre-tokenizer regex (ByteLevel with use_regex). */
-  public static final String GPT2_SPLIT =
-      "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
+  public static final String GPT2_SPLIT = SplitPattern.GPT2.regex();
   /** Llama 3's pre-tokenizer regex. */
-  public static final String LLAMA3_SPLIT = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+"
-      + "|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+  public static final String LLAMA3_SPLIT = SplitPattern.LLAMA3.regex();
+  /** Qwen2's pre-tokenizer regex (Llama 3's with single-digit numbers). */
+  public static final String QWEN2_SPLIT = SplitPattern.QWEN2.regex();
   /** Splits every digit on its own (the Digits pre-tokenizer with individual_digits). */
-  public static final String DIGITS_SPLIT = "\\p{N}";
+  public static final String DIGITS_SPLIT = SplitPattern.DIGITS.regex();
 
   private static final char[] BYTE_TO_CHAR = new char[256];
   private static final Map<Character, Integer> CHAR_TO_BYTE = new HashMap<>();
@@ -47,7 +45,7 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
   private final Map<String, Integer> ids = new HashMap<>();
   private final Map<Long, int[]> merges = new HashMap<>();  // (left id, right id) -> {rank, merged id}
   private final boolean[] special;
-  private final List<Pattern> splits;
+  private final List<SplitPattern> splits;
   private final boolean ignoreMerges;
   private final boolean nfc;
   private final int bos;
@@ -63,7 +61,8 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
    * @param tokens each id's token in byte-level spelling (specials spelled as themselves)
    * @param mergeList "left right" pairs, best first
    * @param special ids that text never produces (control and added special tokens)
-   * @param splits pre-tokenizer regexes applied one after the other, each isolating its matches
+   * @param splits pre-tokenizer regexes applied one after the other, each isolating its matches (known ones only:
+   *     see {@link SplitPattern})
    */
   public ByteLevelBpeTokenizer(List<String> tokens, List<String> mergeList, boolean[] special, List<String> splits,
                                boolean ignoreMerges, boolean nfc, int bos, int eos) {
@@ -86,7 +85,7 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
       merges.putIfAbsent(pair(a, b), new int[] {rank, merged});
     }
     this.special = special.clone();
-    this.splits = splits.stream().map(Pattern::compile).toList();
+    this.splits = splits.stream().map(SplitPattern::of).toList();
     this.ignoreMerges = ignoreMerges;
     this.nfc = nfc;
     this.bos = bos;
@@ -112,6 +111,8 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
       case "llama-bpe":
       case "llama3":
         return List.of(LLAMA3_SPLIT);
+      case "qwen2":
+        return List.of(QWEN2_SPLIT);
       case "smollm":
         return List.of(DIGITS_SPLIT, GPT2_SPLIT);
       case "default":
@@ -119,7 +120,7 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
         return List.of(GPT2_SPLIT);
       default:
         throw new SparsejException("byte-level BPE pre-tokenizer '" + pre + "' is not supported (llama-bpe, "
-            + "smollm, gpt2 are)");
+            + "qwen2, smollm, gpt2 are)");
     }
   }
 
@@ -127,6 +128,9 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
   public static String preForSplits(List<String> splits) {
     if (splits.equals(List.of(LLAMA3_SPLIT))) {
       return "llama-bpe";
+    }
+    if (splits.equals(List.of(QWEN2_SPLIT))) {
+      return "qwen2";
     }
     if (splits.equals(List.of(DIGITS_SPLIT, GPT2_SPLIT))) {
       return "smollm";
@@ -164,10 +168,10 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
     }
     String t = nfc ? Normalizer.normalize(text, Normalizer.Form.NFC) : text;
     List<String> pieces = List.of(t);
-    for (Pattern p : splits) {
+    for (SplitPattern p : splits) {
       List<String> next = new ArrayList<>();
       for (String piece : pieces) {
-        split(p, piece, next);
+        p.split(piece, next);
       }
       pieces = next;
     }
@@ -180,25 +184,6 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
       out.add(eos);
     }
     return out.build().toArray();
-  }
-
-  /** Splits s into matches of p and the text between them (the "Isolated" behaviour). */
-  private static void split(Pattern p, String s, List<String> out) {
-    Matcher m = p.matcher(s);
-    int last = 0;
-    while (m.find()) {
-      if (m.end() == m.start()) {
-        continue;
-      }
-      if (m.start() > last) {
-        out.add(s.substring(last, m.start()));
-      }
-      out.add(m.group());
-      last = m.end();
-    }
-    if (last < s.length()) {
-      out.add(s.substring(last));
-    }
   }
 
   /** The ids of one pre-token. */
