@@ -35,6 +35,13 @@ extern "C" {
 void sj_attention_paged(float* out, const float* q, int n_segments, const int32_t* segments, const int64_t* pages,
                         int page_tokens, long key_offset, long value_offset, int n_heads, int n_kv_heads,
                         int head_size) {
+  sj_attention_paged_window(out, q, n_segments, segments, pages, page_tokens, key_offset, value_offset, n_heads,
+                            n_kv_heads, head_size, 0);
+}
+
+void sj_attention_paged_window(float* out, const float* q, int n_segments, const int32_t* segments,
+                               const int64_t* pages, int page_tokens, long key_offset, long value_offset,
+                               int n_heads, int n_kv_heads, int head_size, int window) {
   const sj::KernelTable& k = sj::active_kernels();
   const Segment* seg = as_segments(segments);
   const int dim = n_heads * head_size, kv_dim = n_kv_heads * head_size, group = n_heads / n_kv_heads;
@@ -58,15 +65,16 @@ void sj_attention_paged(float* out, const float* q, int n_segments, const int32_
       const int r = task / n_heads, h = task % n_heads, kvh = h / group;
       const Segment& s = seg[segment_of[r]];
       const int last = s.pos0 + (r - s.row0);
+      const int from = window > 0 ? std::max(0, last - window + 1) : 0;  // sliding window: the last `window`
       const float* qh = q + (size_t)r * dim + (size_t)h * head_size;
-      for (int t = 0; t <= last; t++) {
+      for (int t = from; t <= last; t++) {
         const float* key = page_at(pages, s, t, page_tokens) + key_offset + (size_t)(t % page_tokens) * kv_dim;
         scores[t] = k.dot_f32(qh, key + (size_t)kvh * head_size, head_size) * scale;
       }
-      sj_softmax(scores.data(), last + 1);
+      sj_softmax(scores.data() + from, last + 1 - from);
       float* oh = out + (size_t)r * dim + (size_t)h * head_size;
       std::fill(oh, oh + head_size, 0.0f);
-      for (int t = 0; t <= last; t++) {
+      for (int t = from; t <= last; t++) {
         const float* value = page_at(pages, s, t, page_tokens) + value_offset + (size_t)(t % page_tokens) * kv_dim;
         k.axpy_f32(oh, scores[t], value + (size_t)kvh * head_size, head_size);
       }

@@ -84,6 +84,22 @@ void sj_rope(float* q, float* k, int batch, int pos0, int n_heads, int n_kv_head
   }
 }
 
+void sj_rope_freqs(float* q, float* k, int batch, int pos0, int n_heads, int n_kv_heads, int head_size,
+                   const float* freqs, float scale, int style) {
+  const int half = head_size / 2;
+  std::vector<float> cs(half), sn(half);
+  for (int b = 0; b < batch; b++) {
+    const int pos = pos0 + b;
+    for (int i = 0; i < half; i++) {
+      float angle = pos * freqs[i];
+      cs[i] = cosf(angle) * scale;
+      sn[i] = sinf(angle) * scale;
+    }
+    rope_rotate(q + (size_t)b * n_heads * head_size, n_heads, head_size, cs.data(), sn.data(), style);
+    rope_rotate(k + (size_t)b * n_kv_heads * head_size, n_kv_heads, head_size, cs.data(), sn.data(), style);
+  }
+}
+
 void sj_softmax(float* x, int n) {
   if (n <= 0) return;
   float max = x[0];

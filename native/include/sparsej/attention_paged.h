@@ -18,6 +18,12 @@ void sj_attention_paged(float* out, const float* q, int n_segments, const int32_
                         int head_size);
 
 // Stores k and v [rows][kv_dim] of this pass at their positions in the segments' pages.
+// As sj_attention_paged, each row attending only to its last `window` positions (itself included) when
+// window > 0: Mistral's sliding-window attention.
+void sj_attention_paged_window(float* out, const float* q, int n_segments, const int32_t* segments,
+                               const int64_t* pages, int page_tokens, long key_offset, long value_offset,
+                               int n_heads, int n_kv_heads, int head_size, int window);
+
 void sj_kv_write(const float* k, const float* v, int n_segments, const int32_t* segments, const int64_t* pages,
                  int page_tokens, long key_offset, long value_offset, int kv_dim);
 

@@ -16,6 +16,11 @@ void sj_rmsnorm(float* out, const float* x, const float* weight, int batch, int 
 void sj_rope(float* q, float* k, int batch, int pos0, int n_heads, int n_kv_heads, int head_size,
              float theta, int style);
 
+// As sj_rope with each pair's frequency given (freqs [head_size/2], RoPE scaling already applied) and the
+// rotated values multiplied by scale (yarn's attention factor; 1 otherwise).
+void sj_rope_freqs(float* q, float* k, int batch, int pos0, int n_heads, int n_kv_heads, int head_size,
+                   const float* freqs, float scale, int style);
+
 // In-place softmax over n values.
 void sj_softmax(float* x, int n);
 

@@ -82,6 +82,14 @@ public interface Backend extends AutoCloseable {
   void rope(Tensor q, Tensor k, int batch, int pos0, int nHeads, int nKvHeads, int headSize, float theta,
             RopeStyle style);
 
+  /**
+   * Rotates as {@link #rope(Tensor, Tensor, int, int, int, int, int, float, RopeStyle)} with each pair's rotation
+   * frequency given ({@code frequencies} [headSize/2], already scaled: RoPE scaling), and multiplies the rotated
+   * values by {@code scale} (yarn's attention factor; 1 otherwise).
+   */
+  void rope(Tensor q, Tensor k, int batch, int pos0, int nHeads, int nKvHeads, int headSize, float[] frequencies,
+            float scale, RopeStyle style);
+
   /** In-place softmax over the first n values. */
   void softmax(Tensor x, int n);
 
@@ -115,7 +123,16 @@ public interface Backend extends AutoCloseable {
    * out [totalRows][nHeads·headSize]; row r of segment s attends to positions 0 .. pos0(s) + r - row0(s), which
    * {@link #writeKv} has stored. The same arithmetic as {@link #attention}, row for row.
    */
-  void pagedAttention(Tensor out, Tensor q, PagedKv kv, int layer, int nHeads, int nKvHeads, int headSize);
+  default void pagedAttention(Tensor out, Tensor q, PagedKv kv, int layer, int nHeads, int nKvHeads, int headSize) {
+    pagedAttention(out, q, kv, layer, nHeads, nKvHeads, headSize, 0);
+  }
+
+  /**
+   * As {@link #pagedAttention(Tensor, Tensor, PagedKv, int, int, int, int)}, each row attending only to its last
+   * {@code window} positions (itself included) when window &gt; 0: Mistral's sliding-window attention.
+   */
+  void pagedAttention(Tensor out, Tensor q, PagedKv kv, int layer, int nHeads, int nKvHeads, int headSize,
+                      int window);
 
   /** SwiGLU gate: h1 = silu(h1) · h3 over n values. */
   void swiglu(Tensor h1, Tensor h3, long n);

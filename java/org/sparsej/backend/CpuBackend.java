@@ -157,6 +157,15 @@ public final class CpuBackend implements Backend {
   }
 
   @Override
+  public void rope(Tensor q, Tensor k, int batch, int pos0, int nHeads, int nKvHeads, int headSize,
+                   float[] frequencies, float scale, RopeStyle style) {
+    Shapes.checkRope(q, k, batch, nHeads, nKvHeads, headSize);
+    Shapes.checkRopeFrequencies(frequencies, headSize);
+    SparsejNative.sj_rope_freqs(q.address(), k.address(), batch, pos0, nHeads, nKvHeads, headSize, frequencies,
+        scale, style.ordinal());
+  }
+
+  @Override
   public void softmax(Tensor x, int n) {
     x.requireSize("softmax", n);
     SparsejNative.sj_softmax(x.address(), n);
@@ -180,11 +189,12 @@ public final class CpuBackend implements Backend {
 
   @Override
   public void pagedAttention(Tensor out, Tensor q, PagedKv kv, int layer, int nHeads, int nKvHeads,
-                             int headSize) {
+                             int headSize, int window) {
     Shapes.checkPagedAttention(out, q, kv, layer, nHeads, nKvHeads, headSize);
     NativePageTable t = NativePageTable.of(kv);
-    SparsejNative.sj_attention_paged(out.address(), q.address(), t.segments, t.segmentsAddress, t.pagesAddress,
-        kv.pageTokens(), kv.keyOffset(layer, 0), kv.valueOffset(layer, 0), nHeads, nKvHeads, headSize);
+    SparsejNative.sj_attention_paged_window(out.address(), q.address(), t.segments, t.segmentsAddress,
+        t.pagesAddress, kv.pageTokens(), kv.keyOffset(layer, 0), kv.valueOffset(layer, 0), nHeads, nKvHeads, headSize,
+        Math.max(0, window));
   }
 
   @Override

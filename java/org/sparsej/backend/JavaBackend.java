@@ -51,24 +51,34 @@ public final class JavaBackend implements Backend {
   @Override
   public void rope(Tensor q, Tensor k, int batch, int pos0, int nHeads, int nKvHeads, int headSize, float theta,
                    RopeStyle style) {
+    float[] freq = new float[headSize / 2];
+    for (int i = 0; i < freq.length; i++) {
+      freq[i] = 1.0f / (float) Math.pow(theta, (2.0f * i) / headSize);  // pair i turns by pos·theta^(-2i/headSize)
+    }
+    rope(q, k, batch, pos0, nHeads, nKvHeads, headSize, freq, 1.0f, style);
+  }
+
+  @Override
+  public void rope(Tensor q, Tensor k, int batch, int pos0, int nHeads, int nKvHeads, int headSize,
+                   float[] frequencies, float scale, RopeStyle style) {
     Shapes.checkRope(q, k, batch, nHeads, nKvHeads, headSize);
+    Shapes.checkRopeFrequencies(frequencies, headSize);
     for (int b = 0; b < batch; b++) {
-      rotate(q, (long) b * nHeads * headSize, nHeads, headSize, pos0 + b, theta, style);
-      rotate(k, (long) b * nKvHeads * headSize, nKvHeads, headSize, pos0 + b, theta, style);
+      rotate(q, (long) b * nHeads * headSize, nHeads, headSize, pos0 + b, frequencies, scale, style);
+      rotate(k, (long) b * nKvHeads * headSize, nKvHeads, headSize, pos0 + b, frequencies, scale, style);
     }
   }
 
-  private static void rotate(Tensor v, long offset, int heads, int headSize, int pos, float theta,
-                             RopeStyle style) {
+  private static void rotate(Tensor v, long offset, int heads, int headSize, int pos, float[] frequencies,
+                             float scale, RopeStyle style) {
     int half = headSize / 2;
     for (int h = 0; h < heads; h++) {
       long base = offset + (long) h * headSize;
       for (int i = 0; i < half; i++) {
-        // Pair i turns by pos·theta^(-2i/headSize); the layouts differ only in which two values form the pair.
-        float freq = 1.0f / (float) Math.pow(theta, (2.0f * i) / headSize);
-        float angle = pos * freq;
-        float c = (float) Math.cos(angle);
-        float s = (float) Math.sin(angle);
+        // The layouts differ only in which two values form pair i.
+        float angle = pos * frequencies[i];
+        float c = (float) Math.cos(angle) * scale;
+        float s = (float) Math.sin(angle) * scale;
         long a = base + (style == RopeStyle.HALF ? i : 2L * i);
         long b = base + (style == RopeStyle.HALF ? i + half : 2L * i + 1);
         float v0 = v.getFloat(a);
@@ -78,6 +88,7 @@ public final class JavaBackend implements Backend {
       }
     }
   }
+
 
   @Override
   public void softmax(Tensor x, int n) {
@@ -149,7 +160,7 @@ public final class JavaBackend implements Backend {
 
   @Override
   public void pagedAttention(Tensor out, Tensor q, PagedKv kv, int layer, int nHeads, int nKvHeads,
-                             int headSize) {
+                             int headSize, int window) {
     Shapes.checkPagedAttention(out, q, kv, layer, nHeads, nKvHeads, headSize);
     int rows = kv.totalRows();
     int[] segmentOf = new int[rows];
@@ -168,6 +179,7 @@ public final class JavaBackend implements Backend {
         int h = task % nHeads;
         int s = segmentOf[r];
         int last = kv.pos0(s) + r - kv.row0(s);
+        int from = window > 0 ? Math.max(0, last - window + 1) : 0;  // sliding window: the last `window` only
         if (scores.length < last + 1) {
           scores = new float[last + 1];
         }
@@ -175,7 +187,7 @@ public final class JavaBackend implements Backend {
         long kvh = (long) (h / group) * headSize;
         // The same sums in the same order as attention() over a contiguous cache.
         float max = Float.NEGATIVE_INFINITY;
-        for (int t = 0; t <= last; t++) {
+        for (int t = from; t <= last; t++) {
           Tensor page = kv.page(s, t);
           long key = kv.keyOffset(layer, t) + kvh;
           float dot = 0f;
@@ -186,13 +198,13 @@ public final class JavaBackend implements Backend {
           max = Math.max(max, scores[t]);
         }
         float sum = 0f;
-        for (int t = 0; t <= last; t++) {
+        for (int t = from; t <= last; t++) {
           scores[t] = (float) Math.exp(scores[t] - max);
           sum += scores[t];
         }
         for (int i = 0; i < headSize; i++) {
           float acc = 0f;
-          for (int t = 0; t <= last; t++) {
+          for (int t = from; t <= last; t++) {
             acc += scores[t] / sum * kv.page(s, t).getFloat(kv.valueOffset(layer, t) + kvh + i);
           }
           out.setFloat(qh + i, acc);

@@ -38,6 +38,13 @@ final class Shapes {
     k.requireSize("rope k", (long) batch * nKvHeads * headSize);
   }
 
+  static void checkRopeFrequencies(float[] frequencies, int headSize) {
+    if (frequencies == null || frequencies.length != headSize / 2) {
+      throw new SparsejException("rope: " + (frequencies == null ? "no" : frequencies.length)
+          + " frequencies for head size " + headSize);
+    }
+  }
+
   static void checkAttention(Tensor out, Tensor q, Tensor keyCache, Tensor valueCache, int batch, int pos0,
                              int nHeads, int nKvHeads, int headSize) {
     positive("attention batch", batch);

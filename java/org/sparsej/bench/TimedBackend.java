@@ -114,6 +114,14 @@ public final class TimedBackend implements Backend {
   }
 
   @Override
+  public void rope(Tensor q, Tensor k, int batch, int pos0, int nHeads, int nKvHeads, int headSize,
+                   float[] frequencies, float scale, RopeStyle style) {
+    long t0 = System.nanoTime();
+    inner.rope(q, k, batch, pos0, nHeads, nKvHeads, headSize, frequencies, scale, style);
+    add("rope", t0);
+  }
+
+  @Override
   public void softmax(Tensor x, int n) {
     long t0 = System.nanoTime();
     inner.softmax(x, n);
@@ -139,6 +147,14 @@ public final class TimedBackend implements Backend {
   public void pagedAttention(Tensor out, Tensor q, PagedKv kv, int layer, int nHeads, int nKvHeads, int headSize) {
     long t0 = System.nanoTime();
     inner.pagedAttention(out, q, kv, layer, nHeads, nKvHeads, headSize);
+    add("attention", t0);
+  }
+
+  @Override
+  public void pagedAttention(Tensor out, Tensor q, PagedKv kv, int layer, int nHeads, int nKvHeads, int headSize,
+                             int window) {
+    long t0 = System.nanoTime();
+    inner.pagedAttention(out, q, kv, layer, nHeads, nKvHeads, headSize, window);
     add("attention", t0);
   }
 

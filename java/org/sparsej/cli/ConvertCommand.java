@@ -176,7 +176,7 @@ final class ConvertCommand implements Callable<Integer> {
     for (LayerWeights l : w.layers()) {
       layers.add(new LayerWeights(l.attentionNorm(), q(l.wq(), int8Activations), q(l.wk(), int8Activations),
           q(l.wv(), int8Activations), q(l.wo(), int8Activations), l.ffnNorm(), q(l.w1(), int8Activations),
-          q(l.w2(), int8Activations), q(l.w3(), int8Activations)));
+          q(l.w2(), int8Activations), q(l.w3(), int8Activations)).withBiasesOf(l));
     }
     LinearWeight head = classifier ? Int8Quantization.toInt8(w.classifier(), int8Activations) : w.classifier();
     return new LlamaModel(m.config(), new LlamaWeights(w.tokenEmbedding(), layers, w.finalNorm(), head));

@@ -40,10 +40,14 @@ public final class ForwardPass implements AutoCloseable {
     for (LayerWeights l : w.layers()) {
       layers.add(new LayerWeights(b.prepare(l.attentionNorm()), b.prepare(l.wq()), b.prepare(l.wk()),
           b.prepare(l.wv()), b.prepare(l.wo()), b.prepare(l.ffnNorm()), b.prepare(l.w1()), b.prepare(l.w2()),
-          b.prepare(l.w3())));
+          b.prepare(l.w3()), prepareOrNull(b, l.bq()), prepareOrNull(b, l.bk()), prepareOrNull(b, l.bv())));
     }
     return new LlamaWeights(b.prepare(w.tokenEmbedding()), layers, b.prepare(w.finalNorm()),
         b.prepare(w.classifier()));
+  }
+
+  private static Tensor prepareOrNull(Backend b, Tensor t) {
+    return t == null ? null : b.prepare(t);
   }
 
   public LlamaConfig config() {

@@ -3,7 +3,10 @@ package org.sparsej.model;
 import org.sparsej.backend.RopeStyle;
 import org.sparsej.util.SparsejException;
 
-/** Hyper-parameters of a Llama-family model. */
+/**
+ * Hyper-parameters of a Llama-family model: Llama 1-3, Mistral, Qwen2 (q/k/v biases). headDim may differ from
+ * dim / nHeads (then q is nHeads·headDim wide); slidingWindow 0 means full causal attention.
+ */
 public record LlamaConfig(
     int dim,
     int hiddenDim,
@@ -15,14 +18,43 @@ public record LlamaConfig(
     boolean sharedClassifier,
     float normEps,
     float ropeTheta,
-    RopeStyle ropeStyle) {
+    RopeStyle ropeStyle,
+    int headDim,
+    RopeScaling ropeScaling,
+    boolean qkvBias,
+    int slidingWindow) {
 
   public LlamaConfig {
-    require(dim > 0 && hiddenDim > 0 && nLayers > 0 && nHeads > 0 && nKvHeads > 0 && vocabSize > 0 && seqLen > 0,
-        "all dimensions must be positive");
-    require(dim % nHeads == 0, "dim " + dim + " is not a multiple of n_heads " + nHeads);
+    require(dim > 0 && hiddenDim > 0 && nLayers > 0 && nHeads > 0 && nKvHeads > 0 && vocabSize > 0 && seqLen > 0
+        && headDim > 0, "all dimensions must be positive");
     require(nHeads % nKvHeads == 0, "n_heads " + nHeads + " is not a multiple of n_kv_heads " + nKvHeads);
-    require((dim / nHeads) % 2 == 0, "head size " + dim / nHeads + " is odd (RoPE rotates pairs)");
+    require(headDim % 2 == 0, "head size " + headDim + " is odd (RoPE rotates pairs)");
+    require((long) nHeads * headDim <= Integer.MAX_VALUE / 2, "n_heads x head_dim is too large");
+    require(slidingWindow >= 0, "sliding window " + slidingWindow + " is negative");
+    require(ropeScaling != null, "no rope scaling");
+  }
+
+  /** A plain Llama: head size dim / nHeads, unscaled RoPE, no biases, full attention. */
+  public LlamaConfig(int dim, int hiddenDim, int nLayers, int nHeads, int nKvHeads, int vocabSize, int seqLen,
+                     boolean sharedClassifier, float normEps, float ropeTheta, RopeStyle ropeStyle) {
+    this(dim, hiddenDim, nLayers, nHeads, nKvHeads, vocabSize, seqLen, sharedClassifier, normEps, ropeTheta,
+        ropeStyle, headDimOf(dim, nHeads), RopeScaling.NONE, false, 0);
+  }
+
+  private static int headDimOf(int dim, int nHeads) {
+    require(nHeads > 0 && dim % nHeads == 0, "dim " + dim + " is not a multiple of n_heads " + nHeads);
+    return dim / nHeads;
+  }
+
+  /** This config with the features beyond plain Llama set. */
+  public LlamaConfig with(int headDim, RopeScaling ropeScaling, boolean qkvBias, int slidingWindow) {
+    return new LlamaConfig(dim, hiddenDim, nLayers, nHeads, nKvHeads, vocabSize, seqLen, sharedClassifier, normEps,
+        ropeTheta, ropeStyle, headDim, ropeScaling, qkvBias, slidingWindow);
+  }
+
+  /** True when it is a plain Llama (what llama2.c checkpoints and SparseJ's writers hold). */
+  public boolean isPlainLlama() {
+    return headDim * nHeads == dim && ropeScaling.type().equals("default") && !qkvBias && slidingWindow == 0;
   }
 
   private static void require(boolean ok, String message) {
@@ -32,7 +64,12 @@ public record LlamaConfig(
   }
 
   public int headSize() {
-    return dim / nHeads;
+    return headDim;
+  }
+
+  /** Width of q and of the attention output: nHeads · headDim (dim, unless head_dim was given apart). */
+  public int qDim() {
+    return nHeads * headDim;
   }
 
   public int kvDim() {
@@ -41,19 +78,22 @@ public record LlamaConfig(
 
   /** Weights of the transformer blocks plus embedding and classifier, in parameters. */
   public long parameterCount() {
-    long perLayer = 2L * dim + 2L * dim * dim + 2L * dim * kvDim() + 3L * dim * hiddenDim;
+    long perLayer = 2L * dim + 2L * dim * qDim() + 2L * dim * kvDim() + 3L * dim * hiddenDim;
     return (long) vocabSize * dim * (sharedClassifier ? 1 : 2) + nLayers * perLayer + dim;
   }
 
   /** Weight parameters read per decoded token (the embedding table is looked up, not streamed). */
   public long streamedParametersPerToken() {
-    long perLayer = 2L * dim + 2L * dim * dim + 2L * dim * kvDim() + 3L * dim * hiddenDim;
+    long perLayer = 2L * dim + 2L * dim * qDim() + 2L * dim * kvDim() + 3L * dim * hiddenDim;
     return nLayers * perLayer + dim + (long) vocabSize * dim;
   }
 
   @Override
   public String toString() {
-    return String.format("dim=%d hidden=%d layers=%d heads=%d kv_heads=%d vocab=%d seq=%d%s", dim, hiddenDim,
-        nLayers, nHeads, nKvHeads, vocabSize, seqLen, sharedClassifier ? " tied" : "");
+    return String.format("dim=%d hidden=%d layers=%d heads=%d kv_heads=%d vocab=%d seq=%d%s%s%s%s%s", dim,
+        hiddenDim, nLayers, nHeads, nKvHeads, vocabSize, seqLen, sharedClassifier ? " tied" : "",
+        headDim * nHeads != dim ? " head_dim=" + headDim : "",
+        ropeScaling.type().equals("default") ? "" : " rope=" + ropeScaling.type() + "x" + ropeScaling.factor(),
+        qkvBias ? " qkv_bias" : "", slidingWindow > 0 ? " window=" + slidingWindow : "");
   }
 }

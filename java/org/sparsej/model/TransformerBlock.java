@@ -43,23 +43,30 @@ public final class TransformerBlock {
           + kv.totalRows());
     }
     int dim = c.dim();
+    int qDim = c.qDim();
     int kvDim = c.kvDim();
-    // Attention: x += wo(attention(rope(wq·xn), rope(wk·xn), wv·xn)).
+    // Attention: x += wo(attention(rope(wq·xn + bq), rope(wk·xn + bk), wv·xn + bv)).
     b.rmsnorm(buf.xb, x, layer.attentionNorm(), n, dim, c.normEps());
     observe(observer, LinearInput.QKV, buf.xb, n);
-    // q [n][dim], k and v [n][kvDim] from one normed input.
+    // q [n][qDim], k and v [n][kvDim] from one normed input.
     b.matmulGroup(new Tensor[] {buf.q, buf.k, buf.v}, buf.xb,
         new LinearWeight[] {layer.wq(), layer.wk(), layer.wv()}, n);
+    if (layer.hasBiases()) {
+      addBias(b, buf.q, layer.bq(), n, qDim);
+      addBias(b, buf.k, layer.bk(), n, kvDim);
+      addBias(b, buf.v, layer.bv(), n, kvDim);
+    }
     for (int s = 0; s < kv.segments(); s++) {
       int r0 = kv.row0(s);
       int rows = kv.rows(s);
-      b.rope(buf.q.view((long) r0 * dim, rows, dim), buf.k.view((long) r0 * kvDim, rows, kvDim), rows, kv.pos0(s),
-          c.nHeads(), c.nKvHeads(), c.headSize(), c.ropeTheta(), c.ropeStyle());
+      b.rope(buf.q.view((long) r0 * qDim, rows, qDim), buf.k.view((long) r0 * kvDim, rows, kvDim), rows, kv.pos0(s),
+          c.nHeads(), c.nKvHeads(), c.headSize(), buf.ropeFrequencies, c.ropeScaling().cosSinScale(),
+          c.ropeStyle());
     }
     b.writeKv(kv, kvLayer, buf.k, buf.v);
-    b.pagedAttention(buf.xb, buf.q, kv, kvLayer, c.nHeads(), c.nKvHeads(), c.headSize());
-    observe(observer, LinearInput.ATTENTION_OUTPUT, buf.xb, n);
-    b.matmul(buf.xb2, buf.xb, layer.wo(), n);  // [n][dim]
+    b.pagedAttention(buf.att, buf.q, kv, kvLayer, c.nHeads(), c.nKvHeads(), c.headSize(), c.slidingWindow());
+    observe(observer, LinearInput.ATTENTION_OUTPUT, buf.att, n);
+    b.matmul(buf.xb2, buf.att, layer.wo(), n);  // [n][dim]
     b.add(x, buf.xb2, (long) n * dim);
 
     // SwiGLU MLP: x += w2(silu(w1·xn) * w3·xn).
@@ -70,6 +77,13 @@ public final class TransformerBlock {
     observe(observer, LinearInput.DOWN, buf.hb, n);
     b.matmul(buf.xb2, buf.hb, layer.w2(), n);  // [n][dim]
     b.add(x, buf.xb2, (long) n * dim);
+  }
+
+  /** rows [n][cols] += bias [cols], row by row. */
+  private static void addBias(Backend b, Tensor rows, Tensor bias, int n, int cols) {
+    for (int r = 0; r < n; r++) {
+      b.add(rows.view((long) r * cols, 1, cols), bias, cols);
+    }
   }
 
   private static void observe(Observer observer, LinearInput which, Tensor input, int rows) {

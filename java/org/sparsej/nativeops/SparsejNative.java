@@ -52,6 +52,10 @@ public final class SparsejNative {
       @Cast("float*") long q, @Cast("float*") long k, int batch, int pos0, int nHeads, int nKvHeads,
       int headSize, float theta, int style);
 
+  public static native void sj_rope_freqs(
+      @Cast("float*") long q, @Cast("float*") long k, int batch, int pos0, int nHeads, int nKvHeads,
+      int headSize, @Cast("const float*") float[] frequencies, float scale, int style);
+
   public static native void sj_softmax(@Cast("float*") long x, int n);
 
   public static native void sj_attention(
@@ -113,6 +117,11 @@ public final class SparsejNative {
       @Cast("float*") long out, @Cast("const float*") long q, int nSegments, @Cast("const int32_t*") long segments,
       @Cast("const int64_t*") long pages, int pageTokens, long keyOffset, long valueOffset, int nHeads, int nKvHeads,
       int headSize);
+
+  public static native void sj_attention_paged_window(
+      @Cast("float*") long out, @Cast("const float*") long q, int nSegments, @Cast("const int32_t*") long segments,
+      @Cast("const int64_t*") long pages, int pageTokens, long keyOffset, long valueOffset, int nHeads, int nKvHeads,
+      int headSize, int window);
 
   public static native void sj_kv_write(
       @Cast("const float*") long k, @Cast("const float*") long v, int nSegments,

@@ -26,9 +26,10 @@ public final class BlockLinears {
     return List.of(of(l));
   }
 
-  /** The block with its linears replaced (norms kept). */
+  /** The block with its linears replaced (norms and biases kept). */
   public static LayerWeights with(LayerWeights l, LinearWeight[] w) {
-    return new LayerWeights(l.attentionNorm(), w[0], w[1], w[2], w[3], l.ffnNorm(), w[4], w[5], w[6]);
+    return new LayerWeights(l.attentionNorm(), w[0], w[1], w[2], w[3], l.ffnNorm(), w[4], w[5], w[6], l.bq(), l.bk(),
+        l.bv());
   }
 
   public static double[] toDoubles(LinearWeight w) {

@@ -109,7 +109,7 @@ public final class SmoothQuant {
       }
     }
     return new LayerWeights(Tensor.of(attnNorm, attnNorm.length), out[0], out[1], out[2], out[3],
-        Tensor.of(ffnNorm, ffnNorm.length), out[4], out[5], out[6]);
+        Tensor.of(ffnNorm, ffnNorm.length), out[4], out[5], out[6]).withBiasesOf(layer);
   }
 
   private static void foldIntoNorm(float[] norm, InputStatistics x, double alpha, float[][] w,

@@ -77,6 +77,12 @@ class EngineFailuresTest {
     }
 
     @Override
+    public void rope(Tensor q, Tensor k, int batch, int pos0, int nHeads, int nKvHeads, int headSize,
+                     float[] frequencies, float scale, RopeStyle style) {
+      inner.rope(q, k, batch, pos0, nHeads, nKvHeads, headSize, frequencies, scale, style);
+    }
+
+    @Override
     public void softmax(Tensor x, int n) {
       inner.softmax(x, n);
     }
@@ -96,6 +102,12 @@ class EngineFailuresTest {
     public void pagedAttention(Tensor out, Tensor q, PagedKv kv, int layer, int nHeads, int nKvHeads,
                                int headSize) {
       inner.pagedAttention(out, q, kv, layer, nHeads, nKvHeads, headSize);
+    }
+
+    @Override
+    public void pagedAttention(Tensor out, Tensor q, PagedKv kv, int layer, int nHeads, int nKvHeads,
+                               int headSize, int window) {
+      inner.pagedAttention(out, q, kv, layer, nHeads, nKvHeads, headSize, window);
     }
 
     @Override

@@ -82,14 +82,22 @@ public final class HfModelReader {
       List<LayerWeights> layers = new ArrayList<>();
       for (int l = 0; l < c.nLayers(); l++) {
         String[] m = Names.linears(l);
-        int[][] shapes = {{dim, dim}, {c.kvDim(), dim}, {c.kvDim(), dim}, {dim, dim}, {c.hiddenDim(), dim},
+        int[][] shapes = {{c.qDim(), dim}, {c.kvDim(), dim}, {c.kvDim(), dim}, {dim, c.qDim()}, {c.hiddenDim(), dim},
             {dim, c.hiddenDim()}, {c.hiddenDim(), dim}};
         LinearWeight[] w = new LinearWeight[7];
         for (int i = 0; i < 7; i++) {
           w[i] = linear(m[i], shapes[i][0], shapes[i][1]);
         }
+        Tensor[] bias = new Tensor[3];
+        if (c.qkvBias()) {  // Qwen2: q, k and v projections carry a bias
+          int[] rows = {c.qDim(), c.kvDim(), c.kvDim()};
+          for (int i = 0; i < 3; i++) {
+            bias[i] = f32(m[i] + ".bias", rows[i]);
+          }
+        }
         layers.add(new LayerWeights(f32(Names.layer(l, "input_layernorm.weight"), dim), w[0], w[1], w[2], w[3],
-            f32(Names.layer(l, "post_attention_layernorm.weight"), dim), w[4], w[5], w[6]));
+            f32(Names.layer(l, "post_attention_layernorm.weight"), dim), w[4], w[5], w[6], bias[0], bias[1],
+            bias[2]));
       }
       Tensor norm = f32(Names.NORM, dim);
       LinearWeight classifier;
