@@ -15,8 +15,9 @@ public final class ModelOptions {
   Path model;
 
   @Option(names = {"-z", "--tokenizer"}, paramLabel = "FILE",
-      description = "Tokenizer: tokenizer.json, a .gguf file or llama2.c tokenizer.bin (default: the model's own: "
-          + "tokenizer.json in its directory, the one embedded in the GGUF, tokenizer.bin beside a .bin).")
+      description = "Tokenizer: tokenizer.json, a .gguf file, SentencePiece tokenizer.model or llama2.c "
+          + "tokenizer.bin (default: the model's own: tokenizer.json or tokenizer.model in its directory, the one "
+          + "embedded in the GGUF, tokenizer.bin beside a .bin).")
   Path tokenizer;
 
   /** The API's load options for these flags and the backend flags (-t checked here). */

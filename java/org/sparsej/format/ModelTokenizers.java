@@ -6,6 +6,7 @@ import org.sparsej.format.gguf.GgufFile;
 import org.sparsej.format.gguf.GgufVocabulary;
 import org.sparsej.model.ModelLoader;
 import org.sparsej.tokenizer.Tokenizer;
+import org.sparsej.tokenizer.SentencePieceModelFile;
 import org.sparsej.tokenizer.TokenizerJson;
 import org.sparsej.tokenizer.TokenizerLoader;
 import org.sparsej.tokenizer.Vocabularies;
@@ -14,7 +15,8 @@ import org.sparsej.util.SparsejException;
 
 /**
  * The tokenizer that goes with a model path: tokenizer.json in a Hugging Face directory, the one embedded in a
- * GGUF file, tokenizer.bin beside a llama2.c .bin; or an explicit file (tokenizer.json, .gguf or tokenizer.bin).
+ * GGUF file, tokenizer.bin beside a llama2.c .bin; or an explicit file (tokenizer.json, .gguf, SentencePiece's
+ * tokenizer.model or tokenizer.bin). A Hugging Face directory without tokenizer.json falls back to tokenizer.model.
  */
 public final class ModelTokenizers {
   private ModelTokenizers() {}
@@ -23,7 +25,7 @@ public final class ModelTokenizers {
     return fromFile(defaultFile(model), vocabSize);
   }
 
-  /** A tokenizer file by its kind: *.json, *.gguf, else llama2.c tokenizer.bin. */
+  /** A tokenizer file by its kind: *.json, *.gguf, *.model (SentencePiece), else llama2.c tokenizer.bin. */
   public static Tokenizer fromFile(Path file, int vocabSize) {
     String name = file.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
     Tokenizer t;
@@ -33,6 +35,8 @@ public final class ModelTokenizers {
       try (GgufFile g = GgufFile.open(file)) {
         t = GgufVocabulary.tokenizer(g);
       }
+    } else if (name.endsWith(".model")) {
+      t = SentencePieceModelFile.load(file);
     } else {
       return TokenizerLoader.load(file, vocabSize);
     }
@@ -58,6 +62,9 @@ public final class ModelTokenizers {
         return GgufVocabulary.read(g);
       }
     }
+    if (name.endsWith(".model")) {
+      return SentencePieceModelFile.read(file);
+    }
     return Vocabularies.llama2c(file, vocabSize);
   }
 
@@ -73,8 +80,13 @@ public final class ModelTokenizers {
   private static Path defaultFileOrNull(Path model) {
     switch (ModelLoader.detect(model)) {
       case HF: {
-        Path f = ModelLoader.hfDirectory(model).resolve("tokenizer.json");
-        return Files.isRegularFile(f) ? f : null;
+        Path dir = ModelLoader.hfDirectory(model);
+        for (String name : new String[] {"tokenizer.json", "tokenizer.model"}) {
+          if (Files.isRegularFile(dir.resolve(name))) {
+            return dir.resolve(name);
+          }
+        }
+        return null;
       }
       case GGUF:
         try (GgufFile g = GgufFile.open(model)) {
@@ -89,7 +101,7 @@ public final class ModelTokenizers {
 
   private static String expected(Path model) {
     switch (ModelLoader.detect(model)) {
-      case HF: return "tokenizer.json in the directory";
+      case HF: return "tokenizer.json or tokenizer.model in the directory";
       case GGUF: return "tokenizer.ggml.* metadata in the file";
       default: return "tokenizer.bin beside it";
     }

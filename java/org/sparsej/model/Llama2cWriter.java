@@ -23,6 +23,7 @@ public final class Llama2cWriter {
 
   public static void write(LlamaModel model, Path file) {
     LlamaConfig c = model.config();
+    c.requirePlainLlama("the llama2.c writer");
     LlamaWeights w = model.weights();
     boolean tied = w.classifier() instanceof DenseF32Weight d && d.values() == w.tokenEmbedding();
     try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(file), 1 << 20)) {

@@ -63,6 +63,21 @@ public record LlamaConfig(
     }
   }
 
+  /** Refuses what a writer of plain Llama files cannot hold, rather than writing a model that runs differently. */
+  public void requirePlainLlama(String writer) {
+    if (!isPlainLlama()) {
+      throw new SparsejException(writer + " cannot write this model yet (it has" + features() + "; only plain "
+          + "Llama models are written)");
+    }
+  }
+
+  /** What sets this config apart from plain Llama, each with a leading space ("" for plain Llama). */
+  private String features() {
+    return (headDim * nHeads != dim ? " head_dim=" + headDim : "")
+        + (ropeScaling.type().equals("default") ? "" : " rope_scaling=" + ropeScaling.type())
+        + (qkvBias ? " qkv_bias" : "") + (slidingWindow > 0 ? " sliding_window=" + slidingWindow : "");
+  }
+
   public int headSize() {
     return headDim;
   }
@@ -90,10 +105,7 @@ public record LlamaConfig(
 
   @Override
   public String toString() {
-    return String.format("dim=%d hidden=%d layers=%d heads=%d kv_heads=%d vocab=%d seq=%d%s%s%s%s%s", dim,
-        hiddenDim, nLayers, nHeads, nKvHeads, vocabSize, seqLen, sharedClassifier ? " tied" : "",
-        headDim * nHeads != dim ? " head_dim=" + headDim : "",
-        ropeScaling.type().equals("default") ? "" : " rope=" + ropeScaling.type() + "x" + ropeScaling.factor(),
-        qkvBias ? " qkv_bias" : "", slidingWindow > 0 ? " window=" + slidingWindow : "");
+    return String.format("dim=%d hidden=%d layers=%d heads=%d kv_heads=%d vocab=%d seq=%d%s%s", dim, hiddenDim,
+        nLayers, nHeads, nKvHeads, vocabSize, seqLen, sharedClassifier ? " tied" : "", features());
   }
 }

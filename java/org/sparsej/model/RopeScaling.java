@@ -17,15 +17,24 @@ import org.sparsej.util.SparsejException;
  * @param betaSlow yarn's beta_slow
  * @param attentionFactor what cos and sin are multiplied by (yarn; 1 otherwise)
  * @param truncate yarn's truncate (round the ramp's ends outwards)
+ * @param frequencyDivisors "factors": each pair's frequency divided by its own value (GGUF's rope_freqs tensor,
+ *     which llama.cpp's converter writes for llama3 scaling); null otherwise
  */
 public record RopeScaling(String type, double factor, int originalContext, double lowFreqFactor,
                           double highFreqFactor, double betaFast, double betaSlow, double attentionFactor,
-                          boolean truncate) {
-  public static final RopeScaling NONE = new RopeScaling("default", 1, 0, 1, 4, 32, 1, 1, true);
+                          boolean truncate, float[] frequencyDivisors) {
+  public static final RopeScaling NONE = new RopeScaling("default", 1, 0, 1, 4, 32, 1, 1, true, null);
 
   public RopeScaling {
     switch (type) {
       case "default":
+        break;
+      case "factors":
+        for (float d : frequencyDivisors) {
+          if (!(d > 0) || Float.isInfinite(d)) {
+            throw new SparsejException("rope frequency factor " + d + " is not a positive number");
+          }
+        }
         break;
       case "linear":
       case "llama3":
@@ -50,19 +59,25 @@ public record RopeScaling(String type, double factor, int originalContext, doubl
   }
 
   public static RopeScaling linear(double factor) {
-    return new RopeScaling("linear", factor, 0, 1, 4, 32, 1, 1, true);
+    return new RopeScaling("linear", factor, 0, 1, 4, 32, 1, 1, true, null);
   }
 
   public static RopeScaling llama3(double factor, int originalContext, double lowFreqFactor,
                                    double highFreqFactor) {
-    return new RopeScaling("llama3", factor, originalContext, lowFreqFactor, highFreqFactor, 32, 1, 1, true);
+    return new RopeScaling("llama3", factor, originalContext, lowFreqFactor, highFreqFactor, 32, 1, 1, true,
+        null);
   }
 
   /** yarn; attentionFactor NaN means transformers' default, 0.1·ln(factor) + 1 (or its mscale ratio). */
   public static RopeScaling yarn(double factor, int originalContext, double betaFast, double betaSlow,
                                  double attentionFactor, boolean truncate) {
     double a = Double.isNaN(attentionFactor) ? mscale(factor, 1) : attentionFactor;
-    return new RopeScaling("yarn", factor, originalContext, 1, 4, betaFast, betaSlow, a, truncate);
+    return new RopeScaling("yarn", factor, originalContext, 1, 4, betaFast, betaSlow, a, truncate, null);
+  }
+
+  /** Each pair's frequency divided by its own factor (GGUF's rope_freqs tensor). */
+  public static RopeScaling divisors(float[] divisors) {
+    return new RopeScaling("factors", 1, 0, 1, 4, 32, 1, 1, true, divisors.clone());
   }
 
   /** yarn's get_mscale. */
@@ -78,6 +93,15 @@ public record RopeScaling(String type, double factor, int originalContext, doubl
       f[i] = 1.0f / (float) Math.pow(theta, (2.0f * i) / headSize);
     }
     switch (type) {
+      case "factors":
+        if (frequencyDivisors.length != half) {
+          throw new SparsejException("rope has " + frequencyDivisors.length + " frequency factors for " + half
+              + " pairs");
+        }
+        for (int i = 0; i < half; i++) {
+          f[i] /= frequencyDivisors[i];
+        }
+        break;
       case "linear":
         for (int i = 0; i < half; i++) {
           f[i] = (float) (f[i] / factor);

@@ -145,9 +145,9 @@ class BadModelFilesTest {
   void unsupportedRopeScaling() throws IOException {
     Files.copy(HF.resolve("model.safetensors"), dir.resolve("model.safetensors"));
     String config = Files.readString(dir.resolve("config.json")).replace("\"rope_theta\": 10000.0",
-        "\"rope_theta\": 10000.0, \"rope_scaling\": {\"rope_type\": \"yarn\", \"factor\": 4.0}");
+        "\"rope_theta\": 10000.0, \"rope_scaling\": {\"rope_type\": \"dynamic\", \"factor\": 4.0}");
     Files.writeString(dir.resolve("config.json"), config);
-    assertFailsWith(inspect(dir), "config.json", "rope_scaling type 'yarn' is not supported");
+    assertFailsWith(inspect(dir), "config.json", "rope_scaling type 'dynamic' is not supported");
   }
 
   @Test
@@ -203,12 +203,12 @@ class BadModelFilesTest {
   void ggufWithUnsupportedTensorType() throws IOException {
     Path p = tmp.resolve("k.gguf");
     new GgufWriter().putString("general.architecture", "llama")
-        .tensor("token_embd.weight", new long[] {256, 4}, GgmlType.Q4_K, () -> ByteBuffer.allocate(4 * 144))
+        .tensor("token_embd.weight", new long[] {256, 4}, GgmlType.Q2_K, () -> ByteBuffer.allocate(4 * 84))
         .write(p);
     CliRun run = inspect(p);
     assertFailsWith(run, "k.gguf");
     // The file's metadata is incomplete too: the first problem found is reported.
-    assertTrue(run.errorLine().contains("is missing") || run.errorLine().contains("Q4_K"), run.errorLine());
+    assertTrue(run.errorLine().contains("is missing") || run.errorLine().contains("Q2_K"), run.errorLine());
   }
 
   @Test
@@ -219,9 +219,9 @@ class BadModelFilesTest {
         .putU32("llama.block_count", 1).putU32("llama.attention.head_count", 4).putU32("llama.context_length", 64);
     w.tensor("token_embd.weight", new long[] {256, 8}, GgmlType.F32, () -> ByteBuffer.allocate(256 * 8 * 4));
     w.tensor("blk.0.attn_norm.weight", new long[] {256}, GgmlType.F32, () -> ByteBuffer.allocate(256 * 4));
-    w.tensor("blk.0.attn_q.weight", new long[] {256, 256}, GgmlType.Q4_K, () -> ByteBuffer.allocate(256 * 144));
+    w.tensor("blk.0.attn_q.weight", new long[] {256, 256}, GgmlType.Q2_K, () -> ByteBuffer.allocate(256 * 84));
     w.write(p);
-    assertFailsWith(inspect(p), "k.gguf", "tensor 'blk.0.attn_q.weight' has type Q4_K, which SparseJ does not read");
+    assertFailsWith(inspect(p), "k.gguf", "tensor 'blk.0.attn_q.weight' has type Q2_K, which SparseJ does not read");
   }
 
   @Test

@@ -11,6 +11,7 @@ import org.sparsej.model.LayerWeights;
 import org.sparsej.model.LlamaConfig;
 import org.sparsej.model.LlamaModel;
 import org.sparsej.model.LlamaWeights;
+import org.sparsej.model.RopeScaling;
 import org.sparsej.tensor.DType;
 import org.sparsej.tensor.Tensor;
 import org.sparsej.util.SparsejException;
@@ -19,7 +20,8 @@ import org.sparsej.weights.LinearWeight;
 import org.sparsej.weights.Q8_0Weight;
 
 /**
- * Loads a GGUF model of llama.cpp's "llama" architecture. F32 and Q8_0 matrices are memory-mapped and run as stored
+ * Loads a GGUF model of llama.cpp's "llama" or "qwen2" architecture (head_dim as attention.key_length, RoPE
+ * scaling as rope.scaling.* or a rope_freqs tensor, qwen2's q/k/v biases). F32 and Q8_0 matrices are memory-mapped and run as stored
  * (Q8_0 by its own kernels); F16, BF16 and Q4_0 matrices are dequantized to F32 off-heap at load. The embedding
  * table is F32 (dequantized if stored otherwise: only one row of it is read per token). llama.cpp's converter
  * permutes q/k rows into interleaved-pair RoPE order, hence {@link RopeStyle#INTERLEAVED}.
@@ -37,21 +39,23 @@ public final class GgufModelReader {
   /** The model's hyper-parameters from the "llama.*" metadata and the embedding's shape. */
   public static LlamaConfig config(GgufFile g) {
     Object arch = g.metadata().get("general.architecture");
-    if (!"llama".equals(arch)) {
+    if (!"llama".equals(arch) && !"qwen2".equals(arch)) {
       throw g.file().error("architecture " + (arch == null ? "(missing)" : "'" + arch + "'")
-          + " is not supported (SparseJ reads GGUF models of the 'llama' architecture)");
+          + " is not supported (SparseJ reads GGUF models of the 'llama' and 'qwen2' architectures)");
     }
-    int dim = intKey(g, "llama.embedding_length", -1);
-    int hidden = intKey(g, "llama.feed_forward_length", -1);
-    int layers = intKey(g, "llama.block_count", -1);
-    int heads = intKey(g, "llama.attention.head_count", -1);
-    int kvHeads = intKey(g, "llama.attention.head_count_kv", heads);
-    int seq = intKey(g, "llama.context_length", -1);
-    float eps = (float) doubleKey(g, "llama.attention.layer_norm_rms_epsilon", 1e-5);
-    float theta = (float) doubleKey(g, "llama.rope.freq_base", 10000.0);
-    Object scaling = g.metadata().get("llama.rope.scaling.type");
-    if (scaling != null && !"none".equals(scaling)) {
-      throw g.file().error("rope scaling '" + scaling + "' is not supported (only unscaled RoPE)");
+    String a = arch + ".";
+    boolean qwen2 = arch.equals("qwen2");  // q/k/v biases; llama.cpp keeps q/k rows in rotate-half order for it
+    int dim = intKey(g, a + "embedding_length", -1);
+    int hidden = intKey(g, a + "feed_forward_length", -1);
+    int layers = intKey(g, a + "block_count", -1);
+    int heads = intKey(g, a + "attention.head_count", -1);
+    int kvHeads = intKey(g, a + "attention.head_count_kv", heads);
+    int seq = intKey(g, a + "context_length", -1);
+    float eps = (float) doubleKey(g, a + "attention.layer_norm_rms_epsilon", 1e-5);
+    float theta = (float) doubleKey(g, a + "rope.freq_base", 10000.0);
+    int headDim = intKey(g, a + "attention.key_length", dim % heads == 0 ? dim / heads : -1);
+    if (intKey(g, a + "attention.value_length", headDim) != headDim) {
+      throw g.file().error("attention.value_length differs from attention.key_length (not supported)");
     }
     GgufFile.TensorInfo embd = g.tensor("token_embd.weight");
     if (embd == null) {
@@ -65,7 +69,8 @@ public final class GgufModelReader {
     boolean tied = g.tensor("output.weight") == null;
     LlamaConfig c;
     try {
-      c = new LlamaConfig(dim, hidden, layers, heads, kvHeads, vocab, seq, tied, eps, theta, RopeStyle.INTERLEAVED);
+      c = new LlamaConfig(dim, hidden, layers, heads, kvHeads, vocab, seq, tied, eps, theta,
+          qwen2 ? RopeStyle.HALF : RopeStyle.INTERLEAVED, headDim, ropeScaling(g, a, headDim), qwen2, 0);
     } catch (SparsejException e) {
       throw g.file().error(e.getMessage());
     }
@@ -75,6 +80,37 @@ public final class GgufModelReader {
           + " (partial rotary embeddings are not supported)");
     }
     return c;
+  }
+
+  /** llama.cpp's rope.scaling.* keys, or the rope_freqs tensor its converter writes for llama3 scaling. */
+  private static RopeScaling ropeScaling(GgufFile g, String a, int headDim) {
+    Object type = g.metadata().get(a + "rope.scaling.type");
+    GgufFile.TensorInfo freqs = g.tensor("rope_freqs.weight");
+    if (freqs != null) {
+      if (type != null && !"none".equals(type)) {
+        throw g.file().error("both rope_freqs.weight and rope scaling '" + type + "' (not supported)");
+      }
+      if (freqs.type() != GgmlType.F32 || !Arrays.equals(freqs.dims(), new long[] {headDim / 2})) {
+        throw g.file().error("tensor 'rope_freqs.weight' must be F32 [" + headDim / 2 + "], got " + freqs.type()
+            + " " + freqs.dimsString());
+      }
+      float[] divisors = new float[headDim / 2];
+      g.map(freqs).asFloatBuffer().get(divisors);
+      return RopeScaling.divisors(divisors);
+    }
+    if (type == null || "none".equals(type)) {
+      return RopeScaling.NONE;
+    }
+    double factor = doubleKey(g, a + "rope.scaling.factor", -1);
+    if ("linear".equals(type)) {
+      return RopeScaling.linear(factor);
+    }
+    if ("yarn".equals(type)) {
+      int original = intKey(g, a + "rope.scaling.original_context_length", -1);
+      return RopeScaling.yarn(factor, original, doubleKey(g, a + "rope.scaling.yarn_beta_fast", 32),
+          doubleKey(g, a + "rope.scaling.yarn_beta_slow", 1), Double.NaN, true);
+    }
+    throw g.file().error("rope scaling '" + type + "' is not supported (none, linear, yarn and rope_freqs are)");
   }
 
   static int intKey(GgufFile g, String key, int fallback) {
@@ -126,14 +162,17 @@ public final class GgufModelReader {
         String p = "blk." + l + ".";
         layers.add(new LayerWeights(
             floats(require(p + "attn_norm.weight", dim), dim),
-            linear(p + "attn_q.weight", dim, dim),
+            linear(p + "attn_q.weight", c.qDim(), dim),
             linear(p + "attn_k.weight", kv, dim),
             linear(p + "attn_v.weight", kv, dim),
-            linear(p + "attn_output.weight", dim, dim),
+            linear(p + "attn_output.weight", dim, c.qDim()),
             floats(require(p + "ffn_norm.weight", dim), dim),
             linear(p + "ffn_gate.weight", hidden, dim),
             linear(p + "ffn_down.weight", dim, hidden),
-            linear(p + "ffn_up.weight", hidden, dim)));
+            linear(p + "ffn_up.weight", hidden, dim),
+            c.qkvBias() ? floats(require(p + "attn_q.bias", c.qDim()), c.qDim()) : null,
+            c.qkvBias() ? floats(require(p + "attn_k.bias", kv), kv) : null,
+            c.qkvBias() ? floats(require(p + "attn_v.bias", kv), kv) : null));
       }
       Tensor norm = floats(require("output_norm.weight", dim), dim);
       LinearWeight classifier;
@@ -160,7 +199,7 @@ public final class GgufModelReader {
       }
       if (!t.type().supported()) {
         throw g.file().error("tensor '" + name + "' has type " + t.type() + ", which SparseJ does not read "
-            + "(supported: F32, F16, BF16, Q8_0, Q4_0)");
+            + "(supported: F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K)");
       }
       return t;
     }
@@ -221,6 +260,11 @@ public final class GgufModelReader {
             out.setFloat(k * 32 + j + 16, d * ((b >>> 4) - 8));
           }
         }
+        break;
+      case Q4_K:
+      case Q5_K:
+      case Q6_K:
+        KQuants.dequantize(type, raw, out, n);
         break;
       default:
         throw new SparsejException("cannot dequantize " + type);

@@ -38,10 +38,11 @@ public final class GgufModelWriter {
    *     Q8_0 or Q4_0 (llama.cpp's reference rounding); Q8_0 weights are always written as they are
    */
   public static void write(LlamaModel model, Vocabulary vocab, Path out, GgmlType matrixType, boolean replace) {
-    if (!matrixType.supported()) {
+    if (!matrixType.writable()) {
       throw new org.sparsej.util.SparsejException("cannot write GGUF matrices as " + matrixType);
     }
     LlamaConfig c = model.config();
+    c.requirePlainLlama("the GGUF writer");
     LlamaWeights w = model.weights();
     GgufWriter g = new GgufWriter();
     g.putString("general.architecture", "llama");

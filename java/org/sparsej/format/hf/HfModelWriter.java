@@ -119,6 +119,7 @@ public final class HfModelWriter {
 
   private void collect() {
     LlamaConfig c = model.config();
+    c.requirePlainLlama("the Hugging Face writer");
     LlamaWeights w = model.weights();
     List<Linear> linears = new ArrayList<>();
     for (int l = 0; l < c.nLayers(); l++) {
