@@ -60,6 +60,16 @@ class SentencePieceModelFileTest {
   }
 
   @Test
+  void hfDirectoryWithoutTokenizerJsonUsesTokenizerModel(@TempDir Path dir) throws Exception {
+    Files.copy(SharedFiles.require("models/sj-7m/hf/config.json"), dir.resolve("config.json"));
+    Files.copy(model("sj7m"), dir.resolve("tokenizer.model"));
+    Tokenizer fallback = ModelTokenizers.forModel(dir, 4096);
+    Tokenizer json = ModelTokenizers.forModel(SharedFiles.require("models/sj-7m/hf"), 4096);
+    String text = "Once upon a time,  there were two\tcats 12345.";
+    assertEquals(Arrays.toString(json.encode(text, true, false)), Arrays.toString(fallback.encode(text, true, false)));
+  }
+
+  @Test
   void samePiecesAsTheLlama2cExport() {
     Vocabulary fromModel = SentencePieceModelFile.read(model("llama2"));
     Vocabulary fromBin = Vocabularies.llama2c(SharedFiles.require("models/llama2-tokenizer/tokenizer.bin"), 32000);
