@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
     description = "Sparse, quantized LLM inference for the JVM.",
     subcommands = {GenerateCommand.class, ServeCommand.class, EvalCommand.class, PruneCommand.class,
         QuantizeCommand.class, CompressCommand.class, ConvertCommand.class, InspectCommand.class,
-        BenchCommand.class, SynthCommand.class, InfoCommand.class,
+        BenchCommand.class, SynthCommand.class, InfoCommand.class, TokenizeCommand.class, DetokenizeCommand.class,
         CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
   /** Exit code of a run that failed on its input (bad file, full context...). */
