@@ -9,6 +9,8 @@ J="java -jar target/sparsej.jar"; D=${MODEL_DIR:-/tmp/e2e-$SHAPE}; mkdir -p "$D"
 for s in 0.5 0.7; do [ -d "$D/p$s" ] || $J prune -m "$D/dense.bin" --method magnitude --sparsity $s -t 2 -o "$D/p$s"; done
 [ -d "$D/p24" ] || $J prune -m "$D/dense.bin" --method magnitude --sparsity 0.5 --pattern 2:4 -t 2 -o "$D/p24"
 [ -d "$D/w8" ] || $J convert -m "$D/dense.bin" --to hf --int8 w8a8 -o "$D/w8"
+# The classifier INT8 too (ENGINES="w8 w8-head" compares them).
+[ -d "$D/w8-head" ] || $J convert -m "$D/dense.bin" --to hf --int8 w8a8 --int8-lm-head -o "$D/w8-head"
 for p in p0.5 p0.7 p24; do [ -d "$D/$p-w8" ] || $J convert -m "$D/$p" --to hf --int8 w8a8 --sparse-bitmask -o "$D/$p-w8"; done
 ENGINES=${ENGINES:-"dense.bin w8 p0.5-w8 p0.7-w8 p24-w8 p0.7"}
 for r in $(seq 1 "$ROUNDS"); do

@@ -39,7 +39,9 @@ inline void w8a16_tokens(const Wt* wr, const float* x, int cols, float* s) {
   }
   for (int j = 0; j < G; j++) {
     float t = F::sum(F::add(a0[j], a1[j]));
-    for (int k = cv; k < cols; k++) t += (float)wr[k] * x[(size_t)j * cols + k];
+    // An explicit fma: whether the compiler fuses a * b + t may differ between the int8 and the widened row, and
+    // a token's result must not depend on which one its batch took.
+    for (int k = cv; k < cols; k++) t = __builtin_fmaf((float)wr[k], x[(size_t)j * cols + k], t);
     s[j] = t;
   }
 }

@@ -43,15 +43,16 @@ struct SparseAvx512 : VecAvx512 {
 // a quarter of the expand operations of the 16-column path, which on Zen 4 bound its speed.
 struct SparseAvx512Vbmi2 : SparseAvx512 {
   static constexpr int kI8Block = 64;
-  static inline void i8_block(reg& a0, reg& a1, reg& a2, reg& a3, uint64_t m, const int8_t*& p, const float* x) {
+  // 64 packed values under 64 mask bits as four float vectors w[0..3] (columns 0-15, 16-31, 32-47, 48-63).
+  static inline void i8_expand_block(uint64_t m, const int8_t*& p, reg* w) {
     __m512i b = _mm512_loadu_si512(p);
     __asm__("" : "+v"(b));  // keep vpexpandb's register form: the memory form is slower on Zen 4
     b = _mm512_maskz_expand_epi8((__mmask64)m, b);
     p += _mm_popcnt_u64(m);
-    a0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm512_castsi512_si128(b))), load(x), a0);
-    a1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm512_extracti32x4_epi32(b, 1))), load(x + 16), a1);
-    a2 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm512_extracti32x4_epi32(b, 2))), load(x + 32), a2);
-    a3 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm512_extracti32x4_epi32(b, 3))), load(x + 48), a3);
+    w[0] = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm512_castsi512_si128(b)));
+    w[1] = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm512_extracti32x4_epi32(b, 1)));
+    w[2] = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm512_extracti32x4_epi32(b, 2)));
+    w[3] = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm512_extracti32x4_epi32(b, 3)));
   }
 };
 

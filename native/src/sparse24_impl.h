@@ -10,40 +10,39 @@ namespace {
 
 inline int s24_index(const uint8_t* irow, int k) { return (int)read_bits<2>(irow, 2 * k); }
 
-template <class S, class T>
-inline float s24_row_dot(const uint8_t* irow, const T* v, const float* x, int cols) {
+// One 2:4 row against G tokens (x_g = x + g * ldx), before the row scale: each step's values are loaded once
+// and meet every token; each token keeps 4 chains summed in one fixed order, so its result is the same for any G.
+template <class S, class T, int G>
+inline void s24_row_dots(const uint8_t* irow, const T* v, const float* x, size_t ldx, int cols, float* s) {
   using R = typename S::reg;
   constexpr int W = S::W;
   const int nv = cols / 2;
-  R a0 = S::zero(), a1 = S::zero(), a2 = S::zero(), a3 = S::zero();  // 4 chains hide the FMA latency
-  auto step = [&](int k, R acc) {  // value k lives in group k/2, whose first column is 4*(k/2)
-    return S::fma(S::load_vals(v + k), S::select24(x + 4 * (k / 2), (uint32_t)read_bits<2 * W>(irow, 2 * k)), acc);
+  R a[G][4];
+  for (int g = 0; g < G; g++) a[g][0] = a[g][1] = a[g][2] = a[g][3] = S::zero();
+  auto step = [&](int k, int chain) {  // value k lives in group k/2, whose first column is 4*(k/2)
+    const R w = S::load_vals(v + k);
+    const uint32_t meta = (uint32_t)read_bits<2 * W>(irow, 2 * k);
+    for (int g = 0; g < G; g++) a[g][chain] = S::fma(w, S::select24(x + g * ldx + 4 * (k / 2), meta), a[g][chain]);
   };
   int k = 0;
-  for (; k + 4 * W <= nv; k += 4 * W) {
-    a0 = step(k, a0);
-    a1 = step(k + W, a1);
-    a2 = step(k + 2 * W, a2);
-    a3 = step(k + 3 * W, a3);
+  for (; k + 4 * W <= nv; k += 4 * W)
+    for (int j = 0; j < 4; j++) step(k + j * W, j);
+  for (; k + W <= nv; k += W) step(k, 0);
+  for (int g = 0; g < G; g++) s[g] = S::sum(S::add(S::add(a[g][0], a[g][2]), S::add(a[g][1], a[g][3])));
+  for (; k < nv; k++) {
+    const float w = (float)v[k];
+    const int col = 4 * (k / 2) + s24_index(irow, k);
+    for (int g = 0; g < G; g++) s[g] = __builtin_fmaf(w, x[g * ldx + col], s[g]);  // fused for any G, by hand
   }
-  for (; k + W <= nv; k += W) a0 = step(k, a0);
-  a0 = S::add(a0, a2);
-  a1 = S::add(a1, a3);
-  float s = S::sum(S::add(a0, a1));
-  for (; k < nv; k++) s += (float)v[k] * x[4 * (k / 2) + s24_index(irow, k)];
-  return s;
 }
 
 template <class S, class T>
 void sparse24_rows(const sj::SparseMat& w, const sj::Activations& a, float* out, int r0, int r1) {
-  const int nv = w.cols / 2;
-  for (int r = r0; r < r1; r++) {
-    const uint8_t* irow = w.meta + (size_t)r * w.meta_stride();
-    const T* v = static_cast<const T*>(w.values) + (size_t)r * nv;
-    const float scale = w.scales ? w.scales[r] : 1.0f;
-    for (int b = 0; b < a.batch; b++)
-      out[(size_t)b * w.rows + r] = scale * s24_row_dot<S>(irow, v, a.xf + (size_t)b * a.ldx, w.cols);
-  }
+  const T* values = static_cast<const T*>(w.values);
+  f32_rows<kF32Group<S>>(w, a, out, r0, r1, [&](int r, const float* x, size_t ldx, float* s, auto g) {
+    s24_row_dots<S, T, decltype(g)::value>(w.meta + (size_t)r * w.meta_stride(), values + (size_t)r * (w.cols / 2),
+                                           x, ldx, w.cols, s);
+  });
 }
 
 // G tokens against one 2:4 row: each step's index decoding is done once and serves every token.

@@ -14,9 +14,6 @@
 namespace {
 
 constexpr long kMinParallelWork = 1L << 15;  // multiply-adds below which one thread is faster
-// From this batch on, prefill kernels walk each row's non-zeros once for a tile of tokens; below it, the
-// decode kernels run per token while the row is in cache.
-constexpr int kTiledMinBatch = 4;
 
 // A growable float buffer on 64-byte boundaries.
 class AlignedFloats {
@@ -69,39 +66,16 @@ void run_rows(sj::SparseRowsFn fn, const sj::SparseMat& w, const sj::Activations
   });
 }
 
-// Transposes x [batch][cols] into tiles [batch/tile][cols][tile] (the last tile's spare lanes are left as they
-// are: each lane is computed on its own and spare lanes are never stored), then runs the tiled kernel.
-void run_tiled(sj::SparseTiledFn fn, int width, const sj::SparseMat& w, const float* x, int batch, float* out,
-               int value_bytes) {
-  static thread_local AlignedFloats xt;
-  const int tile = sj::tile_for(batch, width);
-  const int tiles = (batch + tile - 1) / tile;
-  float* t = xt.reserve((size_t)tiles * w.cols * tile);
-  const int nt = threads_for((long)batch * w.rows * w.cols);
-  sj::parallel(nt, [&](int th, int n) {
-    for (int c = (int)((long)w.cols * th / n); c < (int)((long)w.cols * (th + 1) / n); c++)
-      for (int b = 0; b < batch; b++)
-        t[((size_t)(b / tile) * w.cols + c) * tile + b % tile] = x[(size_t)b * w.cols + c];
-  });
-  sj::parallel(nt, [&](int th, int n) {
-    int r0, r1;
-    balanced_rows(w, value_bytes, th, n, &r0, &r1);
-    if (r0 < r1) fn(w, t, batch, tile, out, r0, r1);
-  });
-}
-
-void run_f32(sj::SparseRowsFn rows_fn, sj::SparseTiledFn tiled_fn, const sj::SparseMat& w, const float* x,
-             int batch, float* out, int value_bytes) {
-  if (batch >= kTiledMinBatch) {
-    run_tiled(tiled_fn, sj::active_sparse_kernels().vector_width, w, x, batch, out, value_bytes);
-  } else {
-    // Decode reads x once per row: a copy on 64-byte boundaries keeps every vector load of it within a cache line.
-    static thread_local AlignedFloats xa;
-    const int ldx = (w.cols + 15) / 16 * 16;
-    float* copy = xa.reserve((size_t)batch * ldx);
-    for (int b = 0; b < batch; b++) std::memcpy(copy + (size_t)b * ldx, x + (size_t)b * w.cols, w.cols * 4);
-    run_rows(rows_fn, w, sj::Activations{copy, nullptr, nullptr, batch, ldx}, out, value_bytes);
-  }
+// Every batch runs the row kernels, whose per-token sums do not depend on the batch (sparse_rows_common.h); the
+// table's tiled prefill kernels, faster at large batches, sum in another order and are not called.
+void run_f32(sj::SparseRowsFn rows_fn, const sj::SparseMat& w, const float* x, int batch, float* out,
+             int value_bytes) {
+  // The row kernels read x once per row: a copy on 64-byte boundaries keeps every vector load within a cache line.
+  static thread_local AlignedFloats xa;
+  const int ldx = (w.cols + 15) / 16 * 16;
+  float* copy = xa.reserve((size_t)batch * ldx);
+  for (int b = 0; b < batch; b++) std::memcpy(copy + (size_t)b * ldx, x + (size_t)b * w.cols, w.cols * 4);
+  run_rows(rows_fn, w, sj::Activations{copy, nullptr, nullptr, batch, ldx}, out, value_bytes);
 }
 
 }  // namespace
@@ -112,14 +86,14 @@ void sj_bitmask_matmul_f32(float* out, const float* x, int batch, int rows, int 
                            const int32_t* offsets, const float* values) {
   const sj::SparseKernelTable& k = sj::active_sparse_kernels();
   sj::SparseMat w{rows, cols, bitmask, offsets, values, nullptr, nullptr};
-  run_f32(k.bitmask_f32, k.bitmask_f32_tiled, w, x, batch, out, 4);
+  run_f32(k.bitmask_f32, w, x, batch, out, 4);
 }
 
 void sj_bitmask_matmul_i8(float* out, const float* x, int batch, int rows, int cols, const uint8_t* bitmask,
                           const int32_t* offsets, const int8_t* values, const float* scales) {
   const sj::SparseKernelTable& k = sj::active_sparse_kernels();
   sj::SparseMat w{rows, cols, bitmask, offsets, values, scales, nullptr};
-  run_f32(k.bitmask_i8, k.bitmask_i8_tiled, w, x, batch, out, 1);
+  run_f32(k.bitmask_i8, w, x, batch, out, 1);
 }
 
 void sj_bitmask_matmul_w8a8(float* out, const int8_t* xq, const float* x_scales, int batch, int rows, int cols,
@@ -134,14 +108,14 @@ void sj_sparse24_matmul_f32(float* out, const float* x, int batch, int rows, int
                             const uint8_t* indices) {
   const sj::SparseKernelTable& k = sj::active_sparse_kernels();
   sj::SparseMat w{rows, cols, indices, nullptr, values, nullptr, nullptr};
-  run_f32(k.sparse24_f32, k.sparse24_f32_tiled, w, x, batch, out, 4);
+  run_f32(k.sparse24_f32, w, x, batch, out, 4);
 }
 
 void sj_sparse24_matmul_i8(float* out, const float* x, int batch, int rows, int cols, const int8_t* values,
                            const uint8_t* indices, const float* scales) {
   const sj::SparseKernelTable& k = sj::active_sparse_kernels();
   sj::SparseMat w{rows, cols, indices, nullptr, values, scales, nullptr};
-  run_f32(k.sparse24_i8, k.sparse24_i8_tiled, w, x, batch, out, 1);
+  run_f32(k.sparse24_i8, w, x, batch, out, 1);
 }
 
 void sj_sparse24_matmul_w8a8(float* out, const int8_t* xq, const float* x_scales, int batch, int rows, int cols,

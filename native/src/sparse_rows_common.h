@@ -135,27 +135,68 @@ inline int32_t offset_correction(const sj::SparseMat& w, int r) {
   return Q::kOffset ? 128 * w.row_sums[r] : 0;
 }
 
-// W8A8 rows: for each row r in [r0, r1), the tokens in groups of up to 4; tokens(r, x, s, G) writes the int32
-// sums of the G tokens at x into s (G a compile-time constant: std::integral_constant). Scales them into out.
+// Batch invariance: every decode kernel below computes a token's result with the same operations in the same
+// order whatever the batch, the token's place in it and the thread count (threads split rows, never a row), so a
+// sequence decodes the same tokens alone and among others. Tokens go in groups of up to G (a compile-time
+// constant, std::integral_constant): one unpacking of a row's weights serves the whole group, and each token keeps
+// its own accumulators. fn(b, g) handles tokens [b, b + g) of [b0, b1).
+template <int G, class Fn>
+inline void token_groups(int b0, int b1, Fn fn) {
+  static_assert(G >= 1 && G <= 4, "groups of 1 to 4 tokens");
+  for (int b = b0; b < b1; b += G) {
+    switch (std::min(G, b1 - b)) {
+      case 1: fn(b, std::integral_constant<int, 1>{}); break;
+      case 2: if constexpr (G >= 2) fn(b, std::integral_constant<int, 2>{}); break;
+      case 3: if constexpr (G >= 3) fn(b, std::integral_constant<int, 3>{}); break;
+      default: if constexpr (G >= 4) fn(b, std::integral_constant<int, 4>{}); break;
+    }
+  }
+}
+
+// Tokens per pass over a thread's rows: their activations (tokens * bytes_per_token) stay in L2 while each row,
+// read once per pass, meets all of them. Only the speed depends on it, never a result.
+inline int token_block(int batch, size_t bytes_per_token) {
+  const int fit = (int)((size_t)(256 << 10) / std::max<size_t>(bytes_per_token, 1));
+  return std::min(batch, std::max(4, fit / 4 * 4));
+}
+
+// Tokens per group of the f32-activation decode kernels: enough to share each expand, few enough that a group's
+// 4 accumulators per token stay in registers (16 vector registers on AVX2, 32 on AVX-512).
+template <class S>
+constexpr int kF32Group = sizeof(typename S::reg) >= 64 ? 4 : 2;
+
+// F32-activation rows: for each block of tokens, each row r in [r0, r1), the tokens in groups of up to G;
+// dots(r, x, ldx, s, g) writes the g sums of row r with the tokens at x (ldx floats apart) into s, before the
+// row scale.
+template <int G, class Dots>
+inline void f32_rows(const sj::SparseMat& w, const sj::Activations& a, float* out, int r0, int r1, Dots dots) {
+  const int tb = token_block(a.batch, (size_t)a.ldx * sizeof(float));
+  for (int b0 = 0; b0 < a.batch; b0 += tb) {
+    for (int r = r0; r < r1; r++) {
+      const float scale = w.scales ? w.scales[r] : 1.0f;
+      token_groups<G>(b0, std::min(a.batch, b0 + tb), [&](int b, auto g) {
+        float s[decltype(g)::value];
+        dots(r, a.xf + (size_t)b * a.ldx, (size_t)a.ldx, s, g);
+        for (int j = 0; j < decltype(g)::value; j++) out[(size_t)(b + j) * w.rows + r] = scale * s[j];
+      });
+    }
+  }
+}
+
+// W8A8 rows: for each row r in [r0, r1), the tokens in groups of up to 4; tokens(r, x, s, g) writes the int32
+// sums of the g tokens at x into s. Scales them into out. (Integer sums: exact in any order.)
 template <class Q, class Tokens>
 inline void w8a8_rows(const sj::SparseMat& w, const sj::Activations& a, float* out, int r0, int r1,
                       Tokens tokens) {
   const int8_t* xs = prepared_activations<Q>(a, w.cols);
   for (int r = r0; r < r1; r++) {
-    for (int b = 0; b < a.batch; b += 4) {
-      int32_t s[4];
-      const int8_t* x = xs + (size_t)b * w.cols;
-      const int g = std::min(4, a.batch - b);
-      switch (g) {
-        case 1: tokens(r, x, s, std::integral_constant<int, 1>{}); break;
-        case 2: tokens(r, x, s, std::integral_constant<int, 2>{}); break;
-        case 3: tokens(r, x, s, std::integral_constant<int, 3>{}); break;
-        default: tokens(r, x, s, std::integral_constant<int, 4>{}); break;
-      }
-      for (int j = 0; j < g; j++)
+    token_groups<4>(0, a.batch, [&](int b, auto g) {
+      int32_t s[decltype(g)::value];
+      tokens(r, xs + (size_t)b * w.cols, s, g);
+      for (int j = 0; j < decltype(g)::value; j++)
         out[(size_t)(b + j) * w.rows + r] =
             (float)(s[j] - offset_correction<Q>(w, r)) * (a.xscale[b + j] * w.scales[r]);
-    }
+    });
   }
 }
 

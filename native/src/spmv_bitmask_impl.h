@@ -14,45 +14,49 @@ inline typename S::reg expand(uint32_t m, const float*& p) { return S::expand_f3
 template <class S>
 inline typename S::reg expand(uint32_t m, const int8_t*& p) { return S::expand_i8(m, p); }
 
-// sum_c W[r][c] * x[c] for one row, before the row scale.
-template <class S, class T>
-inline float bitmask_row_dot(const uint8_t* mrow, const T* p, const float* x, int cols) {
+// sum_c W[r][c] * x_g[c] for one row and G tokens (x_g = x + g * ldx), before the row scale. Each block of W
+// columns is expanded once and meets every token; each token has 4 chains (they hide the FMA latency) summed in
+// one fixed order, so its result is the same for any G (batch invariance, sparse_rows_common.h).
+template <class S, class T, int G>
+inline void bitmask_row_dots(const uint8_t* mrow, const T* p, const float* x, size_t ldx, int cols, float* s) {
   using R = typename S::reg;
   constexpr int W = S::W;
-  R a0 = S::zero(), a1 = S::zero(), a2 = S::zero(), a3 = S::zero();  // 4 chains hide the FMA latency
+  R a[G][4];
+  for (int g = 0; g < G; g++) a[g][0] = a[g][1] = a[g][2] = a[g][3] = S::zero();
   int c = 0;
-  if constexpr (std::is_same_v<T, int8_t> && S::kI8Block == 64) {
-    for (; c + 64 <= cols; c += 64) S::i8_block(a0, a1, a2, a3, read_bits<64>(mrow, c), p, x + c);
+  if constexpr (std::is_same_v<T, int8_t> && S::kI8Block == 4 * W) {
+    for (; c + 4 * W <= cols; c += 4 * W) {
+      R w[4];
+      S::i8_expand_block(read_bits<4 * W>(mrow, c), p, w);
+      for (int k = 0; k < 4; k++)
+        for (int g = 0; g < G; g++) a[g][k] = S::fma(w[k], S::load(x + g * ldx + c + k * W), a[g][k]);
+    }
   }
   for (; c + 4 * W <= cols; c += 4 * W) {
-    R w0 = expand<S>((uint32_t)read_bits<W>(mrow, c), p);
-    R w1 = expand<S>((uint32_t)read_bits<W>(mrow, c + W), p);
-    R w2 = expand<S>((uint32_t)read_bits<W>(mrow, c + 2 * W), p);
-    R w3 = expand<S>((uint32_t)read_bits<W>(mrow, c + 3 * W), p);
-    a0 = S::fma(w0, S::load(x + c), a0);
-    a1 = S::fma(w1, S::load(x + c + W), a1);
-    a2 = S::fma(w2, S::load(x + c + 2 * W), a2);
-    a3 = S::fma(w3, S::load(x + c + 3 * W), a3);
+    for (int k = 0; k < 4; k++) {
+      const R w = expand<S>((uint32_t)read_bits<W>(mrow, c + k * W), p);
+      for (int g = 0; g < G; g++) a[g][k] = S::fma(w, S::load(x + g * ldx + c + k * W), a[g][k]);
+    }
   }
-  for (; c + W <= cols; c += W) a0 = S::fma(expand<S>((uint32_t)read_bits<W>(mrow, c), p), S::load(x + c), a0);
-  a0 = S::add(a0, a2);
-  a1 = S::add(a1, a3);
-  float s = S::sum(S::add(a0, a1));
-  for (; c < cols; c++)
-    if (bit_at(mrow, c)) s += (float)*p++ * x[c];
-  return s;
+  for (; c + W <= cols; c += W) {
+    const R w = expand<S>((uint32_t)read_bits<W>(mrow, c), p);
+    for (int g = 0; g < G; g++) a[g][0] = S::fma(w, S::load(x + g * ldx + c), a[g][0]);
+  }
+  for (int g = 0; g < G; g++) s[g] = S::sum(S::add(S::add(a[g][0], a[g][2]), S::add(a[g][1], a[g][3])));
+  for (; c < cols; c++) {
+    if (!bit_at(mrow, c)) continue;
+    const float v = (float)*p++;
+    for (int g = 0; g < G; g++) s[g] = __builtin_fmaf(v, x[g * ldx + c], s[g]);  // fused for any G, by hand
+  }
 }
 
 template <class S, class T>
 void bitmask_rows(const sj::SparseMat& w, const sj::Activations& a, float* out, int r0, int r1) {
   const T* values = static_cast<const T*>(w.values);
-  for (int r = r0; r < r1; r++) {
-    const uint8_t* mrow = w.meta + (size_t)r * w.meta_stride();
-    const float scale = w.scales ? w.scales[r] : 1.0f;
-    for (int b = 0; b < a.batch; b++)
-      out[(size_t)b * w.rows + r] =
-          scale * bitmask_row_dot<S>(mrow, values + w.offsets[r], a.xf + (size_t)b * a.ldx, w.cols);
-  }
+  f32_rows<kF32Group<S>>(w, a, out, r0, r1, [&](int r, const float* x, size_t ldx, float* s, auto g) {
+    bitmask_row_dots<S, T, decltype(g)::value>(w.meta + (size_t)r * w.meta_stride(), values + w.offsets[r], x, ldx,
+                                               w.cols, s);
+  });
 }
 
 // G tokens against one row: each 64/32/8-column block is expanded once and meets every token's activations;

@@ -1,6 +1,7 @@
 package org.sparsej.api;
 
 import java.time.Duration;
+import java.util.List;
 
 /**
  * What a generation produced.
@@ -12,9 +13,15 @@ import java.time.Duration;
  * @param queueTime time between the request and the start of its prompt's processing
  * @param timeToFirstToken time between the request and its first generated token
  * @param totalTime time between the request and its end
+ * @param tokenGaps time between each generated token and the next (one fewer than the tokens), as the engine
+ *     produced them; a server's per-token latency histogram observes each one
  */
 public record Completion(String text, int promptTokens, int[] tokens, FinishReason finishReason, Duration queueTime,
-                         Duration timeToFirstToken, Duration totalTime) {
+                         Duration timeToFirstToken, Duration totalTime, List<Duration> tokenGaps) {
+  public Completion {
+    tokenGaps = List.copyOf(tokenGaps);
+  }
+
   /** Number of generated tokens. */
   public int completionTokens() {
     return tokens.length;

@@ -35,6 +35,7 @@ public final class Generation implements Iterable<String>, AutoCloseable {
   private final int promptTokens;
   private final TextDecoder decoder;
   private final int[] stopTokens;
+  private final TokenTimes tokenTimes = new TokenTimes();  // written on the engine's thread only
   private volatile SequenceHandle handle;
   private volatile double[] promptLogprobs;
   private volatile boolean cancelRequested;
@@ -51,6 +52,7 @@ public final class Generation implements Iterable<String>, AutoCloseable {
     return new SequenceListener() {
       @Override
       public boolean onToken(int token) {
+        tokenTimes.add(System.nanoTime());
         for (int s : stopTokens) {
           if (s == token) {
             return true;  // the engine ends the sequence itself; a stop token has no text
@@ -77,7 +79,7 @@ public final class Generation implements Iterable<String>, AutoCloseable {
         promptLogprobs = r.promptLogprobs();
         Completion c = new Completion(decoder.text(), promptTokens, r.generated(), reason,
             Duration.ofNanos(r.queuedNanos()), Duration.ofNanos(r.firstTokenNanos()),
-            Duration.ofNanos(r.totalNanos()));
+            Duration.ofNanos(r.totalNanos()), tokenTimes.gaps());
         events.add(END);
         future.complete(c);
       }

@@ -26,7 +26,9 @@ import picocli.CommandLine.ParameterException;
         "\"0:0\" or \"N:M\", targets, ignore); SmoothQuantModifier (smoothing_strength, mappings, ignore);",
         "QuantizationModifier (scheme W8A8|W8A16, targets, ignore; ignore may hold auto:K). Names in targets",
         "and ignore: Linear, model.layers.L.self_attn.q_proj-style module names, suffixes (down_proj) or",
-        "re:REGEX. OUT is a new Hugging Face directory with recipe.yaml and compress.json beside the model."})
+        "re:REGEX. The classifier stays FP32 unless a QuantizationModifier's targets name it (targets: [Linear,",
+        "lm_head]; unlike llm-compressor, Linear alone leaves it out). OUT is a new Hugging Face directory with",
+        "recipe.yaml and compress.json beside the model."})
 final class CompressCommand implements Callable<Integer> {
   @Mixin ModelOptions modelOptions;
   @Mixin BackendOptions backendOptions;

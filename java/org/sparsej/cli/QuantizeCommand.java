@@ -19,7 +19,8 @@ import picocli.CommandLine.ParameterException;
 /** INT8 quantization (W8A8 or W8A16), optionally smoothed and selective: a one-stage recipe, as compress runs it. */
 @Command(name = "quantize", mixinStandardHelpOptions = true,
     description = {"Quantize a model's block linears to INT8 (W8A8 or W8A16), with SmoothQuant and selective FP32 layers.",
-        "Dense or pruned: a pruned model keeps its zeros and becomes sparse INT8; embeddings, norms and the classifier stay FP32.",
+        "Dense or pruned: a pruned model keeps its zeros and becomes sparse INT8; embeddings, norms and the classifier stay FP32",
+        "(--int8-lm-head: the classifier too).",
         "  --scheme w8a8   INT8 weights (one symmetric scale per output row) and INT8 activations, quantized",
         "                  per token at run time",
         "  --scheme w8a16  INT8 weights, FP32 activations",
@@ -47,6 +48,11 @@ final class QuantizeCommand implements Callable<Integer> {
           + "suffix (w2, down_proj), a block (layers.0) or re:REGEX.")
   List<String> ignore = new ArrayList<>();
 
+  @Option(names = "--int8-lm-head",
+      description = "Quantize the classifier (lm_head) too, dense INT8 in the same scheme (the recipe target "
+          + "lm_head); a classifier tied to the embedding is then stored untied (the embedding stays FP32).")
+  boolean int8LmHead;
+
   @Option(names = "--rank-samples", paramLabel = "N",
       description = "Calibration sequences the sensitivity ranking of auto:K measures perplexity on "
           + "(default: ${DEFAULT-VALUE}).")
@@ -63,7 +69,8 @@ final class QuantizeCommand implements Callable<Integer> {
       if (alpha != null) {
         modifiers.add(new SmoothQuantModifier(alpha));
       }
-      modifiers.add(new QuantizationModifier(s, List.of("Linear"), ignore, rankSamples));
+      List<String> targets = int8LmHead ? List.of("Linear", "lm_head") : List.of("Linear");
+      modifiers.add(new QuantizationModifier(s, targets, ignore, rankSamples));
     } catch (SparsejException e) {
       throw usage(e.getMessage());
     }

@@ -15,7 +15,9 @@ public final class InferenceSession implements AutoCloseable {
   private final LlamaConfig c;
   private final Backend backend;
   private final ForwardPass pass;
-  private final KvCachePool pool;   // room for one sequence of the model's full context
+  // Room for one sequence of the model's full context, reserved but allocated a page at a time as it grows: a model
+  // that declares 128k positions costs only what a session really uses.
+  private final KvCachePool pool;
   private final KvCache cache;
   private final Tensor hostLogits;  // [maxBatch][vocab] host copy of what forward returns
   private final float[] row;
@@ -46,6 +48,11 @@ public final class InferenceSession implements AutoCloseable {
 
   public LlamaConfig config() {
     return c;
+  }
+
+  /** KV-cache bytes allocated so far: the pages for the positions used, not the model's declared context. */
+  public long kvBytesAllocated() {
+    return pool.bytesAllocated();
   }
 
   /** Forgets the sequence so far (the cache is overwritten from position 0). */

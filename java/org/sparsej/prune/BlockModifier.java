@@ -64,4 +64,13 @@ public interface BlockModifier {
    */
   LayerWeights apply(int block, LayerWeights layer, InputStatistics[] stats,
                      Consumer<LayerwisePruning.LinearReport> report);
+
+  /**
+   * The classifier (lm_head) after this modifier, which runs it once after the last block; most modifiers leave it
+   * as it is and report nothing.
+   */
+  default org.sparsej.weights.LinearWeight classifier(org.sparsej.weights.LinearWeight classifier,
+                                                      Consumer<LayerwisePruning.LinearReport> report) {
+    return classifier;
+  }
 }

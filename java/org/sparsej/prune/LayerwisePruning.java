@@ -223,7 +223,11 @@ public final class LayerwisePruning {
         }
       }
       LlamaWeights w = model.weights();
-      return new LlamaModel(c, new LlamaWeights(w.tokenEmbedding(), layers, w.finalNorm(), w.classifier()));
+      LinearWeight head = m.classifier(w.classifier(), r -> {
+        reports.add(r);
+        listener.linearDone(r);
+      });
+      return new LlamaModel(c, new LlamaWeights(w.tokenEmbedding(), layers, w.finalNorm(), head));
     }
 
     private Tensor[] embed(LlamaModel model) {

@@ -18,7 +18,9 @@ import org.sparsej.util.SparsejException;
  *   <li>otherwise either name exactly, its suffix after a dot ({@code w2}, {@code down_proj}) or its prefix up to a
  *       dot ({@code layers.0}, {@code model.layers.3.mlp}).</li>
  * </ul>
- * The classifier ({@code lm_head}) is never compressed: entries naming it are accepted and select nothing.
+ * The classifier ({@code lm_head}) is never pruned; entries naming it are accepted and select no block linear
+ * (a QuantizationModifier whose targets name it, and whose ignore list does not, quantizes it:
+ * {@link #anyNamesLmHead}).
  */
 public final class LinearNames {
   /** Short names in LayerWeights order. */
@@ -82,6 +84,20 @@ public final class LinearNames {
       return regex(entry).matcher("lm_head").lookingAt();
     }
     return ALWAYS_DENSE.contains(entry);
+  }
+
+  /**
+   * Whether an entry names the classifier itself: {@code lm_head}, {@code classifier}, or a {@code re:} pattern
+   * matching {@code lm_head}. Not {@code Linear}: llm-compressor's {@code Linear} takes in lm_head unless the recipe
+   * ignores it (its recipes do), SparseJ's keeps it FP32 unless a target names it.
+   */
+  public static boolean anyNamesLmHead(List<String> entries) {
+    for (String e : entries) {
+      if (e.equals("lm_head") || e.equals("classifier") || e.startsWith("re:") && namesClassifier(e)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**

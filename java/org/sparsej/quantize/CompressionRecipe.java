@@ -36,7 +36,7 @@ import org.sparsej.util.SparsejException;
  * {@code NAME_modifiers} groups, a group maps modifier names to their fields. Stages and modifiers run in file
  * order. Modifiers: SparseGPTModifier, WandaPruningModifier, MagnitudePruningModifier (sparsity, mask_structure
  * "0:0" = unstructured or "N:M", targets, ignore), SmoothQuantModifier (smoothing_strength, mappings, ignore),
- * QuantizationModifier (scheme W8A8|W8A16, targets, ignore). Anything else — an unknown key, modifier or field, a
+ * QuantizationModifier (scheme W8A8|W8A16, targets, ignore; a target lm_head quantizes the classifier too). Anything else — an unknown key, modifier or field, a
  * value of the wrong type — is one error naming it.
  */
 public final class CompressionRecipe {

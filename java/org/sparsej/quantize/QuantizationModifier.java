@@ -28,6 +28,7 @@ public final class QuantizationModifier implements BlockModifier {
   private final List<String> ignore;
   private final int autoKeep;
   private final int rankSamples;
+  private final boolean classifier;  // a target names lm_head and no ignore entry does
   private final Set<String> keptBySensitivity = new HashSet<>();
   private List<SelectiveRanking.Entry> ranking = List.of();
 
@@ -55,6 +56,7 @@ public final class QuantizationModifier implements BlockModifier {
       }
     }
     this.ignore = List.copyOf(names);
+    this.classifier = LinearNames.anyNamesLmHead(targets) && !LinearNames.anyNamesLmHead(names);
     this.autoKeep = keep;
     if (rankSamples < 1) {
       throw new SparsejException("the sensitivity ranking needs at least one sample, got " + rankSamples);
@@ -78,7 +80,7 @@ public final class QuantizationModifier implements BlockModifier {
 
   @Override
   public String describe() {
-    return "scheme " + scheme + (autoKeep > 0 ? ", the " + autoKeep + " most sensitive kept FP32" : "")
+    return "scheme " + scheme + (classifier ? ", lm_head too" : "") + (autoKeep > 0 ? ", the " + autoKeep + " most sensitive kept FP32" : "")
         + (ignore.isEmpty() ? "" : ", ignore " + ignore);
   }
 
@@ -149,5 +151,18 @@ public final class QuantizationModifier implements BlockModifier {
           out[i].residentBytes()));
     }
     return BlockLinears.with(layer, out);
+  }
+
+  /** INT8 too when a target names lm_head (no calibration error: its input is the final norm's output). */
+  @Override
+  public LinearWeight classifier(LinearWeight w, Consumer<LayerwisePruning.LinearReport> report) {
+    if (!classifier) {
+      return w;
+    }
+    long start = System.nanoTime();
+    LinearWeight q = scheme.quantizeClassifier(w);
+    report.accept(new LayerwisePruning.LinearReport(name(), "lm_head", w.rows(), w.cols(), BlockLinears.countZeros(q),
+        Double.NaN, (System.nanoTime() - start) / 1e9, false, q.format().id(), q.residentBytes()));
+    return q;
   }
 }

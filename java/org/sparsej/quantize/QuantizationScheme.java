@@ -38,4 +38,9 @@ public enum QuantizationScheme {
   public LinearWeight quantize(LinearWeight w) {
     return Int8Quantization.toInt8(w, int8Activations, true);
   }
+
+  /** The classifier in this scheme's dense INT8 format (never pruned: it stays dense). */
+  public LinearWeight quantizeClassifier(LinearWeight w) {
+    return Int8Quantization.toInt8(w, int8Activations);
+  }
 }

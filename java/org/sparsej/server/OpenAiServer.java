@@ -61,6 +61,8 @@ public final class OpenAiServer implements AutoCloseable {
     }
   }
 
+  private static final int SEND_BUFFER_BYTES = 64 << 10;
+
   private final Server server;
   private final ServerConnector connector;
   private final ServerMetrics metrics;
@@ -80,6 +82,10 @@ public final class OpenAiServer implements AutoCloseable {
     connector.setHost(options.host());
     connector.setPort(options.port());
     connector.setIdleTimeout(options.idleTimeoutMillis());
+    // A fixed kernel send buffer per connection: answers are small (token events, a few kB), and a client that stops
+    // reading then blocks the stream's writes after this many bytes, so the idle timeout cancels it promptly; with
+    // the kernel's autotuning (about 1.3 MB on loopback) a stalled stream could run to its end unnoticed.
+    connector.setAcceptedSendBufferSize(SEND_BUFFER_BYTES);
     server.addConnector(connector);
     metrics = new ServerMetrics(() -> {
       Model m = model;

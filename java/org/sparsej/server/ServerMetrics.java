@@ -16,7 +16,7 @@ import org.sparsej.api.ModelStats;
 /**
  * The server's Prometheus metrics (client_java): token counters and the engine's running/queued/slot gauges read
  * from {@link ModelStats} at scrape time; request counts by endpoint and status; time-to-first-token, time per
- * output token and request duration histograms observed as requests finish.
+ * output token (every gap between two tokens) and request duration histograms observed as requests finish.
  */
 final class ServerMetrics {
   private static final ModelStats IDLE = new ModelStats(0, 0, 0, 0, 0, 0, 0);
@@ -62,7 +62,7 @@ final class ServerMetrics {
         .help("Time from request to first generated token").classicOnly()
         .classicUpperBounds(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60).register(registry);
     timePerToken = Histogram.builder().name("sparsej_time_per_output_token_seconds")
-        .help("Mean time per generated token after the first, per request").classicOnly()
+        .help("Time between consecutive generated tokens of a request (each gap observed)").classicOnly()
         .classicUpperBounds(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5).register(registry);
     duration = Histogram.builder().name("sparsej_request_duration_seconds")
         .help("Time from request to last token").classicOnly()
@@ -87,8 +87,8 @@ final class ServerMetrics {
     if (c.completionTokens() > 0) {
       timeToFirstToken.observe(c.timeToFirstToken().toNanos() / 1e9);
     }
-    if (c.completionTokens() > 1) {
-      timePerToken.observe(c.timePerToken().toNanos() / 1e9);
+    for (java.time.Duration gap : c.tokenGaps()) {
+      timePerToken.observe(gap.toNanos() / 1e9);
     }
     duration.observe(c.totalTime().toNanos() / 1e9);
   }

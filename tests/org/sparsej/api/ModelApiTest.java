@@ -55,6 +55,11 @@ class ModelApiTest {
     assertTrue(c.text().startsWith(" to the first time, and to the end of the morning"), c.text());
     assertEquals(model.detokenize(c.tokens()).strip(), c.text().strip());
     assertTrue(c.timeToFirstToken().compareTo(c.totalTime()) <= 0);
+    // One gap per pair of consecutive tokens, together within the time from the first token to the end.
+    assertEquals(19, c.tokenGaps().size());
+    java.time.Duration gaps = c.tokenGaps().stream().reduce(java.time.Duration.ZERO, java.time.Duration::plus);
+    assertTrue(c.tokenGaps().stream().noneMatch(java.time.Duration::isNegative), c.tokenGaps().toString());
+    assertTrue(gaps.compareTo(c.totalTime().minus(c.timeToFirstToken())) <= 0, gaps + " vs " + c.totalTime());
   }
 
   @Test

@@ -10,8 +10,8 @@ import org.sparsej.weights.LinearWeight;
 
 /**
  * What every native-kernel test shares: the Java oracle and the cpu backend, and one check of a weight's native
- * matmul against the oracle on random activations at the batches that reach each kernel path (1 and 3: decode,
- * 17 and 70: prefill, 70 past a 64-token tile), outputs poisoned with NaN so a skipped element fails.
+ * matmul against the oracle on random activations at the batches that reach each kernel path (1 and 3: one group
+ * of tokens, 17 and 70: several, 70 past a 64-token tile), outputs poisoned with NaN so a skipped element fails.
  * Open it in {@code @BeforeAll}, close it in {@code @AfterAll}; run checks inside {@code Isa.with}.
  */
 final class KernelFixture implements AutoCloseable {

@@ -23,8 +23,8 @@ import org.sparsej.weights.SparsityMasks;
  * 100%, empty rows, outputs poisoned with NaN.
  */
 class SparseKernelsMatchJavaTest {
-  // Batches (KernelFixture.BATCHES): 1 and 3 take the per-row decode kernels, 17 and 70 the tiled prefill kernels;
-  // rows of more than 4096 columns span several of the prefill kernels' 1024-column blocks.
+  // Batches (KernelFixture.BATCHES): 1 and 3 fill one group of tokens, 17 and 70 several, and rows of more than
+  // 4096 columns split 70 tokens into several blocks (sparse_rows_common.h, token_block).
   private static final double[] SPARSITIES = {0.0, 0.5, 0.7, 0.93, 1.0};
 
   private static KernelFixture kernels;

@@ -97,6 +97,24 @@ class QuantizeCommandTest {
   }
 
   @Test
+  void int8LmHeadQuantizesTheClassifierAndLeavesTheEmbedding() throws IOException {
+    Path out = dir.resolve("q");
+    CliRun run = quantize(out, "--scheme", "w8a16", "--int8-lm-head");
+    assertEquals(0, run.exitCode(), run.err());
+    LlamaModel original = ModelLoader.load(Path.of(MODEL));
+    LlamaModel q = ModelLoader.load(out);
+    assertEquals(WeightFormat.DENSE_W8A16, q.weights().classifier().format(), "lm_head loads as stored INT8");
+    assertEquals(original.weights().tokenEmbedding().getFloat(12345), q.weights().tokenEmbedding().getFloat(12345),
+        "the embedding stays FP32");
+    JsonNode report = new ObjectMapper().readTree(out.resolve("quantize.json").toFile());
+    boolean reported = false;
+    for (JsonNode l : report.get("layers")) {
+      reported |= l.get("name").asText().equals("lm_head") && l.get("format").asText().equals("dense-w8a16");
+    }
+    assertTrue(reported, "lm_head in the per-linear report: " + report.get("layers"));
+  }
+
+  @Test
   void aPrunedModelStaysSparse() throws IOException {
     Path pruned = dir.resolve("pruned");
     CliRun prune = CliRun.of("prune", "-m", MODEL, "--method", "magnitude", "--pattern", "2:4", "-o",
@@ -109,6 +127,7 @@ class QuantizeCommandTest {
     assertEquals(0, run.exitCode(), run.err());
     assertTrue(run.out().contains("overall: 5"), run.out());
     LlamaModel q = ModelLoader.load(out);
+    assertEquals(WeightFormat.DENSE_F32, q.weights().classifier().format(), "the classifier stays FP32 by default");
     for (LayerWeights layer : q.weights().layers()) {
       for (LinearWeight w : BlockLinears.of(layer)) {
         assertEquals(WeightFormat.SPARSE_24_I8, w.format(), "2:4 W8A16 loads as stored");

@@ -26,6 +26,34 @@ class CompressionRecipeTest {
     return e.getMessage();
   }
 
+  /** The classifier a recipe's single QuantizationModifier leaves, given its targets and ignore lists. */
+  private static org.sparsej.weights.WeightFormat classifierAfter(String targets, String ignore) {
+    List<Stage> stages = parse("""
+        quant_stage:
+          quant_modifiers:
+            QuantizationModifier: {scheme: W8A8, targets: %s, ignore: %s}
+        """.formatted(targets, ignore));
+    org.sparsej.prune.BlockModifier m = stages.get(0).modifiers().get(0);
+    org.sparsej.weights.LinearWeight head = new org.sparsej.weights.DenseF32Weight(
+        new org.sparsej.testing.RandomTensors(3).uniform(64, 32));
+    List<org.sparsej.prune.LayerwisePruning.LinearReport> reports = new java.util.ArrayList<>();
+    org.sparsej.weights.LinearWeight out = m.classifier(head, reports::add);
+    assertEquals(out == head ? 0 : 1, reports.size(), "a quantized classifier is reported");
+    return out.format();
+  }
+
+  @Test
+  void theClassifierIsQuantizedOnlyWhenATargetNamesIt() {
+    org.sparsej.weights.WeightFormat f32 = org.sparsej.weights.WeightFormat.DENSE_F32;
+    org.sparsej.weights.WeightFormat w8a8 = org.sparsej.weights.WeightFormat.DENSE_W8A8;
+    assertEquals(f32, classifierAfter("[Linear]", "[]"), "the default stays FP32");
+    assertEquals(f32, classifierAfter("[Linear]", "[lm_head]"));
+    assertEquals(w8a8, classifierAfter("[Linear, lm_head]", "[]"));
+    assertEquals(w8a8, classifierAfter("[Linear, \"re:.*lm_head\"]", "[]"));
+    assertEquals(f32, classifierAfter("[Linear, lm_head]", "[\"re:.*lm_head\"]"), "ignore wins");
+    assertEquals(w8a8, classifierAfter("[lm_head]", "[]"), "the classifier alone");
+  }
+
   @Test
   void readsTheStagedShapeOfTheLlmCompressorExamples() {
     List<Stage> stages = parse("""

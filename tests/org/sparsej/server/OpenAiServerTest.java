@@ -250,6 +250,21 @@ class OpenAiServerTest {
     assertFalse(text.contains("NaN"), text);
   }
 
+  @Test
+  void perTokenLatencyObservesEveryGapBetweenTokens() throws Exception {
+    String gaps = "sparsej_time_per_output_token_seconds_count";
+    String sum = "sparsej_time_per_output_token_seconds_sum";
+    client.post("/v1/completions", completion("Once", 2, ""));  // the histogram exists from its first observation
+    String before = client.get("/metrics").body();
+    Reply r = client.post("/v1/completions", completion("Once upon a time", 20, ""));
+    int tokens = r.json().get("usage").get("completion_tokens").asInt();
+    String after = client.get("/metrics").body();
+    assertEquals(20, tokens, r.body());
+    assertEquals(tokens - 1, value(after, gaps) - value(before, gaps), 0.0, "one observation per gap:\n" + after);
+    double seconds = value(after, sum) - value(before, sum);
+    assertTrue(seconds > 0 && seconds < 60, "gaps add up to the decode time: " + seconds);
+  }
+
   static double value(String metrics, String name) {
     return metrics.lines().filter(l -> l.startsWith(name + " ")).mapToDouble(l -> Double.parseDouble(
         l.substring(name.length() + 1).trim())).findFirst().orElseThrow(() -> new AssertionError(name));

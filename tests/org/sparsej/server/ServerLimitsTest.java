@@ -105,6 +105,74 @@ class ServerLimitsTest {
     assertEquals(200, client.get("/health").status());
   }
 
+  /** A raw HTTP/1.1 streaming request on a socket with a small receive buffer; returns once the first event came. */
+  private static Socket openLongStream() throws Exception {
+    Socket s = new Socket();
+    s.setReceiveBufferSize(2048);  // set before connecting: a small window, so the server's writes soon block
+    s.connect(new java.net.InetSocketAddress("127.0.0.1", server.port()));
+    s.setSoTimeout(10_000);
+    byte[] body = LONG_STREAM.getBytes(StandardCharsets.UTF_8);
+    OutputStream out = s.getOutputStream();
+    out.write(("POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        + "Content-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+    out.write(body);
+    out.flush();
+    String head = new String(s.getInputStream().readNBytes(200), StandardCharsets.US_ASCII);
+    assertTrue(head.startsWith("HTTP/1.1 200") && head.contains("data: "), head);
+    return s;
+  }
+
+  /** The stream's sequence was cancelled: nothing runs, its slot and KV pages are free, no thread serves it. */
+  private static void assertStreamDropped(long generatedBefore, double seconds, double maxSeconds)
+      throws Exception {
+    waitUntilIdle();
+    org.sparsej.api.ModelStats stats = model.stats();
+    assertEquals(0, stats.kvBytesInUse(), "KV pages freed: " + stats);
+    long generated = stats.generatedTokensTotal() - generatedBefore;
+    assertTrue(generated < 2000, "cancelled before its 2000 tokens; generated " + generated);
+    assertTrue(seconds < maxSeconds, "cancelled within " + maxSeconds + " s, took " + seconds + " s");
+    long deadline = System.nanoTime() + 5_000_000_000L;
+    while (streamingThreads() > 0 && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    assertEquals(0, streamingThreads(), "a worker thread still serves the dropped stream");
+    assertEquals(200, client.post("/v1/completions", "{\"prompt\": \"x\", \"max_tokens\": 2}").status());
+  }
+
+  /** Threads inside the completion endpoint right now. */
+  private static long streamingThreads() {
+    return Thread.getAllStackTraces().values().stream().filter(trace -> java.util.Arrays.stream(trace)
+        .anyMatch(f -> f.getClassName().equals(CompletionEndpoint.class.getName()))).count();
+  }
+
+  @Test
+  void aClientThatStopsReadingMidStreamIsCancelled() throws Exception {
+    waitUntilIdle();
+    long before = model.stats().generatedTokensTotal();
+    try (Socket s = openLongStream()) {
+      long t0 = System.nanoTime();
+      // Read nothing more: once the socket buffers are full (the server's 64 KiB, a few hundred tokens) the
+      // server's write waits, then fails after the 2 s idle timeout, and the sequence is cancelled while the
+      // connection is still open. Well before its 2000 tokens: that it stopped early is the proof.
+      long deadline = t0 + 60_000_000_000L;
+      while (model.stats().running() > 0 && System.nanoTime() < deadline) {
+        Thread.sleep(20);
+      }
+      assertStreamDropped(before, (System.nanoTime() - t0) / 1e9, 60);
+    }
+  }
+
+  @Test
+  void aClientThatDisconnectsMidStreamIsCancelled() throws Exception {
+    waitUntilIdle();
+    long before = model.stats().generatedTokensTotal();
+    long t0;
+    try (Socket s = openLongStream()) {
+      t0 = System.nanoTime();
+    }  // closed after the first event: the server's next write fails
+    assertStreamDropped(before, (System.nanoTime() - t0) / 1e9, 10);
+  }
+
   @Test
   void healthIs503UntilTheModelIsReady() throws Exception {
     try (OpenAiServer loading = new OpenAiServer(OpenAiServer.Options.defaults().withPort(0))) {
