@@ -26,6 +26,8 @@ public final class SparsejNative {
 
   public static native int sj_isa_active();
 
+  public static native int sj_isa_count();
+
   public static native int sj_isa_select(int isa);
 
   public static native @Cast("const char*") String sj_isa_name(int isa);
