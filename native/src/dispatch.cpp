@@ -10,19 +10,21 @@
 
 namespace sj {
 // The per-ISA tables, defined in the family's per-ISA source files (a family's column may repeat a variant).
-#define SJ_DECLARE_ROW(id, name, dense, sparse, int8, q8)   \
-  extern const KernelTable dense_##dense;                   \
-  extern const SparseKernelTable sparse_##sparse;           \
-  extern const Int8KernelTable int8_##int8;                 \
-  extern const Q8Table q8_0_##q8;
+#define SJ_DECLARE_ROW(id, name, dense, sparse, int8, q8, half) \
+  extern const KernelTable dense_##dense;                         \
+  extern const SparseKernelTable sparse_##sparse;                 \
+  extern const Int8KernelTable int8_##int8;                       \
+  extern const Q8Table q8_0_##q8;                                 \
+  extern const HalfTable half_##half;
 SJ_ISA_LIST(SJ_DECLARE_ROW)
 #undef SJ_DECLARE_ROW
 }  // namespace sj
 
 namespace {
 
-#define SJ_ROW(id, name, dense, sparse, int8, q8) \
-  sj::IsaKernels{id, #name, &sj::dense_##dense, &sj::sparse_##sparse, &sj::int8_##int8, &sj::q8_0_##q8},
+#define SJ_ROW(id, name, dense, sparse, int8, q8, half)                                                       \
+  sj::IsaKernels{id, #name, &sj::dense_##dense, &sj::sparse_##sparse, &sj::int8_##int8, &sj::q8_0_##q8, \
+                 &sj::half_##half},
 constexpr sj::IsaKernels kRows[] = {SJ_ISA_LIST(SJ_ROW)};
 #undef SJ_ROW
 

@@ -10,15 +10,19 @@
 #define SJ_FEATURES_avx512 "avx2,fma,bmi,bmi2,popcnt,f16c,avx512f,avx512bw,avx512vl,avx512dq"
 #define SJ_FEATURES_avx512vnni \
   "avx2,fma,bmi,bmi2,popcnt,f16c,avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx512vbmi,avx512vbmi2"
+#define SJ_FEATURES_avx512bf16 \
+  "avx2,fma,bmi,bmi2,popcnt,f16c,avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx512vbmi,avx512vbmi2,avx512bf16"
 
 // X(enum value, name, then per kernel family the variant this ISA runs). A family without a variant of its own
-// for an ISA names the lower one it reuses: dense F32 and Q8_0 gain nothing from VNNI, so avx512vnni runs avx512's.
-//        enum                 name        dense   sparse      int8        q8_0
-#define SJ_ISA_LIST(X)                                                                \
-  X(SJ_ISA_SCALAR,      scalar,     scalar, scalar,     scalar,     scalar)           \
-  X(SJ_ISA_AVX2,        avx2,       avx2,   avx2,       avx2,       avx2)             \
-  X(SJ_ISA_AVX512,      avx512,     avx512, avx512,     avx512,     avx512)           \
-  X(SJ_ISA_AVX512_VNNI, avx512vnni, avx512, avx512vnni, avx512vnni, avx512)
+// for an ISA names the lower one it reuses: dense F32 and Q8_0 gain nothing from VNNI, so avx512vnni runs avx512's;
+// only the BF16 weight kernels (half) use AVX-512 BF16.
+//        enum                 name        dense   sparse      int8        q8_0    half
+#define SJ_ISA_LIST(X)                                                                            \
+  X(SJ_ISA_SCALAR,      scalar,     scalar, scalar,     scalar,     scalar, scalar)               \
+  X(SJ_ISA_AVX2,        avx2,       avx2,   avx2,       avx2,       avx2,   avx2)                 \
+  X(SJ_ISA_AVX512,      avx512,     avx512, avx512,     avx512,     avx512, avx512)               \
+  X(SJ_ISA_AVX512_VNNI, avx512vnni, avx512, avx512vnni, avx512vnni, avx512, avx512)               \
+  X(SJ_ISA_AVX512_BF16, avx512bf16, avx512, avx512vnni, avx512vnni, avx512, avx512bf16)
 
 // Opens / closes the target region of one ISA in a per-ISA source file: every function defined inside it,
 // template instantiations included, is compiled for that ISA; the rest of the library stays baseline x86-64.
