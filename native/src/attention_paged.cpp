@@ -7,7 +7,7 @@
 #include <cstring>
 #include <vector>
 
-#include "kernel_table.h"
+#include "kernels.h"
 #include "sparsej/llama_ops.h"
 #include "thread_pool.h"
 
@@ -42,7 +42,7 @@ void sj_attention_paged(float* out, const float* q, int n_segments, const int32_
 void sj_attention_paged_window(float* out, const float* q, int n_segments, const int32_t* segments,
                                const int64_t* pages, int page_tokens, long key_offset, long value_offset,
                                int n_heads, int n_kv_heads, int head_size, int window) {
-  const sj::KernelTable& k = sj::active_kernels();
+  const sj::KernelTable& k = *sj::kernels().dense;
   const Segment* seg = as_segments(segments);
   const int dim = n_heads * head_size, kv_dim = n_kv_heads * head_size, group = n_heads / n_kv_heads;
   const float scale = 1.0f / sqrtf((float)head_size);

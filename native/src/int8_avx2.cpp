@@ -1,11 +1,11 @@
 // Dense int8 kernels, AVX2+FMA: W8A16 widens 8 int8 weights to floats (vpmovsxbd + vcvtdq2ps); W8A8 multiplies
 // 32 bytes per step with vpmaddubsw/vpmaddwd (|x| times w with x's sign, so no int16 pair sum saturates).
+#include "isa_list.h"
 #include <immintrin.h>
 
 #include "int8_table.h"
 
-#pragma GCC push_options
-#pragma GCC target("avx2,fma,bmi,bmi2,popcnt")
+SJ_ISA_BEGIN(avx2)
 #include "simd_avx2.h"
 #include "simd_sparse_avx2.h"
 
@@ -20,6 +20,6 @@ struct F8Avx2 : VecAvx2 {
 #include "int8_impl.h"
 
 namespace sj {
-const Int8KernelTable kAvx2Int8 = make_int8_table<F8Avx2, I8Avx2>("avx2");
+extern const Int8KernelTable int8_avx2 = make_int8_table<F8Avx2, I8Avx2>("avx2");
 }
-#pragma GCC pop_options
+SJ_ISA_END

@@ -3,12 +3,12 @@
 // GCC 12's AVX-512 headers build results from _mm512_undefined_*(), which -Wuninitialized flags falsely.
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include "isa_list.h"
 #include <immintrin.h>
 
 #include "int8_table.h"
 
-#pragma GCC push_options
-#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,fma,avx2,bmi,bmi2,popcnt")
+SJ_ISA_BEGIN(avx512)
 #include "simd_avx512.h"
 #include "simd_sparse_avx2.h"
 
@@ -23,6 +23,6 @@ struct F8Avx512 : VecAvx512 {
 #include "int8_impl.h"
 
 namespace sj {
-const Int8KernelTable kAvx512Int8 = make_int8_table<F8Avx512, I8Avx2>("avx512");
+extern const Int8KernelTable int8_avx512 = make_int8_table<F8Avx512, I8Avx2>("avx512");
 }
-#pragma GCC pop_options
+SJ_ISA_END

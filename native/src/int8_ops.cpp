@@ -2,7 +2,7 @@
 #include <algorithm>
 #include <vector>
 
-#include "int8_table.h"
+#include "kernels.h"
 #include "sparsej/dispatch.h"
 #include "sparsej/gemm_int8.h"
 #include "thread_pool.h"
@@ -10,15 +10,6 @@
 namespace {
 
 constexpr long kMinParallelWork = 1L << 15;  // multiply-adds below which one thread is faster
-
-const sj::Int8KernelTable& active_int8_kernels() {
-  switch (sj_isa_active()) {
-    case SJ_ISA_AVX512_VNNI: return sj::kAvx512VnniInt8;
-    case SJ_ISA_AVX512: return sj::kAvx512Int8;
-    case SJ_ISA_AVX2: return sj::kAvx2Int8;
-    default: return sj::kScalarInt8;
-  }
-}
 
 template <class Body>
 void split_rows(int batch, int rows, int cols, Body body) {
@@ -36,13 +27,13 @@ extern "C" {
 
 void sj_matmul_w8a16(float* out, const float* x, const int8_t* w, const float* scales, int batch, int rows,
                      int cols) {
-  const sj::Int8KernelTable& k = active_int8_kernels();
+  const sj::Int8KernelTable& k = *sj::kernels().int8;
   split_rows(batch, rows, cols, [&](int r0, int r1) { k.w8a16(out, x, w, scales, batch, rows, cols, r0, r1); });
 }
 
 void sj_matmul_w8a8(float* out, const int8_t* xq, const float* x_scales, const int8_t* w, const float* scales,
                     const int32_t* row_sums, int batch, int rows, int cols) {
-  const sj::Int8KernelTable& k = active_int8_kernels();
+  const sj::Int8KernelTable& k = *sj::kernels().int8;
   const int8_t* xs = xq;
   if (k.offset_activations) {  // once per call, shared by the threads: x + 128 for x in [-127, 127]
     static thread_local std::vector<int8_t> xu;

@@ -1,4 +1,6 @@
 // Dense int8 kernels, scalar: baseline x86-64, the fallback and the reference for the SIMD variants.
+#include "isa_list.h"
+SJ_ISA_BEGIN(scalar)
 #include "simd_scalar.h"
 #include "simd_sparse_scalar.h"
 
@@ -11,5 +13,6 @@ struct F8Scalar : VecScalar {
 #include "int8_impl.h"
 
 namespace sj {
-const Int8KernelTable kScalarInt8 = make_int8_table<F8Scalar, I8Scalar>("scalar");
+extern const Int8KernelTable int8_scalar = make_int8_table<F8Scalar, I8Scalar>("scalar");
 }
+SJ_ISA_END

@@ -1,5 +1,5 @@
-// One row of dense-int8 kernels per ISA (gemm_int8.h), kept apart from the other tables so that formats can be
-// added independently; int8_ops.cpp picks the row of the active ISA. Each kernel computes rows [r0, r1) on one
+// The dense-int8 kernels of one ISA (gemm_int8.h; sj::int8_<isa>, int8_<isa>.cpp): int8_ops.cpp calls the
+// active row (kernels.h). Each kernel computes rows [r0, r1) on one
 // thread.
 #pragma once
 #include <cstdint>
@@ -19,10 +19,5 @@ struct Int8KernelTable {
   W8A16Rows w8a16;
   W8A8Rows w8a8;
 };
-
-extern const Int8KernelTable kScalarInt8;
-extern const Int8KernelTable kAvx2Int8;
-extern const Int8KernelTable kAvx512Int8;
-extern const Int8KernelTable kAvx512VnniInt8;
 
 }  // namespace sj

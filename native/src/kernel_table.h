@@ -1,4 +1,4 @@
-// One row of function pointers per ISA: what dispatch.cpp selects from and parallel_ops.cpp calls.
+// The dense F32 kernels of one ISA (sj::dense_<isa>, kernels_<isa>.cpp): parallel_ops.cpp calls the active row.
 #pragma once
 #include <cstddef>
 
@@ -16,12 +16,5 @@ struct KernelTable {
   // sum of n floats: the read-bandwidth probe
   float (*sum_f32)(const float* x, long n);
 };
-
-extern const KernelTable kScalarKernels;
-extern const KernelTable kAvx2Kernels;
-extern const KernelTable kAvx512Kernels;
-
-// The table of the active ISA (see dispatch.h).
-const KernelTable& active_kernels();
 
 }  // namespace sj

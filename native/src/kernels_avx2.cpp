@@ -1,15 +1,15 @@
 // AVX2+FMA variants. The target pragma applies to every function defined up to pop_options,
 // template instantiations included: the rest of the library stays baseline x86-64.
+#include "isa_list.h"
 #include <immintrin.h>
 #include <cmath>
 #include "kernel_table.h"
 
-#pragma GCC push_options
-#pragma GCC target("avx2,fma")
+SJ_ISA_BEGIN(avx2)
 #include "simd_avx2.h"
 #include "kernels_impl.h"
 
 namespace sj {
-const KernelTable kAvx2Kernels = make_kernel_table<VecAvx2>("avx2");
+extern const KernelTable dense_avx2 = make_kernel_table<VecAvx2>("avx2");
 }
-#pragma GCC pop_options
+SJ_ISA_END

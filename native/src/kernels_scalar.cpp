@@ -1,8 +1,11 @@
 // Scalar variants: baseline x86-64, the fallback where no SIMD extension is present.
+#include "isa_list.h"
 #include "kernel_table.h"
+SJ_ISA_BEGIN(scalar)
 #include "simd_scalar.h"
 #include "kernels_impl.h"
 
 namespace sj {
-const KernelTable kScalarKernels = make_kernel_table<VecScalar>("scalar");
+extern const KernelTable dense_scalar = make_kernel_table<VecScalar>("scalar");
 }
+SJ_ISA_END

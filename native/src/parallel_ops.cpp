@@ -4,7 +4,7 @@
 #include <cmath>
 #include <vector>
 
-#include "kernel_table.h"
+#include "kernels.h"
 #include "thread_pool.h"
 #include "sparsej/dispatch.h"
 #include "sparsej/gemv_dense.h"
@@ -31,7 +31,7 @@ void split_range(int n, int t, int nt, int align, int* begin, int* end) {
 extern "C" {
 
 void sj_matmul_f32(float* out, const float* x, const float* w, int batch, int rows, int cols) {
-  const sj::KernelTable& k = sj::active_kernels();
+  const sj::KernelTable& k = *sj::kernels().dense;
   int nt = threads_for((long)batch * rows * cols);
   sj::parallel(nt, [&](int t, int n) {
     int r0, r1;
@@ -41,7 +41,7 @@ void sj_matmul_f32(float* out, const float* x, const float* w, int batch, int ro
 }
 
 void sj_rmsnorm(float* out, const float* x, const float* weight, int batch, int dim, float eps) {
-  const sj::KernelTable& k = sj::active_kernels();
+  const sj::KernelTable& k = *sj::kernels().dense;
   // A row is ~dim multiply-adds: only large batches (prefill) are worth waking the pool for.
   sj::parallel(threads_for((long)batch * dim / 8), [&](int t, int n) {
     int b0, b1;
@@ -115,7 +115,7 @@ void sj_softmax(float* x, int n) {
 
 void sj_attention(float* out, const float* q, const float* key_cache, const float* value_cache, int batch, int pos0,
                   int n_heads, int n_kv_heads, int head_size) {
-  const sj::KernelTable& k = sj::active_kernels();
+  const sj::KernelTable& k = *sj::kernels().dense;
   const int dim = n_heads * head_size, kv_dim = n_kv_heads * head_size, group = n_heads / n_kv_heads;
   const float scale = 1.0f / sqrtf((float)head_size);
   const int tasks = batch * n_heads;
@@ -155,7 +155,7 @@ void sj_add(float* x, const float* y, long n) {
 }  // extern "C"
 
 extern "C" double sj_sum_f32(const float* x, long n) {
-  const sj::KernelTable& k = sj::active_kernels();
+  const sj::KernelTable& k = *sj::kernels().dense;
   std::vector<double> partial(sj_get_threads(), 0.0);
   sj::parallel(sj_get_threads(), [&](int t, int nt) {
     long b = n * t / nt, e = n * (t + 1) / nt;

@@ -1,4 +1,5 @@
 // Q8_0 AVX2+FMA variant: 8 int8 values at a time widened to floats (vpmovsxbd + vcvtdq2ps).
+#include "isa_list.h"
 #include <immintrin.h>
 
 #include <cstddef>
@@ -7,8 +8,7 @@
 
 #include "q8_0_table.h"
 
-#pragma GCC push_options
-#pragma GCC target("avx2,fma")
+SJ_ISA_BEGIN(avx2)
 #include "simd_avx2.h"
 
 namespace {
@@ -22,6 +22,6 @@ struct Q8Avx2 : VecAvx2 {
 #include "q8_0_impl.h"
 
 namespace sj {
-const MatmulQ8Rows kAvx2Q8Rows = &matmul_q8_0_rows<Q8Avx2>;
+extern const Q8Table q8_0_avx2{"avx2", &matmul_q8_0_rows<Q8Avx2>};
 }
-#pragma GCC pop_options
+SJ_ISA_END

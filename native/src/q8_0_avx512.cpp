@@ -1,4 +1,8 @@
 // Q8_0 AVX-512 variant: 16 int8 values at a time widened to floats. Selected only where CPUID reports AVX-512.
+// GCC 12's AVX-512 headers build results from _mm512_undefined_*(), which -Wuninitialized flags falsely.
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include "isa_list.h"
 #include <immintrin.h>
 
 #include <cstddef>
@@ -7,8 +11,7 @@
 
 #include "q8_0_table.h"
 
-#pragma GCC push_options
-#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,fma")
+SJ_ISA_BEGIN(avx512)
 #include "simd_avx512.h"
 
 namespace {
@@ -22,6 +25,6 @@ struct Q8Avx512 : VecAvx512 {
 #include "q8_0_impl.h"
 
 namespace sj {
-const MatmulQ8Rows kAvx512Q8Rows = &matmul_q8_0_rows<Q8Avx512>;
+extern const Q8Table q8_0_avx512{"avx512", &matmul_q8_0_rows<Q8Avx512>};
 }
-#pragma GCC pop_options
+SJ_ISA_END

@@ -1,24 +1,13 @@
-// The C API of gemv_q8_0.h: picks the active ISA's row kernel and splits rows over the kernels' thread pool.
+// The C API of gemv_q8_0.h: calls the active ISA's row kernel (kernels.h) and splits rows over the kernels' thread pool.
 #include <algorithm>
 
-#include "q8_0_table.h"
+#include "kernels.h"
 #include "sparsej/dispatch.h"
 #include "sparsej/gemv_q8_0.h"
 #include "thread_pool.h"
 
-namespace {
-
-sj::MatmulQ8Rows active_q8_rows() {
-  int isa = sj_isa_active();  // ISAs above AVX-512 (e.g. VNNI) run the AVX-512 variant
-  if (isa >= SJ_ISA_AVX512) return sj::kAvx512Q8Rows;
-  if (isa == SJ_ISA_AVX2) return sj::kAvx2Q8Rows;
-  return sj::kScalarQ8Rows;
-}
-
-}  // namespace
-
 extern "C" void sj_matmul_q8_0(float* out, const float* x, const void* w, int batch, int rows, int cols) {
-  const sj::MatmulQ8Rows kernel = active_q8_rows();
+  const sj::MatmulQ8Rows kernel = sj::kernels().q8_0->rows;
   const long work = (long)batch * rows * cols;
   const int nt = work < (1L << 15) ? 1 : sj::configured_threads();
   const uint8_t* wb = static_cast<const uint8_t*>(w);

@@ -1,9 +1,11 @@
 // Q8_0 scalar variant: baseline x86-64, the fallback and reference for the SIMD variants.
+#include "isa_list.h"
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 
 #include "q8_0_table.h"
+SJ_ISA_BEGIN(scalar)
 #include "simd_scalar.h"
 
 namespace {
@@ -15,5 +17,6 @@ struct Q8Scalar : VecScalar {
 #include "q8_0_impl.h"
 
 namespace sj {
-const MatmulQ8Rows kScalarQ8Rows = &matmul_q8_0_rows<Q8Scalar>;
+extern const Q8Table q8_0_scalar{"scalar", &matmul_q8_0_rows<Q8Scalar>};
 }
+SJ_ISA_END

@@ -1,4 +1,5 @@
-// One Q8_0 row kernel per ISA (kept apart from kernel_table.h so weight formats can be added independently).
+// The Q8_0 kernel of one ISA (gemv_q8_0.h; sj::q8_0_<isa>, q8_0_<isa>.cpp): q8_0_ops.cpp calls the active row
+// (kernels.h).
 #pragma once
 #include <cstdint>
 
@@ -8,8 +9,9 @@ namespace sj {
 using MatmulQ8Rows = void (*)(float* out, const float* x, const uint8_t* w, int batch, int rows, int cols, int r0,
                               int r1);
 
-extern const MatmulQ8Rows kScalarQ8Rows;
-extern const MatmulQ8Rows kAvx2Q8Rows;
-extern const MatmulQ8Rows kAvx512Q8Rows;
+struct Q8Table {
+  const char* name;
+  MatmulQ8Rows rows;
+};
 
 }  // namespace sj

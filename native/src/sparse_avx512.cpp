@@ -3,17 +3,17 @@
 // GCC 12's AVX-512 headers build results from _mm512_undefined_*(), which -Wuninitialized flags falsely.
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include "isa_list.h"
 #include <immintrin.h>
 
 #include "sparse_table.h"
 
-#pragma GCC push_options
-#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,fma,avx2,bmi,bmi2,popcnt")
+SJ_ISA_BEGIN(avx512)
 #include "simd_sparse_avx2.h"
 #include "simd_sparse_avx512.h"
 #include "sparse_kernels_impl.h"
 
 namespace sj {
-const SparseKernelTable kAvx512Sparse = make_sparse_table<SparseAvx512, I8Avx2>("avx512");
+extern const SparseKernelTable sparse_avx512 = make_sparse_table<SparseAvx512, I8Avx2>("avx512");
 }
-#pragma GCC pop_options
+SJ_ISA_END

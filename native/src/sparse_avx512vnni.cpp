@@ -4,17 +4,17 @@
 // GCC 12's AVX-512 headers build results from _mm512_undefined_*(), which -Wuninitialized flags falsely.
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include "isa_list.h"
 #include <immintrin.h>
 
 #include "sparse_table.h"
 
-#pragma GCC push_options
-#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx512vbmi,avx512vbmi2,fma,avx2,bmi,bmi2,popcnt")
+SJ_ISA_BEGIN(avx512vnni)
 #define SJ_AVX512_VNNI 1
 #include "simd_sparse_avx512.h"
 #include "sparse_kernels_impl.h"
 
 namespace sj {
-const SparseKernelTable kAvx512VnniSparse = make_sparse_table<SparseAvx512Vbmi2, I8Avx512Vnni>("avx512vnni");
+extern const SparseKernelTable sparse_avx512vnni = make_sparse_table<SparseAvx512Vbmi2, I8Avx512Vnni>("avx512vnni");
 }
-#pragma GCC pop_options
+SJ_ISA_END

@@ -4,7 +4,7 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "sparse_table.h"
+#include "kernels.h"
 #include "sparsej/dispatch.h"
 #include "thread_pool.h"
 #include "sparsej/quantize.h"
@@ -84,14 +84,14 @@ extern "C" {
 
 void sj_bitmask_matmul_f32(float* out, const float* x, int batch, int rows, int cols, const uint8_t* bitmask,
                            const int32_t* offsets, const float* values) {
-  const sj::SparseKernelTable& k = sj::active_sparse_kernels();
+  const sj::SparseKernelTable& k = *sj::kernels().sparse;
   sj::SparseMat w{rows, cols, bitmask, offsets, values, nullptr, nullptr};
   run_f32(k.bitmask_f32, w, x, batch, out, 4);
 }
 
 void sj_bitmask_matmul_i8(float* out, const float* x, int batch, int rows, int cols, const uint8_t* bitmask,
                           const int32_t* offsets, const int8_t* values, const float* scales) {
-  const sj::SparseKernelTable& k = sj::active_sparse_kernels();
+  const sj::SparseKernelTable& k = *sj::kernels().sparse;
   sj::SparseMat w{rows, cols, bitmask, offsets, values, scales, nullptr};
   run_f32(k.bitmask_i8, w, x, batch, out, 1);
 }
@@ -100,20 +100,20 @@ void sj_bitmask_matmul_w8a8(float* out, const int8_t* xq, const float* x_scales,
                             const uint8_t* bitmask, const int32_t* offsets, const int8_t* values,
                             const float* scales, const int32_t* row_sums) {
   sj::SparseMat w{rows, cols, bitmask, offsets, values, scales, row_sums};
-  run_rows(sj::active_sparse_kernels().bitmask_w8a8, w, sj::Activations{nullptr, xq, x_scales, batch, cols}, out,
+  run_rows(sj::kernels().sparse->bitmask_w8a8, w, sj::Activations{nullptr, xq, x_scales, batch, cols}, out,
            1);
 }
 
 void sj_sparse24_matmul_f32(float* out, const float* x, int batch, int rows, int cols, const float* values,
                             const uint8_t* indices) {
-  const sj::SparseKernelTable& k = sj::active_sparse_kernels();
+  const sj::SparseKernelTable& k = *sj::kernels().sparse;
   sj::SparseMat w{rows, cols, indices, nullptr, values, nullptr, nullptr};
   run_f32(k.sparse24_f32, w, x, batch, out, 4);
 }
 
 void sj_sparse24_matmul_i8(float* out, const float* x, int batch, int rows, int cols, const int8_t* values,
                            const uint8_t* indices, const float* scales) {
-  const sj::SparseKernelTable& k = sj::active_sparse_kernels();
+  const sj::SparseKernelTable& k = *sj::kernels().sparse;
   sj::SparseMat w{rows, cols, indices, nullptr, values, scales, nullptr};
   run_f32(k.sparse24_i8, w, x, batch, out, 1);
 }
@@ -122,12 +122,12 @@ void sj_sparse24_matmul_w8a8(float* out, const int8_t* xq, const float* x_scales
                              const int8_t* values, const uint8_t* indices, const float* scales,
                              const int32_t* row_sums) {
   sj::SparseMat w{rows, cols, indices, nullptr, values, scales, row_sums};
-  run_rows(sj::active_sparse_kernels().sparse24_w8a8, w, sj::Activations{nullptr, xq, x_scales, batch, cols}, out,
+  run_rows(sj::kernels().sparse->sparse24_w8a8, w, sj::Activations{nullptr, xq, x_scales, batch, cols}, out,
            1);
 }
 
 void sj_quantize_rows_i8(int8_t* q, float* scales, const float* x, int batch, int cols) {
-  const sj::SparseKernelTable& k = sj::active_sparse_kernels();
+  const sj::SparseKernelTable& k = *sj::kernels().sparse;
   sj::parallel(threads_for((long)batch * cols * 8), [&](int t, int nt) {
     for (int b = (int)((long)batch * t / nt); b < (int)((long)batch * (t + 1) / nt); b++) {
       const float* row = x + (size_t)b * cols;

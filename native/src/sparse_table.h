@@ -1,5 +1,5 @@
-// One row of sparse-kernel function pointers per ISA, beside KernelTable (kernel_table.h): dispatch.cpp selects
-// one and sparse_ops.cpp calls it. Each kernel computes rows [r0, r1) of out [batch][rows] on one thread.
+// The sparse kernels of one ISA (sj::sparse_<isa>, sparse_<isa>.cpp): sparse_ops.cpp calls the active row
+// (kernels.h). Each kernel computes rows [r0, r1) of out [batch][rows] on one thread.
 #pragma once
 #include <cstdint>
 
@@ -36,12 +36,5 @@ struct SparseKernelTable {
   void (*quantize_row)(int8_t* q, const float* x, float inv, int n);
   float (*absmax)(const float* x, int n);
 };
-
-extern const SparseKernelTable kScalarSparse;
-extern const SparseKernelTable kAvx2Sparse;
-extern const SparseKernelTable kAvx512Sparse;
-extern const SparseKernelTable kAvx512VnniSparse;
-
-const SparseKernelTable& active_sparse_kernels();
 
 }  // namespace sj

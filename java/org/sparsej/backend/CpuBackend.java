@@ -8,6 +8,7 @@ import org.sparsej.tensor.Tensor;
 import org.sparsej.weights.BitmaskSparseWeight;
 import org.sparsej.weights.DenseInt8Weight;
 import org.sparsej.weights.DenseF32Weight;
+import org.sparsej.weights.DenseHalfWeight;
 import org.sparsej.weights.LinearWeight;
 import org.sparsej.weights.Q8_0Weight;
 import org.sparsej.weights.Sparse24Weight;
@@ -32,6 +33,10 @@ public final class CpuBackend implements Backend {
   static {
     MATMULS.put(WeightFormat.DENSE_F32, (out, x, w, batch) -> SparsejNative.sj_matmul_f32(
         out.address(), x.address(), ((DenseF32Weight) w).values().address(), batch, w.rows(), w.cols()));
+    MATMULS.put(WeightFormat.DENSE_BF16, (out, x, w, batch) -> SparsejNative.sj_matmul_bf16(
+        out.address(), x.address(), ((DenseHalfWeight) w).values().address(), batch, w.rows(), w.cols()));
+    MATMULS.put(WeightFormat.DENSE_F16, (out, x, w, batch) -> SparsejNative.sj_matmul_f16(
+        out.address(), x.address(), ((DenseHalfWeight) w).values().address(), batch, w.rows(), w.cols()));
     MATMULS.put(WeightFormat.Q8_0, (out, x, w, batch) -> SparsejNative.sj_matmul_q8_0(
         out.address(), x.address(), ((Q8_0Weight) w).blocks().address(), batch, w.rows(), w.cols()));
     MATMULS.put(WeightFormat.DENSE_W8A16, (out, x, w, batch) -> {

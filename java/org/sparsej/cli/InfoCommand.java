@@ -22,9 +22,9 @@ final class InfoCommand implements Callable<Integer> {
     if (NativeLibrary.available()) {
       String active = NativeLibrary.applyIsaOverride();
       System.out.printf("features:  %s%n", SparsejNative.sj_cpu_features());
-      System.out.printf("kernels:   %s (best for this CPU: %s; SPARSEJ_ISA=scalar|avx2|avx512|avx512vnni lowers it)%n",
+      System.out.printf("kernels:   %s (best for this CPU: %s; SPARSEJ_ISA=%s lowers it)%n",
           active,
-          NativeLibrary.isaName(SparsejNative.sj_isa_detected()));
+          NativeLibrary.isaName(SparsejNative.sj_isa_detected()), String.join("|", NativeLibrary.isaNames()));
     }
     System.out.printf("threads:   %d (default; --threads N overrides)%n", Backends.defaultThreads());
     System.out.println("backends:");

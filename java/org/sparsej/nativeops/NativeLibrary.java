@@ -47,16 +47,25 @@ public final class NativeLibrary {
     return SparsejNative.sj_isa_name(isa);
   }
 
-  /** Parses scalar|avx2|avx512|avx512vnni to an sj_isa value. */
-  public static int parseIsa(String name) {
-    switch (name.trim().toLowerCase(Locale.ROOT)) {
-      case "scalar": return 0;
-      case "avx2": return 1;
-      case "avx512": return 2;
-      case "avx512vnni": return 3;
-      default:
-        throw new SparsejException("unknown ISA '" + name + "' (expected scalar, avx2, avx512 or avx512vnni)");
+  /** Every ISA the dispatcher knows (native/src/isa_list.h), in sj_isa order: scalar first. */
+  public static java.util.List<String> isaNames() {
+    require();
+    java.util.List<String> names = new java.util.ArrayList<>();
+    for (int isa = 0; isa < SparsejNative.sj_isa_count(); isa++) {
+      names.add(isaName(isa));
     }
+    return names;
+  }
+
+  /** Parses an ISA name (one of {@link #isaNames}) to an sj_isa value. */
+  public static int parseIsa(String name) {
+    java.util.List<String> names = isaNames();
+    int isa = names.indexOf(name.trim().toLowerCase(Locale.ROOT));
+    if (isa < 0) {
+      String expected = String.join(", ", names.subList(0, names.size() - 1)) + " or " + names.get(names.size() - 1);
+      throw new SparsejException("unknown ISA '" + name + "' (expected " + expected + ")");
+    }
+    return isa;
   }
 
   /**

@@ -12,7 +12,7 @@ import org.bytedeco.javacpp.annotation.Platform;
 @Platform(
     include = {"sparsej/dispatch.h", "sparsej/gemv_dense.h", "sparsej/gemv_q8_0.h", "sparsej/llama_ops.h",
         "sparsej/membench.h", "sparsej/spmv_bitmask.h", "sparsej/sparse24.h", "sparsej/quantize.h",
-        "sparsej/attention_paged.h", "sparsej/gemm_int8.h"},
+        "sparsej/attention_paged.h", "sparsej/gemm_int8.h", "sparsej/gemv_half.h"},
     link = "sparsej_kernels",
     compiler = "cpp17")
 public final class SparsejNative {
@@ -25,6 +25,8 @@ public final class SparsejNative {
   public static native int sj_isa_detected();
 
   public static native int sj_isa_active();
+
+  public static native int sj_isa_count();
 
   public static native int sj_isa_select(int isa);
 
@@ -42,6 +44,16 @@ public final class SparsejNative {
 
   public static native void sj_matmul_q8_0(
       @Cast("float*") long out, @Cast("const float*") long x, @Cast("const void*") long w,
+      int batch, int rows, int cols);
+
+  // BF16 / F16 weights as stored (gemv_half.h): w holds rows * cols raw 16-bit values.
+
+  public static native void sj_matmul_bf16(
+      @Cast("float*") long out, @Cast("const float*") long x, @Cast("const uint16_t*") long w,
+      int batch, int rows, int cols);
+
+  public static native void sj_matmul_f16(
+      @Cast("float*") long out, @Cast("const float*") long x, @Cast("const uint16_t*") long w,
       int batch, int rows, int cols);
 
   public static native void sj_rmsnorm(

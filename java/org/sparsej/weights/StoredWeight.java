@@ -13,7 +13,7 @@ import org.sparsej.util.SparsejException;
  * {@link WeightFormat#decode} turns it into the format that runs; {@link LinearWeight#stored()} gives it back to
  * the writers. The parts are views where they can be (a mapped file's bytes, a weight's own buffers).
  *
- * @param values  DENSE: F32 or I8 [rows][cols]; BITMASK: the kept values in row-major order, 1-D;
+ * @param values  DENSE: F32, I8, or BF16/F16 as a file stores them [rows][cols]; BITMASK: the kept values in row-major order, 1-D;
  *                TWO_FOUR: [rows][cols/2], two per group of 4 columns
  * @param bitmask I8 [rows][ceil(cols/8)], bit c%8 of byte c/8 set where column c is kept (numpy packbits,
  *                little bit order); null for DENSE. TWO_FOUR sets exactly 2 bits per group of 4.
@@ -42,8 +42,10 @@ public record StoredWeight(int rows, int cols, Layout layout, Tensor values, Ten
       throw new SparsejException("weight shape [" + rows + ", " + cols + "] is empty");
     }
     boolean int8 = values.dtype() == DType.I8;
-    if (!int8 && values.dtype() != DType.F32) {
-      throw new IllegalArgumentException("stored values are F32 or I8, got " + values.dtype());
+    boolean half = values.dtype() == DType.BF16 || values.dtype() == DType.F16;
+    if (!int8 && values.dtype() != DType.F32 && !(half && layout == Layout.DENSE)) {
+      throw new IllegalArgumentException("stored values are F32 or I8 (BF16/F16 dense), got " + values.dtype()
+          + " " + layout);
     }
     if (int8 != precision.int8Values()) {
       throw new IllegalArgumentException(values.dtype() + " values with precision " + precision);
@@ -68,6 +70,16 @@ public record StoredWeight(int rows, int cols, Layout layout, Tensor values, Ten
     return precision.int8Values();
   }
 
+  /** Whether the values are BF16 or F16 as the file stores them (DENSE only). */
+  public boolean half() {
+    return values.dtype() == DType.BF16 || values.dtype() == DType.F16;
+  }
+
+  /** BF16/F16 values widened to a DENSE F32 copy (exact); any other weight as it is. */
+  public StoredWeight widened() {
+    return half() ? dense(new DenseHalfWeight(values).toDense(), null, 0, Precision.F32) : this;
+  }
+
   /** Fraction of zeros: of the whole matrix for DENSE (counted), of the bitmask for the sparse layouts. */
   public double sparsity() {
     long total = (long) rows * cols;
@@ -77,7 +89,7 @@ public record StoredWeight(int rows, int cols, Layout layout, Tensor values, Ten
     long zeros = 0;
     ByteBuffer b = values.bytes();
     for (long i = 0; i < total; i++) {
-      zeros += int8() ? (b.get((int) i) == 0 ? 1 : 0) : (b.getFloat((int) (4 * i)) == 0f ? 1 : 0);
+      zeros += isZero(i) ? 1 : 0;
     }
     return (double) zeros / total;
   }
@@ -162,7 +174,7 @@ public record StoredWeight(int rows, int cols, Layout layout, Tensor values, Ten
   /** int8 values times their scales as DENSE F32. */
   public StoredWeight dequantized() {
     if (!int8()) {
-      return this;
+      return widened();
     }
     StoredWeight d = toDenseLayout();
     Tensor f = Tensor.allocate(DType.F32, rows, cols);
@@ -198,6 +210,9 @@ public record StoredWeight(int rows, int cols, Layout layout, Tensor values, Ten
 
   private boolean isZero(long i) {
     // compressed-tensors' "tensor != 0": -0.0 counts as zero
+    if (half()) {
+      return (values.bytes().getShort((int) (2 * i)) & 0x7fff) == 0;
+    }
     return int8() ? values.bytes().get((int) i) == 0 : values.bytes().getFloat((int) (4 * i)) == 0f;
   }
 
@@ -205,6 +220,9 @@ public record StoredWeight(int rows, int cols, Layout layout, Tensor values, Ten
   public StoredWeight compressed(boolean twoFour) {
     if (layout != Layout.DENSE) {
       throw new IllegalStateException("already " + layout);
+    }
+    if (half()) {  // the sparse layouts keep F32 or int8 values
+      return widened().compressed(twoFour);
     }
     if (twoFour && !isTwoFour()) {
       throw new SparsejException("weight [" + rows + ", " + cols + "] is not 2:4 sparse");
@@ -263,6 +281,9 @@ public record StoredWeight(int rows, int cols, Layout layout, Tensor values, Ten
    * their numbers, int8 with other groups is dequantized and quantized again per row.
    */
   public StoredWeight quantized(Precision p) {
+    if (half()) {
+      return widened().quantized(p);
+    }
     if (!p.int8Values()) {
       throw new IllegalArgumentException("quantized to " + p);
     }

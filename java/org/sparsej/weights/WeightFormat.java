@@ -15,6 +15,13 @@ public enum WeightFormat {
   DENSE_F32("dense-f32", 32.0, "row-major float32", Layout.DENSE, Precision.F32,
       (s, p) -> new DenseF32Weight(s.dequantized().toDenseLayout().values()),
       (d, m, p) -> new DenseF32Weight(masked(d, m))),
+  /** BF16 / F16 as the file stores them (never widened at load); built from F32 by rounding to nearest even. */
+  DENSE_BF16("dense-bf16", 16.0, "row-major bfloat16, f32 activations", Layout.DENSE, Precision.F32,
+      (s, p) -> new DenseHalfWeight(s.values().reshape(s.rows(), s.cols())),
+      (d, m, p) -> DenseHalfWeight.round(masked(d, m), DType.BF16)),
+  DENSE_F16("dense-f16", 16.0, "row-major float16, f32 activations", Layout.DENSE, Precision.F32,
+      (s, p) -> new DenseHalfWeight(s.values().reshape(s.rows(), s.cols())),
+      (d, m, p) -> DenseHalfWeight.round(masked(d, m), DType.F16)),
   /** GGUF's Q8_0: per row, blocks of 32 int8 values each with one f16 scale (34 bytes per 32 weights). */
   Q8_0("q8_0", 8.5, "row-major blocks of 32 int8 + one f16 scale (llama.cpp Q8_0)", Layout.DENSE, Precision.INT8,
       (s, p) -> Q8_0Weight.fromStored(s.toDenseLayout()),
@@ -113,7 +120,8 @@ public enum WeightFormat {
   /**
    * The format a stored weight runs in, as stored: float or int8 values keep their precision and sparse layout;
    * a bitmask weight under {@link #MIN_BITMASK_SPARSITY} zeros runs dense; int8 with group-32 f16 scales is
-   * Q8_0; int8 with other groups (neither per row nor Q8_0) is dequantized to dense F32.
+   * Q8_0; int8 with other groups (neither per row nor Q8_0) is dequantized to dense F32; BF16/F16 values stay
+   * BF16/F16.
    */
   public static WeightFormat forStored(StoredWeight s) {
     return forStored(s, s.layout() == Layout.TWO_FOUR
@@ -121,13 +129,16 @@ public enum WeightFormat {
   }
 
   private static WeightFormat forStored(StoredWeight s, boolean sparse) {
+    if (s.half()) {  // BF16/F16 values are always DENSE (StoredWeight)
+      return s.values().dtype() == DType.BF16 ? DENSE_BF16 : DENSE_F16;
+    }
     if (s.int8() && s.groups() != 1) {
       boolean q8 = s.groups() * Q8_0Weight.BLOCK == s.cols() && s.scales().dtype() == DType.F16;
       return q8 ? Q8_0 : DENSE_F32;
     }
     Layout layout = sparse ? s.layout() : Layout.DENSE;
     for (WeightFormat f : values()) {
-      if (f != Q8_0 && f.layout == layout && f.precision == s.precision()) {
+      if (f != Q8_0 && f != DENSE_BF16 && f != DENSE_F16 && f.layout == layout && f.precision == s.precision()) {
         return f;
       }
     }

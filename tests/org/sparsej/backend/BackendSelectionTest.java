@@ -63,6 +63,6 @@ class BackendSelectionTest {
     }
     System.setProperty("sparsej.isa", "avx9");
     SparsejException e = assertThrows(SparsejException.class, () -> new CpuBackend(1));
-    assertEquals("unknown ISA 'avx9' (expected scalar, avx2, avx512 or avx512vnni)", e.getMessage());
+    assertEquals("unknown ISA 'avx9' (expected scalar, avx2, avx512, avx512vnni or avx512bf16)", e.getMessage());
   }
 }

@@ -16,14 +16,16 @@ import org.sparsej.tensor.DType;
 import org.sparsej.tensor.Tensor;
 import org.sparsej.util.SparsejException;
 import org.sparsej.weights.DenseF32Weight;
+import org.sparsej.weights.DenseHalfWeight;
 import org.sparsej.weights.LinearWeight;
 import org.sparsej.weights.Q8_0Weight;
 
 /**
  * Loads a GGUF model of llama.cpp's "llama" or "qwen2" architecture (head_dim as attention.key_length, RoPE
- * scaling as rope.scaling.* or a rope_freqs tensor, qwen2's q/k/v biases). F32 and Q8_0 matrices are memory-mapped and run as stored
- * (Q8_0 by its own kernels); F16, BF16 and Q4_0 matrices are dequantized to F32 off-heap at load. The embedding
- * table is F32 (dequantized if stored otherwise: only one row of it is read per token). llama.cpp's converter
+ * scaling as rope.scaling.* or a rope_freqs tensor, qwen2's q/k/v biases). F32, F16, BF16 and Q8_0 matrices are
+ * memory-mapped and run as stored (F16/BF16 and Q8_0 by their own kernels); Q4_0 matrices are dequantized to F32
+ * off-heap at load. The embedding table and the norms are F32 (dequantized if stored otherwise: only one embedding
+ * row is read per token). llama.cpp's converter
  * permutes q/k rows into interleaved-pair RoPE order, hence {@link RopeStyle#INTERLEAVED}.
  */
 public final class GgufModelReader {
@@ -211,6 +213,10 @@ public final class GgufModelReader {
           return new DenseF32Weight(Tensor.wrap(g.map(t), DType.F32, rows, cols));
         case Q8_0:
           return new Q8_0Weight(Tensor.wrap(g.map(t), DType.I8, (int) t.byteSize()), rows, cols);
+        case BF16:
+          return new DenseHalfWeight(Tensor.wrap(g.map(t), DType.BF16, rows, cols));
+        case F16:
+          return new DenseHalfWeight(Tensor.wrap(g.map(t), DType.F16, rows, cols));
         default:
           return new DenseF32Weight(floats(t, rows, cols));
       }

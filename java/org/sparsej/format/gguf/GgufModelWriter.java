@@ -16,6 +16,7 @@ import org.sparsej.tensor.Tensor;
 import org.sparsej.tokenizer.Vocabulary;
 import org.sparsej.weights.DenseF32Weight;
 import org.sparsej.weights.LinearWeight;
+import org.sparsej.weights.DenseHalfWeight;
 import org.sparsej.weights.Q8_0Weight;
 import org.sparsej.weights.WeightFormat;
 
@@ -56,10 +57,10 @@ public final class GgufModelWriter {
     g.putU32("llama.attention.head_count_kv", c.nKvHeads());
     g.putF32("llama.attention.layer_norm_rms_epsilon", c.normEps());
     g.putF32("llama.rope.freq_base", c.ropeTheta());
-    boolean anyQ8 = matrixType == GgmlType.Q8_0 || w.layers().get(0).wq().format() == WeightFormat.Q8_0;
+    GgmlType mostly = written(w.layers().get(0).wq(), matrixType);
     // llama_ftype: 0 all F32, 1 mostly F16, 2 mostly Q4_0, 7 mostly Q8_0, 32 mostly BF16
-    g.putU32("general.file_type", anyQ8 ? 7 : matrixType == GgmlType.F16 ? 1 : matrixType == GgmlType.Q4_0 ? 2
-        : matrixType == GgmlType.BF16 ? 32 : 0);
+    g.putU32("general.file_type", mostly == GgmlType.Q8_0 ? 7 : mostly == GgmlType.F16 ? 1
+        : mostly == GgmlType.Q4_0 ? 2 : mostly == GgmlType.BF16 ? 32 : 0);
     if (vocab != null) {
       GgufVocabulary.write(g, vocab);
     }
@@ -106,9 +107,32 @@ public final class GgufModelWriter {
       g.tensor(name, dims, GgmlType.Q8_0, permute(((Q8_0Weight) w).blocks()::bytes, permute, rows, rowBytes, c));
       return;
     }
+    GgmlType as = written(w, type);
+    if (w instanceof DenseHalfWeight h
+        && as == (w.format() == WeightFormat.DENSE_BF16 ? GgmlType.BF16 : GgmlType.F16)) {  // as stored, bit for bit
+      g.tensor(name, dims, as, permute(h.values()::bytes, permute, rows, cols * 2, c));
+      return;
+    }
     Tensor dense = w.toDense();  // a dense F32 weight's own values, no copy
     Supplier<ByteBuffer> f32 = permute(dense::bytes, permute, rows, cols * 4, c);
     g.tensor(name, dims, type, () -> encode(type, f32.get(), rows, cols));
+  }
+
+  /**
+   * The type a weight is written in: Q8_0 weights as they are, BF16/F16 ones too unless another type than F32
+   * (the default) is asked for, everything else in the asked type.
+   */
+  private static GgmlType written(LinearWeight w, GgmlType type) {
+    if (w.format() == WeightFormat.Q8_0) {
+      return GgmlType.Q8_0;
+    }
+    if (type == GgmlType.F32 && w.format() == WeightFormat.DENSE_BF16) {
+      return GgmlType.BF16;
+    }
+    if (type == GgmlType.F32 && w.format() == WeightFormat.DENSE_F16) {
+      return GgmlType.F16;
+    }
+    return type;
   }
 
   /** F32 rows in one of the writable types. */

@@ -23,7 +23,8 @@ import org.sparsej.weights.WeightFormat;
 
 /**
  * Loads a Hugging Face Llama directory: config.json plus single or sharded safetensors. F32 tensors are
- * memory-mapped as they are; F16/BF16 are widened to F32 off-heap. A linear weight is read as stored
+ * memory-mapped as they are; F16/BF16 plain linear weights too (run on their own kernels), while F16/BF16
+ * embeddings, norms and sparse values are widened to F32 off-heap. A linear weight is read as stored
  * ({@link StoredWeight}: plain, compressed-tensors sparse-bitmask or sparse-24-bitmask, int8 or not) and decoded
  * straight into the format that runs it ({@link WeightFormat#decode}): no dense F32 copy of a sparse or int8
  * weight is made on the way. Every tensor's shape is checked against config.json.
@@ -146,7 +147,7 @@ public final class HfModelReader {
       } else if (ckpt.has(module + ".weight_packed")) {
         values = unpacked(module, rows, cols);
       } else {
-        values = tensor(module + ".weight", rows, cols);
+        values = denseValues(module + ".weight", rows, cols);
       }
       boolean int8 = values.dtype() == DType.I8;
       if (!int8) {
@@ -229,6 +230,16 @@ public final class HfModelReader {
               + offsets[r] + ", the bitmask gives " + starts[r]);
         }
       }
+    }
+
+    /** A plain linear weight's values: F16/BF16 mapped as stored (they run on their own kernels), else tensor(). */
+    Tensor denseValues(String name, int rows, int cols) {
+      SafetensorsFile.Entry e = ckpt.require(name, rows, cols);
+      if (e.dtype() == StDType.BF16 || e.dtype() == StDType.F16) {
+        DType d = e.dtype() == StDType.BF16 ? DType.BF16 : DType.F16;
+        return Tensor.wrap(ckpt.fileOf(name).map(e), d, rows, cols);
+      }
+      return tensor(name, rows, cols);
     }
 
     /** A weight's values: I8 and F32 mapped as stored, F16/BF16 widened to F32; shape -1 = any 1-D. */

@@ -241,8 +241,13 @@ public final class HfModelWriter {
     switch (s.layout()) {
       case DENSE:
         uncompressed.add(module);
+        StDType half = !s.half() ? null : s.values().dtype() == DType.BF16 ? StDType.BF16 : StDType.F16;
         if (s.int8()) {
           add(module + ".weight", StDType.I8, new long[] {rows, cols}, () -> w.values().bytes());
+        } else if (half != null && (options.floatType() == StDType.F32 || options.floatType() == half)) {
+          add(module + ".weight", half, new long[] {rows, cols}, () -> w.values().bytes());  // as stored, bit for bit
+        } else if (half != null) {
+          addF32(module + ".weight", new long[] {rows, cols}, () -> w.widened().values().bytes());
         } else {
           addF32(module + ".weight", new long[] {rows, cols}, () -> w.values().bytes());
         }
