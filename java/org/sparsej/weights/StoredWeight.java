@@ -184,10 +184,12 @@ public record StoredWeight(int rows, int cols, Layout layout, Tensor values, Ten
     if (layout != Layout.DENSE || cols % 4 != 0) {
       return false;
     }
+    ByteBuffer in = values.bytes();
+    boolean int8 = int8();
     for (long g = 0; g < (long) rows * cols; g += 4) {
       int n = 0;
       for (int i = 0; i < 4; i++) {
-        n += isZero(g + i) ? 0 : 1;
+        n += isZero(in, int8, g + i) ? 0 : 1;
       }
       if (n > 2) {
         return false;
@@ -197,8 +199,13 @@ public record StoredWeight(int rows, int cols, Layout layout, Tensor values, Ten
   }
 
   private boolean isZero(long i) {
+    return isZero(values.bytes(), int8(), i);
+  }
+
+  /** {@code in} is the values' bytes, fetched once by loops (a view per element costs more than the test). */
+  private static boolean isZero(ByteBuffer in, boolean int8, long i) {
     // compressed-tensors' "tensor != 0": -0.0 counts as zero
-    return int8() ? values.bytes().get((int) i) == 0 : values.bytes().getFloat((int) (4 * i)) == 0f;
+    return int8 ? in.get((int) i) == 0 : in.getFloat((int) (4 * i)) == 0f;
   }
 
   /** A DENSE weight bitmask-compressed (non-zeros kept) or, when {@code twoFour}, as 2 kept per group of 4. */
@@ -212,20 +219,22 @@ public record StoredWeight(int rows, int cols, Layout layout, Tensor values, Ten
     int stride = maskStride(cols);
     Tensor mask = Tensor.allocate(DType.I8, rows, stride);
     ByteBuffer bits = mask.bytes();
+    ByteBuffer vals = values.bytes();
+    boolean int8 = int8();
     long kept = 0;
     for (int r = 0; r < rows; r++) {
       for (int c0 = 0; c0 < cols; c0 += twoFour ? 4 : cols) {
         int width = twoFour ? 4 : cols;
         int need = twoFour ? 2 : 0;
         for (int i = 0; i < width; i++) {  // non-zeros first
-          if (!isZero((long) r * cols + c0 + i)) {
+          if (!isZero(vals, int8, (long) r * cols + c0 + i)) {
             setBit(bits, r * stride, c0 + i);
             kept++;
             need--;
           }
         }
         for (int i = 0; need > 0 && i < width; i++) {  // 2:4 tops a group up with zeros, as compressed-tensors does
-          if (isZero((long) r * cols + c0 + i)) {
+          if (isZero(vals, int8, (long) r * cols + c0 + i)) {
             setBit(bits, r * stride, c0 + i);
             kept++;
             need--;
@@ -242,8 +251,11 @@ public record StoredWeight(int rows, int cols, Layout layout, Tensor values, Ten
     for (int r = 0; r < rows; r++) {
       for (int c = 0; c < cols; c++) {
         if ((bits.get(r * stride + (c >> 3)) >> (c & 7) & 1) != 0) {
-          for (int b = 0; b < eb; b++) {
-            o.put(k * eb + b, in.get((r * cols + c) * eb + b));
+          int at = r * cols + c;
+          if (eb == 4) {
+            o.putInt(4 * k, in.getInt(4 * at));  // the float's bits, whole
+          } else {
+            o.put(k, in.get(at));
           }
           k++;
         }
