@@ -27,7 +27,8 @@ import org.sparsej.weights.WeightFormat;
  * {@link WeightFormat} row: dense F32, Q8_0, dense W8A16 / W8A8, sparse-bitmask and 2:4 in f32 / int8 / w8a8)
  * against OpenBLAS dense float32 on the same shapes, in one run, with the machine's read bandwidth beside them.
  *
- * <p>Each timed call starts with cold weights: a 64 MiB read evicts them from the caches first, as in decode, where
+ * <p>Each timed call starts with cold weights: a read of twice the last-level cache (sysfs; 64 MiB at least)
+ * evicts them from the caches first, as in decode, where
  * a layer's weights were last read one token ago. The read runs on the thread pool of the library under test
  * (SparseJ's kernel pool for SparseJ, OpenBLAS's own for OpenBLAS), so that the other pool's threads are asleep
  * and no spinning thread steals one of the two cores. A measurement repeats calls until its time budget is spent and keeps the
@@ -82,7 +83,9 @@ public final class KernelBench {
         new Shape("tinyllama up", 5632, 2048), new Shape("tinyllama down", 2048, 5632)));
   }
 
-  private static final long FLUSH_BYTES = 64L << 20;
+  /** The machine's last-level cache (sysfs; -1 unknown) and the read that evicts the weights: twice it at least. */
+  static final long LLC_BYTES = CacheSize.lastLevelBytes();
+  static final long FLUSH_BYTES = CacheSize.evictionBytes(LLC_BYTES);
 
   private final Options options;
   private final PrintStream log;
@@ -105,6 +108,8 @@ public final class KernelBench {
     out.println("openblas: " + OpenBlasMatmul.describe());
     String load = loadAverage();
     out.println("load average at start: " + load + " (other work on the machine skews timings)");
+    out.printf(Locale.ROOT, "cache eviction: a %d MiB read before each timed call (last-level cache %s)%n",
+        FLUSH_BYTES >> 20, LLC_BYTES > 0 ? (LLC_BYTES >> 20) + " MiB per sysfs" : "unknown: sysfs gives no size");
     for (int t : options.threads()) {
       SparsejNative.sj_set_threads(t);
       double gbps = MemoryBandwidth.measureGBps(options.bandwidthBytes(), 5);

@@ -41,7 +41,8 @@ final class BenchKernelsCommand implements Callable<Integer> {
           + "reference).")
   List<String> kernels;
 
-  @Option(names = "--threads", split = ",", paramLabel = "N", description = "Thread counts (default: 1,2).")
+  @Option(names = {"-t", "--threads"}, split = ",", paramLabel = "N",
+      description = "Thread counts (default: 1,2).")
   List<Integer> threads = List.of(1, 2);
 
   @Option(names = "--budget-ms", paramLabel = "MS",

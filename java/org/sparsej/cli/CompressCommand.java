@@ -61,9 +61,9 @@ final class CompressCommand implements Callable<Integer> {
       throw usage("--seqlen " + calibration.length(run.model) + " exceeds the model's context of "
           + run.model.config().seqLen());
     }
-    run.run(stages, backendOptions);
-    String json = CompressionRun.text(run.describe(stages));
-    run.writeHf(output, Map.of("recipe.yaml", text, "compress.json", json), org.sparsej.format.hf.HfModelWriter.Options.defaults());
+    run.runToHf(stages, backendOptions, output,
+        () -> Map.of("recipe.yaml", text, "compress.json", CompressionRun.text(run.describe(stages))),
+        org.sparsej.format.hf.HfModelWriter.Options.defaults());
     System.err.println("wrote " + output + " (run: sparsej eval ppl -m " + output + " --text FILE)");
     return 0;
   }

@@ -11,17 +11,26 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.sparsej.backend.Backend;
+import org.sparsej.format.LinearSource;
 import org.sparsej.format.ModelTokenizers;
+import org.sparsej.format.SpillFile;
+import org.sparsej.format.hf.HfModelReader;
 import org.sparsej.format.hf.HfModelWriter;
+import org.sparsej.model.LayerWeights;
 import org.sparsej.model.LlamaModel;
+import org.sparsej.model.LlamaWeights;
+import org.sparsej.model.ModelLoader;
+import org.sparsej.prune.BlockLinears;
 import org.sparsej.prune.BlockModifier;
 import org.sparsej.prune.LayerwisePruning;
 import org.sparsej.prune.LayerwisePruning.LinearReport;
 import org.sparsej.prune.Stage;
 import org.sparsej.quantize.QuantizationModifier;
 import org.sparsej.quantize.SelectiveRanking;
+import org.sparsej.weights.DenseF32Weight;
 import org.sparsej.weights.LinearWeight;
 import org.sparsej.tokenizer.TokenizerJsonWriter;
 import org.sparsej.tokenizer.Vocabulary;
@@ -42,6 +51,7 @@ final class CompressionRun {
   private int seqlen;
   private LayerwisePruning.Result result;
   private double seconds;
+  private long compressedBytes;  // resident bytes of the compressed block linears
 
   /** Refuses an existing output before loading anything, then loads the model. */
   CompressionRun(ModelOptions modelOptions, CalibrationOptions calibration, Path output) {
@@ -50,15 +60,26 @@ final class CompressionRun {
     }
     this.modelOptions = modelOptions;
     this.calibration = calibration;
-    this.model = modelOptions.loadModel();
+    // An HF directory is read block by block: a BF16/F16 one is widened to F32 a block at a time, not whole.
+    this.model = ModelLoader.detect(modelOptions.model) == ModelLoader.Format.HF
+        ? HfModelReader.loadBlockByBlock(ModelLoader.hfDirectory(modelOptions.model)) : modelOptions.loadModel();
   }
 
   LayerwisePruning.Result result() {
     return result;
   }
 
-  /** Validates the stages, draws the calibration sequences they read, and runs them. */
+  /** Validates the stages, draws the calibration sequences they read, and runs them, keeping the whole result. */
   LayerwisePruning.Result run(List<Stage> stages, BackendOptions backendOptions) {
+    return run(stages, backendOptions, null);
+  }
+
+  /**
+   * As {@link #run(List, BackendOptions)}, streamed when {@code sink} is given and the stages allow
+   * ({@link LayerwisePruning#canStream}): each compressed block goes to the sink and is not kept.
+   */
+  private LayerwisePruning.Result run(List<Stage> stages, BackendOptions backendOptions,
+                                      LayerwisePruning.BlockSink sink) {
     LayerwisePruning.validate(model, stages, calibration.calib != null);
     boolean readsInputs = stages.stream().flatMap(s -> s.modifiers().stream())
         .anyMatch(m -> m.needs() != BlockModifier.Needs.NONE);
@@ -75,11 +96,61 @@ final class CompressionRun {
     seqlen = samples.isEmpty() ? 0 : samples.get(0).length;
     long start = System.nanoTime();
     try (Backend backend = backendOptions.open()) {
-      result = LayerwisePruning.run(model, backend, samples, bos, stages, new BarListener());
+      result = sink == null ? LayerwisePruning.run(model, backend, samples, bos, stages, new BarListener())
+          : LayerwisePruning.stream(model, backend, samples, bos, stages, new BarListener(), sink);
     }
     seconds = (System.nanoTime() - start) / 1e9;
+    if (result.model() != null) {
+      compressedBytes = 0;
+      for (LayerWeights layer : result.model().weights().layers()) {
+        for (LinearWeight w : BlockLinears.of(layer)) {
+          compressedBytes += w.residentBytes();
+        }
+      }
+    }
     printSummary();
     return result;
+  }
+
+  /**
+   * Runs the stages and writes OUT as a Hugging Face directory with {@code extras} (name → content, made once
+   * the run is done) beside the weights. Streamed when the stages allow: each block, once compressed, is spilled
+   * to a temporary file beside OUT and dropped, and the writer reads the linears back one at a time, so the
+   * compression holds about one block (plus the input model's mapped pages) instead of the whole output.
+   */
+  void runToHf(List<Stage> stages, BackendOptions backendOptions, Path output,
+               Supplier<Map<String, String>> extras, HfModelWriter.Options options) {
+    // -Dsparsej.stream=false runs in memory as before streaming existed (for comparisons)
+    if (!LayerwisePruning.canStream(stages) || !Boolean.parseBoolean(System.getProperty("sparsej.stream", "true"))) {
+      run(stages, backendOptions, null);
+      writeHf(HfModelWriter.Source.of(result.model()), output, extras.get(), options);
+      return;
+    }
+    Path parent = output.toAbsolutePath().getParent();
+    try {
+      Files.createDirectories(parent);
+    } catch (IOException e) {
+      throw new SparsejException("cannot write " + output + ": " + e.getMessage());
+    }
+    try (SpillFile spill = new SpillFile(parent)) {
+      List<HfModelWriter.Block> blocks = new ArrayList<>();
+      run(stages, backendOptions, (l, layer) -> {
+        List<LinearSource> linears = new ArrayList<>();
+        for (LinearWeight w : BlockLinears.of(layer)) {
+          compressedBytes += w.residentBytes();
+          linears.add(spill.put(w.stored()));
+        }
+        blocks.add(new HfModelWriter.Block(layer.attentionNorm(), layer.ffnNorm(), linears));
+      });
+      LlamaWeights w = model.weights();
+      LinearWeight head = result.classifier();  // as the modifiers left it (INT8 when a target names lm_head)
+      boolean tied = head instanceof DenseF32Weight d && d.values() == w.tokenEmbedding();
+      HfModelWriter.Source source = new HfModelWriter.Source(model.config(), w.tokenEmbedding(), blocks,
+          w.finalNorm(), tied ? null : LinearSource.of(head));
+      writeHf(source, output, extras.get(), options);
+    } catch (java.io.UncheckedIOException e) {
+      throw new SparsejException("cannot write " + output + ": " + e.getMessage());
+    }
   }
 
   /** A progress bar per stage; one log line per linear a step changed. */
@@ -138,15 +209,12 @@ final class CompressionRun {
           r.format(), 100 * r.sparsity(), error(r), r.bytes() / 1e3, r.seconds());
     }
     long before = 0;
-    long after = 0;
-    for (int l = 0; l < model.config().nLayers(); l++) {
-      for (var w : org.sparsej.prune.BlockLinears.of(model.weights().layers().get(l))) {
+    for (LayerWeights layer : model.weights().layers()) {
+      for (LinearWeight w : BlockLinears.of(layer)) {
         before += w.residentBytes();
       }
-      for (var w : org.sparsej.prune.BlockLinears.of(result.model().weights().layers().get(l))) {
-        after += w.residentBytes();
-      }
     }
+    long after = compressedBytes;
     Runtime rt = Runtime.getRuntime();
     System.out.printf("overall: %.2f%% zeros in the block linears, %.1f MB in memory (from %.1f MB); %.1f s; "
         + "JVM heap in use %.0f MB%n", 100 * result.overallSparsity(), after / 1e6, before / 1e6, seconds,
@@ -216,8 +284,8 @@ final class CompressionRun {
    * Writes the compressed model as a Hugging Face directory through the formats writer (which writes under a
    * temporary name and renames), with the tokenizer as tokenizer.json and {@code extras} (name → content) beside it.
    */
-  void writeHf(Path output, Map<String, String> extras, HfModelWriter.Options options) {
-    LlamaModel compressed = result.model();
+  private void writeHf(HfModelWriter.Source compressed, Path output, Map<String, String> extras,
+                       HfModelWriter.Options options) {
     int vocabSize = compressed.config().vocabSize();
     Vocabulary vocab = modelOptions.tokenizer != null
         ? ModelTokenizers.vocabularyFromFile(modelOptions.tokenizer, vocabSize)

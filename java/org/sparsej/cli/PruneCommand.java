@@ -114,12 +114,13 @@ final class PruneCommand implements Callable<Integer> {
     List<Stage> stages = List.of(new Stage("prune", List.of(new PruningModifier(recipe))));
     System.err.printf("pruning: %s, %s, sparsity %.2f, %d blocks%n", pruner.name(), p, recipe.targetSparsity(),
         model.config().nLayers());
-    run.run(stages, backendOptions);
-    String json = CompressionRun.text(describe(run, stages, recipe));
     if (format.equals("hf")) {
-      run.writeHf(output, Map.of("prune.json", json), HfModelWriter.Options.defaults().withSparseBitmask(true));
+      run.runToHf(stages, backendOptions, output,
+          () -> Map.of("prune.json", CompressionRun.text(describe(run, stages, recipe))),
+          HfModelWriter.Options.defaults().withSparseBitmask(true));
     } else {
-      writeLlama2c(run.result().model(), json);
+      run.run(stages, backendOptions);
+      writeLlama2c(run.result().model(), CompressionRun.text(describe(run, stages, recipe)));
     }
     Path runnable = format.equals("hf") ? output : output.resolve("model.bin");
     System.err.println("wrote " + output + " (run: sparsej eval ppl -m " + runnable + " --text FILE)");

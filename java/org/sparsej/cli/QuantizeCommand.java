@@ -95,9 +95,9 @@ final class QuantizeCommand implements Callable<Integer> {
       throw usage(e.getMessage());
     }
     List<Stage> stages = List.of(new Stage("quantize", modifiers));
-    run.run(stages, backendOptions);
-    String json = CompressionRun.text(run.describe(stages));
-    run.writeHf(output, Map.of("quantize.json", json), org.sparsej.format.hf.HfModelWriter.Options.defaults());
+    run.runToHf(stages, backendOptions, output,
+        () -> Map.of("quantize.json", CompressionRun.text(run.describe(stages))),
+        org.sparsej.format.hf.HfModelWriter.Options.defaults());
     System.err.println("wrote " + output + " (run: sparsej eval ppl -m " + output + " --text FILE)");
     return 0;
   }

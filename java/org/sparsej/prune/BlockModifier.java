@@ -57,6 +57,14 @@ public interface BlockModifier {
   default void prepare(LlamaModel model, Context context) {}
 
   /**
+   * Whether {@link #prepare} reads the whole model (a sensitivity ranking, say): then the model entering this
+   * modifier must exist as a whole, and a streamed run can only have this modifier first.
+   */
+  default boolean preparesOnWholeModel() {
+    return false;
+  }
+
+  /**
    * Returns block {@code block} compressed, reporting each linear it touched.
    *
    * @param stats statistics of the block's four linear groups' inputs (qkv, o, gate/up, down), or null when

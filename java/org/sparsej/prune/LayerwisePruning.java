@@ -59,8 +59,11 @@ public final class LayerwisePruning {
     }
   }
 
-  /** The compressed model (new linears; embeddings and classifier shared) and every modifier's reports. */
-  public record Result(LlamaModel model, List<LinearReport> linears) {
+  /**
+   * The compressed model (new linears; embeddings and classifier shared) and every modifier's reports; the model
+   * is null after {@link #stream}, which handed its blocks to a sink instead of keeping them.
+   */
+  public record Result(LlamaModel model, List<LinearReport> linears, LinearWeight classifier) {
     /** Zeros over all linears of the blocks, as the last modifier to touch each left it. */
     public double overallSparsity() {
       Map<String, LinearReport> last = new LinkedHashMap<>();
@@ -111,34 +114,90 @@ public final class LayerwisePruning {
     }
   }
 
+  /** Receives each block as the last modifier left it, in order, and keeps what it needs of it. */
+  public interface BlockSink {
+    void accept(int block, LayerWeights compressed);
+  }
+
   /**
    * Runs the stages in order on {@code model}. {@code samples} may be empty when no modifier requires calibration;
    * {@code bos} starts the perplexity windows of modifiers that measure the model.
    */
   public static Result run(LlamaModel model, Backend backend, List<int[]> samples, int bos, List<Stage> stages,
                            Listener listener) {
+    Runner runner = start(model, backend, samples, bos, stages, listener);
+    List<LinearReport> reports = new ArrayList<>();
+    for (Stage stage : stages) {
+      listener.stageStarted(stage.name(), runner.steps(stage.modifiers()));
+      runner.done = 0;
+      for (BlockModifier m : stage.modifiers()) {
+        listener.log(stage.name() + ": " + m.name() + " (" + m.describe() + ")");
+        m.prepare(model, runner);
+        List<LayerWeights> layers = new ArrayList<>();
+        runner.pass(model, List.of(m), reports, (l, layer) -> layers.add(layer));
+        LlamaWeights w = model.weights();
+        LinearWeight head = runner.classifier(List.of(m), w.classifier(), reports);
+        model = new LlamaModel(model.config(), new LlamaWeights(w.tokenEmbedding(), layers, w.finalNorm(), head));
+      }
+      listener.stageFinished(stage.name());
+    }
+    return new Result(model, reports, model.weights().classifier());
+  }
+
+  /** Whether {@link #stream} can run these stages: no modifier but the first looks at the whole model first. */
+  public static boolean canStream(List<Stage> stages) {
+    List<BlockModifier> all = modifiers(stages);
+    return all.stream().skip(1).noneMatch(BlockModifier::preparesOnWholeModel);
+  }
+
+  /**
+   * The same compression as {@link #run}, block by block: each block goes through every modifier of every stage
+   * in turn and then to {@code sink}, and is not kept. Each modifier that calibrates keeps its own hidden states,
+   * the inputs its block sees in {@link #run} (the blocks before it compressed by it and the modifiers before it),
+   * so the result is the same; the memory is one block plus one set of calibration states per such modifier.
+   * One progress bar covers all stages. Needs {@link #canStream}.
+   */
+  public static Result stream(LlamaModel model, Backend backend, List<int[]> samples, int bos, List<Stage> stages,
+                              Listener listener, BlockSink sink) {
+    if (!canStream(stages)) {
+      throw new IllegalArgumentException("a modifier after the first measures the whole model: run, not stream");
+    }
+    Runner runner = start(model, backend, samples, bos, stages, listener);
+    List<BlockModifier> all = modifiers(stages);
+    String names = String.join(" + stage ", stages.stream().map(Stage::name).toList());
+    listener.stageStarted(names, runner.steps(all));
+    for (Stage stage : stages) {
+      for (BlockModifier m : stage.modifiers()) {
+        listener.log(stage.name() + ": " + m.name() + " (" + m.describe() + ")");
+      }
+    }
+    all.get(0).prepare(model, runner);
+    List<LinearReport> reports = new ArrayList<>();
+    runner.pass(model, all, reports, (l, layer) -> {
+      sink.accept(l, layer);
+      // A block leaves ~10 linears' worth of garbage (double copies, off-heap buffers freed only when collected):
+      // left to itself the JVM grows its heap and off-heap use toward their limits, and the RSS with them. A full
+      // GC per block costs well under a second on billion-parameter models.
+      System.gc();
+    });
+    LinearWeight head = runner.classifier(all, model.weights().classifier(), reports);
+    listener.stageFinished(names);
+    return new Result(null, reports, head);
+  }
+
+  private static List<BlockModifier> modifiers(List<Stage> stages) {
+    return stages.stream().flatMap(s -> s.modifiers().stream()).toList();
+  }
+
+  private static Runner start(LlamaModel model, Backend backend, List<int[]> samples, int bos, List<Stage> stages,
+                              Listener listener) {
     LlamaConfig c = model.config();
     int seqlen = samples.isEmpty() ? 0 : samples.get(0).length;
     if (seqlen > c.seqLen()) {
       throw new SparsejException("--seqlen " + seqlen + " exceeds the model's context of " + c.seqLen());
     }
     validate(model, stages, !samples.isEmpty());
-    Runner runner = new Runner(backend, samples, bos, listener, c);
-    List<LinearReport> reports = new ArrayList<>();
-    for (Stage stage : stages) {
-      long steps = 0;
-      for (BlockModifier m : stage.modifiers()) {
-        steps += (long) c.nLayers() * runner.stepsPerBlock(m);
-      }
-      listener.stageStarted(stage.name(), steps);
-      runner.done = 0;
-      for (BlockModifier m : stage.modifiers()) {
-        listener.log(stage.name() + ": " + m.name() + " (" + m.describe() + ")");
-        model = runner.pass(model, m, reports);
-      }
-      listener.stageFinished(stage.name());
-    }
-    return new Result(model, reports);
+    return new Runner(backend, samples, bos, listener, c);
   }
 
   /** The block loop: one pass of one modifier over the model. */
@@ -164,8 +223,12 @@ public final class LayerwisePruning {
       return m.needs() != BlockModifier.Needs.NONE && !samples.isEmpty();
     }
 
-    long stepsPerBlock(BlockModifier m) {
-      return (calibrates(m) ? 2L * samples.size() : 0) + LinearNames.SHORT.size();
+    long steps(List<BlockModifier> modifiers) {
+      long steps = 0;
+      for (BlockModifier m : modifiers) {
+        steps += (long) c.nLayers() * ((calibrates(m) ? 2L * samples.size() : 0) + LinearNames.SHORT.size());
+      }
+      return steps;
     }
 
     @Override
@@ -200,34 +263,51 @@ public final class LayerwisePruning {
       return all;
     }
 
-    LlamaModel pass(LlamaModel model, BlockModifier m, List<LinearReport> reports) {
-      m.prepare(model, this);
-      boolean calibrate = calibrates(m);
-      Tensor[] hidden = calibrate ? embed(model) : null;
-      List<LayerWeights> layers = new ArrayList<>();
+    /**
+     * One pass over the blocks: each block through {@code group}'s modifiers in order, then to the sink. The
+     * modifiers that calibrate each carry their own hidden states from block to block.
+     */
+    void pass(LlamaModel model, List<BlockModifier> group, List<LinearReport> reports, BlockSink sink) {
+      Tensor[][] hidden = new Tensor[group.size()][];
+      List<List<LinearReport>> byModifier = new ArrayList<>();  // reported modifier by modifier, as run() does
+      for (int j = 0; j < group.size(); j++) {
+        hidden[j] = calibrates(group.get(j)) ? embed(model) : null;
+        byModifier.add(new ArrayList<>());
+      }
       for (int l = 0; l < c.nLayers(); l++) {
         LayerWeights layer = model.weights().layers().get(l);
         String block = "block " + (l + 1) + "/" + c.nLayers() + " ";
-        InputStatistics[] stats = calibrate ? statistics(layer, hidden, m.needs(), block + "calibrating") : null;
-        LayerWeights compressed = m.apply(l, layer, stats, r -> {
+        for (int j = 0; j < group.size(); j++) {
+          BlockModifier m = group.get(j);
+          List<LinearReport> mine = byModifier.get(j);
+          InputStatistics[] stats = hidden[j] != null
+              ? statistics(layer, hidden[j], m.needs(), block + "calibrating") : null;
+          layer = m.apply(l, layer, stats, r -> {
+            mine.add(r);
+            listener.linearDone(r);
+            listener.step(++done, block + r.name());
+          });
+          // The next block's inputs come from this block as compressed.
+          if (hidden[j] != null && l + 1 < c.nLayers()) {
+            forward(layer, hidden[j], block + "forward through the compressed block");
+          } else if (hidden[j] != null) {
+            done += samples.size();
+          }
+        }
+        sink.accept(l, layer);
+      }
+      byModifier.forEach(reports::addAll);
+    }
+
+    /** The classifier after each modifier of {@code group} in turn (most leave it as it is). */
+    LinearWeight classifier(List<BlockModifier> group, LinearWeight head, List<LinearReport> reports) {
+      for (BlockModifier m : group) {
+        head = m.classifier(head, r -> {
           reports.add(r);
           listener.linearDone(r);
-          listener.step(++done, block + r.name());
         });
-        layers.add(compressed);
-        // The next block's inputs come from this block as compressed.
-        if (calibrate && l + 1 < c.nLayers()) {
-          forward(compressed, hidden, block + "forward through the compressed block");
-        } else if (calibrate) {
-          done += samples.size();
-        }
       }
-      LlamaWeights w = model.weights();
-      LinearWeight head = m.classifier(w.classifier(), r -> {
-        reports.add(r);
-        listener.linearDone(r);
-      });
-      return new LlamaModel(c, new LlamaWeights(w.tokenEmbedding(), layers, w.finalNorm(), head));
+      return head;
     }
 
     private Tensor[] embed(LlamaModel model) {

@@ -87,10 +87,11 @@ public final class PruningModifier implements BlockModifier {
       }
       long start = System.nanoTime();
       InputStatistics s = stats == null ? null : stats[BlockLinears.GROUP[i]];
-      double[] original = BlockLinears.toDoubles(w);
-      double[] values = original.clone();
+      double[] values = BlockLinears.toDoubles(w);
+      // the original is kept only to measure the error (a copy of the largest linear in double otherwise)
+      double[] original = s != null && s.hasGram() ? values.clone() : null;
       recipe.method().prune(values, w.rows(), w.cols(), s, recipe.targetSparsity(), recipe.pattern());
-      double error = s != null && s.hasGram() ? s.relativeError(original, values, w.rows()) : Double.NaN;
+      double error = original != null ? s.relativeError(original, values, w.rows()) : Double.NaN;
       out[i] = WeightFormat.sparseIfPruned(BlockLinears.toWeight(values, w.rows(), w.cols()));
       report.accept(new LayerwisePruning.LinearReport(name(), name, w.rows(), w.cols(),
           BlockLinears.countZeros(out[i]), error, (System.nanoTime() - start) / 1e9, false, out[i].format().id(),

@@ -18,12 +18,12 @@ final class Selection {
       Arrays.fill(prune, from, from + count, true);
       return;
     }
-    double[] sorted = Arrays.copyOfRange(scores, from, from + count);
-    Arrays.sort(sorted);
-    double threshold = sorted[k - 1];
+    // The k-th smallest by selection, not a full sort (the same value: Arrays.sort's order, NaN last); every
+    // score below it is among the k smallest.
+    double threshold = kthSmallest(Arrays.copyOfRange(scores, from, from + count), k - 1);
     int below = 0;
-    for (int i = 0; i < k; i++) {
-      if (sorted[i] < threshold) {
+    for (int i = from; i < from + count; i++) {
+      if (scores[i] < threshold) {
         below++;
       }
     }
@@ -37,6 +37,66 @@ final class Selection {
         equalAllowed--;
       }
     }
+  }
+
+  /** The element that would be at index {@code k} of {@code a} sorted by Arrays.sort (Hoare's select; a is reordered). */
+  static double kthSmallest(double[] a, int k) {
+    if (a.length <= 16 || !plainOrder(a)) {
+      Arrays.sort(a);
+      return a[k];
+    }
+    int lo = 0;
+    int hi = a.length - 1;
+    while (lo < hi) {
+      double pivot = medianOfThree(a[lo], a[(lo + hi) >>> 1], a[hi]);
+      int i = lo;
+      int j = hi;
+      while (i <= j) {
+        while (a[i] < pivot) {
+          i++;
+        }
+        while (a[j] > pivot) {
+          j--;
+        }
+        if (i <= j) {
+          double t = a[i];
+          a[i] = a[j];
+          a[j] = t;
+          i++;
+          j--;
+        }
+      }
+      if (k <= j) {
+        hi = j;
+      } else if (k >= i) {
+        lo = i;
+      } else {
+        return a[k];
+      }
+    }
+    return a[k];
+  }
+
+  /** No NaN and no -0.0: then {@code <} is Arrays.sort's order and the select may use it. */
+  private static boolean plainOrder(double[] a) {
+    for (double v : a) {
+      if (v != v || Double.doubleToRawLongBits(v) == Long.MIN_VALUE) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static double medianOfThree(double a, double b, double c) {
+    if (a > b) {
+      double t = a;
+      a = b;
+      b = t;
+    }
+    if (b > c) {
+      b = c;
+    }
+    return a > b ? a : b;
   }
 
   /** For each row and each group of m consecutive inputs, marks the {@code zeros} smallest scores. */

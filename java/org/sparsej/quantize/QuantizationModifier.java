@@ -116,6 +116,11 @@ public final class QuantizationModifier implements BlockModifier {
   }
 
   @Override
+  public boolean preparesOnWholeModel() {
+    return autoKeep > 0;
+  }
+
+  @Override
   public void prepare(LlamaModel model, Context context) {
     keptBySensitivity.clear();
     if (autoKeep == 0) {

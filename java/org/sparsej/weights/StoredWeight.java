@@ -75,6 +75,11 @@ public record StoredWeight(int rows, int cols, Layout layout, Tensor values, Ten
     return values.dtype() == DType.BF16 || values.dtype() == DType.F16;
   }
 
+  /** Bytes per stored value: 1 for int8, 2 for BF16/F16, 4 for F32. */
+  private int valueBytes() {
+    return int8() ? 1 : half() ? 2 : 4;
+  }
+
   /** BF16/F16 values widened to a DENSE F32 copy (exact); any other weight as it is. */
   public StoredWeight widened() {
     return half() ? dense(new DenseHalfWeight(values).toDense(), null, 0, Precision.F32) : this;
@@ -196,10 +201,12 @@ public record StoredWeight(int rows, int cols, Layout layout, Tensor values, Ten
     if (layout != Layout.DENSE || cols % 4 != 0) {
       return false;
     }
+    ByteBuffer in = values.bytes();
+    int valueBytes = valueBytes();
     for (long g = 0; g < (long) rows * cols; g += 4) {
       int n = 0;
       for (int i = 0; i < 4; i++) {
-        n += isZero(g + i) ? 0 : 1;
+        n += isZero(in, valueBytes, g + i) ? 0 : 1;
       }
       if (n > 2) {
         return false;
@@ -209,11 +216,23 @@ public record StoredWeight(int rows, int cols, Layout layout, Tensor values, Ten
   }
 
   private boolean isZero(long i) {
+    return isZero(values.bytes(), valueBytes(), i);
+  }
+
+  /**
+   * {@code in} is the values' bytes ({@code valueBytes} bytes each), fetched once by loops (a view per element costs
+   * more than the test).
+   */
+  private static boolean isZero(ByteBuffer in, int valueBytes, long i) {
     // compressed-tensors' "tensor != 0": -0.0 counts as zero
-    if (half()) {
-      return (values.bytes().getShort((int) (2 * i)) & 0x7fff) == 0;
+    switch (valueBytes) {
+      case 1:
+        return in.get((int) i) == 0;
+      case 2:  // BF16 or F16: every bit but the sign clear
+        return (in.getShort((int) (2 * i)) & 0x7fff) == 0;
+      default:
+        return in.getFloat((int) (4 * i)) == 0f;
     }
-    return int8() ? values.bytes().get((int) i) == 0 : values.bytes().getFloat((int) (4 * i)) == 0f;
   }
 
   /** A DENSE weight bitmask-compressed (non-zeros kept) or, when {@code twoFour}, as 2 kept per group of 4. */
@@ -230,20 +249,22 @@ public record StoredWeight(int rows, int cols, Layout layout, Tensor values, Ten
     int stride = maskStride(cols);
     Tensor mask = Tensor.allocate(DType.I8, rows, stride);
     ByteBuffer bits = mask.bytes();
+    ByteBuffer vals = values.bytes();
+    int valueBytes = valueBytes();
     long kept = 0;
     for (int r = 0; r < rows; r++) {
       for (int c0 = 0; c0 < cols; c0 += twoFour ? 4 : cols) {
         int width = twoFour ? 4 : cols;
         int need = twoFour ? 2 : 0;
         for (int i = 0; i < width; i++) {  // non-zeros first
-          if (!isZero((long) r * cols + c0 + i)) {
+          if (!isZero(vals, valueBytes, (long) r * cols + c0 + i)) {
             setBit(bits, r * stride, c0 + i);
             kept++;
             need--;
           }
         }
         for (int i = 0; need > 0 && i < width; i++) {  // 2:4 tops a group up with zeros, as compressed-tensors does
-          if (isZero((long) r * cols + c0 + i)) {
+          if (isZero(vals, valueBytes, (long) r * cols + c0 + i)) {
             setBit(bits, r * stride, c0 + i);
             kept++;
             need--;
@@ -260,8 +281,11 @@ public record StoredWeight(int rows, int cols, Layout layout, Tensor values, Ten
     for (int r = 0; r < rows; r++) {
       for (int c = 0; c < cols; c++) {
         if ((bits.get(r * stride + (c >> 3)) >> (c & 7) & 1) != 0) {
-          for (int b = 0; b < eb; b++) {
-            o.put(k * eb + b, in.get((r * cols + c) * eb + b));
+          int at = r * cols + c;
+          if (eb == 4) {
+            o.putInt(4 * k, in.getInt(4 * at));  // the float's bits, whole
+          } else {
+            o.put(k, in.get(at));
           }
           k++;
         }

@@ -26,10 +26,12 @@ class BenchKernelsCommandTest {
     Path csv = dir.resolve("k.csv");
     Path png = dir.resolve("k.png");
     CliRun run = CliRun.of("bench", "kernels", "--shapes", "96x200", "--sparsities", "0,70", "--batches", "1,5",
-        "--threads", "1", "--kernels", "bitmask-f32,sparse-bitmask-w8a8,2:4-i8,dense-w8a8", "--budget-ms", "1", "--min-iterations", "1",
+        "-t", "1", "--kernels", "bitmask-f32,sparse-bitmask-w8a8,2:4-i8,dense-w8a8", "--budget-ms", "1",
+        "--min-iterations", "1",
         "--bandwidth-mb", "64", "--markdown", md.toString(), "--csv", csv.toString(), "--plot", png.toString());
     assertEquals(0, run.exitCode(), run.err());
-    assertTrue(run.out().contains("read bandwidth, 1 thread:"), run.out());
+    assertTrue(run.out().contains("read bandwidth, 1 thread:"), run.out());  // -t after the subcommand: 1 thread
+    assertTrue(run.out().contains("cache eviction: a "), run.out());
     // openblas + dense w8a8 + 2 bitmask kernels x 2 sparsities + 2:4 (not run: 50% is not swept), at 2 batches.
     assertEquals(1 + 1 + 2 * 2, csv(csv) / 2, Files.readString(csv));
     assertTrue(Files.readString(md).contains("| sparse-bitmask-w8a8 | 70% |"), Files.readString(md));

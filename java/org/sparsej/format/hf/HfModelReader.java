@@ -46,6 +46,44 @@ public final class HfModelReader {
     }
   }
 
+  /**
+   * The model with its blocks read from {@code dir} each time they are asked for, not at load: a pass over the
+   * blocks (a streamed compression) then holds one block's widened F16/BF16 weights at a time instead of the whole
+   * model in F32 (F32 tensors are mapped either way). The embedding, final norm and classifier are loaded now.
+   * Each read of a block opens the checkpoint again (mappings outlive their channel), so nothing stays open.
+   */
+  public static LlamaModel loadBlockByBlock(Path dir) {
+    LlamaModel eager;
+    HfConfig hf = HfConfig.read(dir.resolve("config.json"));
+    CompressedTensors compression = CompressedTensors.parse(dir.resolve("config.json"), hf.compressionConfig());
+    LlamaConfig c = hf.llama();
+    try (HfCheckpoint ckpt = HfCheckpoint.open(dir)) {
+      Loader loader = new Loader(ckpt, c, compression);
+      if (!loader.widens(Names.linears(0)[0])) {
+        // mapped as stored: loaded once, as load() does (mapping it again per read would count its pages twice)
+        return new LlamaModel(c, loader.weights(hf));
+      }
+      eager = new LlamaModel(c, loader.weights(hf, 0));
+      loader.layer(c.nLayers() - 1);  // a checkpoint missing the last block fails here, before any work
+    }
+    List<LayerWeights> layers = new java.util.AbstractList<>() {
+      @Override
+      public LayerWeights get(int l) {
+        java.util.Objects.checkIndex(l, c.nLayers());
+        try (HfCheckpoint ckpt = HfCheckpoint.open(dir)) {
+          return new Loader(ckpt, c, compression).layer(l);
+        }
+      }
+
+      @Override
+      public int size() {
+        return c.nLayers();
+      }
+    };
+    LlamaWeights w = eager.weights();
+    return new LlamaModel(c, new LlamaWeights(w.tokenEmbedding(), layers, w.finalNorm(), w.classifier()));
+  }
+
   /** Standard Hugging Face tensor names of a Llama model. */
   public static final class Names {
     public static final String EMBED = "model.embed_tokens.weight";
@@ -78,27 +116,16 @@ public final class HfModelReader {
     }
 
     LlamaWeights weights(HfConfig hf) {
+      return weights(hf, c.nLayers());
+    }
+
+    /** The weights with the first {@code blocks} blocks loaded (the others left to the caller). */
+    LlamaWeights weights(HfConfig hf, int blocks) {
       int dim = c.dim();
       Tensor embedding = f32(Names.EMBED, c.vocabSize(), dim);
       List<LayerWeights> layers = new ArrayList<>();
-      for (int l = 0; l < c.nLayers(); l++) {
-        String[] m = Names.linears(l);
-        int[][] shapes = {{c.qDim(), dim}, {c.kvDim(), dim}, {c.kvDim(), dim}, {dim, c.qDim()}, {c.hiddenDim(), dim},
-            {dim, c.hiddenDim()}, {c.hiddenDim(), dim}};
-        LinearWeight[] w = new LinearWeight[7];
-        for (int i = 0; i < 7; i++) {
-          w[i] = linear(m[i], shapes[i][0], shapes[i][1]);
-        }
-        Tensor[] bias = new Tensor[3];
-        if (c.qkvBias()) {  // Qwen2: q, k and v projections carry a bias
-          int[] rows = {c.qDim(), c.kvDim(), c.kvDim()};
-          for (int i = 0; i < 3; i++) {
-            bias[i] = f32(m[i] + ".bias", rows[i]);
-          }
-        }
-        layers.add(new LayerWeights(f32(Names.layer(l, "input_layernorm.weight"), dim), w[0], w[1], w[2], w[3],
-            f32(Names.layer(l, "post_attention_layernorm.weight"), dim), w[4], w[5], w[6], bias[0], bias[1],
-            bias[2]));
+      for (int l = 0; l < blocks; l++) {
+        layers.add(layer(l));
       }
       Tensor norm = f32(Names.NORM, dim);
       LinearWeight classifier;
@@ -112,6 +139,36 @@ public final class HfModelReader {
         classifier = linear("lm_head", c.vocabSize(), dim);
       }
       return new LlamaWeights(embedding, layers, norm, classifier);
+    }
+
+    /** Whether a module's values are stored as F16/BF16 (widened when read). */
+    boolean widens(String module) {
+      String name = ckpt.has(module + ".compressed") ? module + ".compressed" : module + ".weight";
+      if (!ckpt.has(name)) {
+        return false;
+      }
+      StDType t = ckpt.entry(name).dtype();
+      return t == StDType.F16 || t == StDType.BF16;
+    }
+
+    LayerWeights layer(int l) {
+      int dim = c.dim();
+      String[] m = Names.linears(l);
+      int[][] shapes = {{c.qDim(), dim}, {c.kvDim(), dim}, {c.kvDim(), dim}, {dim, c.qDim()}, {c.hiddenDim(), dim},
+          {dim, c.hiddenDim()}, {c.hiddenDim(), dim}};
+      LinearWeight[] w = new LinearWeight[7];
+      for (int i = 0; i < 7; i++) {
+        w[i] = linear(m[i], shapes[i][0], shapes[i][1]);
+      }
+      Tensor[] bias = new Tensor[3];
+      if (c.qkvBias()) {  // Qwen2: q, k and v projections carry a bias
+        int[] rows = {c.qDim(), c.kvDim(), c.kvDim()};
+        for (int i = 0; i < 3; i++) {
+          bias[i] = f32(m[i] + ".bias", rows[i]);
+        }
+      }
+      return new LayerWeights(f32(Names.layer(l, "input_layernorm.weight"), dim), w[0], w[1], w[2], w[3],
+          f32(Names.layer(l, "post_attention_layernorm.weight"), dim), w[4], w[5], w[6], bias[0], bias[1], bias[2]);
     }
 
     Tensor f32(String name, int... shape) {

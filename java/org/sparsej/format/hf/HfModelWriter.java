@@ -16,6 +16,7 @@ import java.util.function.Supplier;
 import org.sparsej.backend.RopeStyle;
 import org.sparsej.format.AtomicOutput;
 import org.sparsej.format.Halfs;
+import org.sparsej.format.LinearSource;
 import org.sparsej.format.QkPermutation;
 import org.sparsej.format.safetensors.SafetensorsWriter;
 import org.sparsej.format.safetensors.StDType;
@@ -29,6 +30,7 @@ import org.sparsej.util.SparsejException;
 import org.sparsej.weights.DenseF32Weight;
 import org.sparsej.weights.LinearWeight;
 import org.sparsej.weights.Precision;
+import org.sparsej.weights.StoredSummary;
 import org.sparsej.weights.StoredWeight;
 import org.sparsej.weights.StoredWeight.Layout;
 import org.sparsej.weights.WeightFormat;
@@ -85,7 +87,35 @@ public final class HfModelWriter {
   public record Summary(int files, long dataBytes, int sparseWeights, int int8Weights, double globalSparsity,
                         String sparseFormat) {}
 
-  private final LlamaModel model;
+  /**
+   * A model to write whose block linears need not all be in memory: each is a {@link LinearSource}, loaded when
+   * the writer reaches it (a streamed compression hands its spilled linears over this way).
+   *
+   * @param blocks     per block: attention norm, ffn norm, and the linears in LayerWeights order wq wk wv wo w1 w2 w3
+   * @param classifier null when tied to the embedding
+   */
+  public record Source(LlamaConfig config, Tensor embedding, List<Block> blocks, Tensor finalNorm,
+                       LinearSource classifier) {
+    public static Source of(LlamaModel model) {
+      LlamaWeights w = model.weights();
+      List<Block> blocks = new ArrayList<>();
+      for (LayerWeights l : w.layers()) {
+        List<LinearSource> linears = new ArrayList<>();
+        for (LinearWeight x : new LinearWeight[] {l.wq(), l.wk(), l.wv(), l.wo(), l.w1(), l.w2(), l.w3()}) {
+          linears.add(LinearSource.of(x));
+        }
+        blocks.add(new Block(l.attentionNorm(), l.ffnNorm(), linears));
+      }
+      boolean tied = w.classifier() instanceof DenseF32Weight d && d.values() == w.tokenEmbedding();
+      return new Source(model.config(), w.tokenEmbedding(), blocks, w.finalNorm(),
+          tied ? null : LinearSource.of(w.classifier()));
+    }
+  }
+
+  /** One block of a {@link Source}. */
+  public record Block(Tensor attentionNorm, Tensor ffnNorm, List<LinearSource> linears) {}
+
+  private final Source model;
   private final Options options;
   private final List<Shard> shards = new ArrayList<>();
   private final Map<String, List<String>> int8Groups = new LinkedHashMap<>();  // group args json -> modules
@@ -96,18 +126,32 @@ public final class HfModelWriter {
   private int int8Count;
   private long zeros;
   private long targetElements;
+  private Linear loadedLinear;  // the linear whose tensors are being written, and its data
+  private StoredWeight loadedWeight;
 
   private record Shard(SafetensorsWriter writer) {}
 
-  /** One linear to write: its module name, stored form, and whether it is q/k (rows permuted) or lm_head. */
-  private record Linear(String module, StoredWeight stored, boolean qk, boolean sparseTarget) {}
+  /** How a linear's stored form is changed on the way out (see {@link #compressIfAsked}). */
+  private enum Change { NONE, TO_BITMASK, TO_TWO_FOUR, TWO_FOUR_TO_BITMASK }
 
-  private HfModelWriter(LlamaModel model, Options options) {
+  /**
+   * One linear to write: its module name, its source, the summary as written (after {@code change}), and whether
+   * it is q/k (rows permuted) or a decoder linear (lm_head is not).
+   */
+  private record Linear(String module, LinearSource source, StoredSummary written, Change change, boolean qk,
+                        boolean sparseTarget) {}
+
+  private HfModelWriter(Source model, Options options) {
     this.model = model;
     this.options = options;
   }
 
   public static Summary write(LlamaModel model, Path outDir, Options options) {
+    return write(Source.of(model), outDir, options);
+  }
+
+  /** Writes {@code model}, loading each linear from its source only while its tensors are written. */
+  public static Summary write(Source model, Path outDir, Options options) {
     HfModelWriter w = new HfModelWriter(model, options);
     w.collect();
     AtomicOutput.directory(outDir, options.replace(), tmp -> w.writeTo(tmp));
@@ -120,31 +164,29 @@ public final class HfModelWriter {
   private void collect() {
     LlamaConfig c = model.config();
     c.requirePlainLlama("the Hugging Face writer");
-    LlamaWeights w = model.weights();
     List<Linear> linears = new ArrayList<>();
     for (int l = 0; l < c.nLayers(); l++) {
-      LayerWeights layer = w.layers().get(l);
       String[] m = HfModelReader.Names.linears(l);
-      LinearWeight[] lw = {layer.wq(), layer.wk(), layer.wv(), layer.wo(), layer.w1(), layer.w2(), layer.w3()};
-      for (int i = 0; i < lw.length; i++) {
-        linears.add(new Linear(m[i], lw[i].stored(), i < 2, true));
+      List<LinearSource> lw = model.blocks().get(l).linears();
+      for (int i = 0; i < lw.size(); i++) {
+        linears.add(new Linear(m[i], lw.get(i), lw.get(i).summary(), Change.NONE, i < 2, true));
       }
     }
     if (!tied()) {
-      linears.add(new Linear("lm_head", w.classifier().stored(), false, false));
+      linears.add(new Linear("lm_head", model.classifier(), model.classifier().summary(), Change.NONE, false, false));
     }
     linears = compressIfAsked(linears);
-    addFloats(HfModelReader.Names.EMBED, w.tokenEmbedding(), c.vocabSize(), c.dim());
+    addFloats(HfModelReader.Names.EMBED, model.embedding(), c.vocabSize(), c.dim());
     int next = 0;
     for (int l = 0; l < c.nLayers(); l++) {
-      LayerWeights layer = w.layers().get(l);
+      Block layer = model.blocks().get(l);
       addFloats(HfModelReader.Names.layer(l, "input_layernorm.weight"), layer.attentionNorm(), c.dim());
       addFloats(HfModelReader.Names.layer(l, "post_attention_layernorm.weight"), layer.ffnNorm(), c.dim());
       for (int i = 0; i < 7; i++) {
         addLinear(linears.get(next++));
       }
     }
-    addFloats(HfModelReader.Names.NORM, w.finalNorm(), c.dim());
+    addFloats(HfModelReader.Names.NORM, model.finalNorm(), c.dim());
     if (next < linears.size()) {
       addLinear(linears.get(next));
     }
@@ -156,7 +198,7 @@ public final class HfModelWriter {
    * pruned (at least {@link WeightFormat#MIN_BITMASK_SPARSITY} zeros) is 2:4 and no weight is unstructured-sparse
    * already, the 2:4 ones are written as sparse-24-bitmask and the others stay dense (layers left unpruned); else
    * all of them are written as sparse-bitmask. A 2:4 weight among unstructured ones is written, and loads, as
-   * sparse-bitmask.
+   * sparse-bitmask. Decided from the summaries alone; the change is made when each linear is written.
    */
   private List<Linear> compressIfAsked(List<Linear> linears) {
     boolean anyBitmask = false;
@@ -164,13 +206,13 @@ public final class HfModelWriter {
     boolean prunedAreTwoFour = true;
     boolean anyCandidate = false;
     for (Linear x : linears) {
-      StoredWeight s = x.stored();
+      StoredSummary s = x.written();
       anyBitmask |= s.layout() == Layout.BITMASK;
       anyTwoFour |= s.layout() == Layout.TWO_FOUR;
       if (s.layout() == Layout.DENSE && options.sparseBitmask() && x.sparseTarget()) {
         anyCandidate = true;
         if (s.sparsity() >= WeightFormat.MIN_BITMASK_SPARSITY) {
-          boolean twoFour = s.isTwoFour();
+          boolean twoFour = s.twoFour();
           anyTwoFour |= twoFour;
           prunedAreTwoFour &= twoFour;
         }
@@ -182,24 +224,54 @@ public final class HfModelWriter {
     sparseLayout = anyTwoFour && prunedAreTwoFour && !anyBitmask ? Layout.TWO_FOUR : Layout.BITMASK;
     List<Linear> out = new ArrayList<>();
     for (Linear x : linears) {
-      StoredWeight s = x.stored();
+      StoredSummary s = x.written();
+      Change change = Change.NONE;
       if (s.layout() == Layout.DENSE && options.sparseBitmask() && x.sparseTarget()) {
         if (sparseLayout == Layout.BITMASK) {
+          change = Change.TO_BITMASK;
           s = s.compressed(false);
-        } else if (s.isTwoFour()) {
+        } else if (s.twoFour()) {
+          change = Change.TO_TWO_FOUR;
           s = s.compressed(true);
         }
       } else if (s.layout() == Layout.TWO_FOUR && sparseLayout == Layout.BITMASK) {
-        s = s.toDenseLayout().compressed(false);
+        change = Change.TWO_FOUR_TO_BITMASK;
+        s = s.asBitmask();
       }
-      out.add(new Linear(x.module(), s, x.qk(), x.sparseTarget()));
+      out.add(new Linear(x.module(), x.source(), s, change, x.qk(), x.sparseTarget()));
     }
     return out;
   }
 
+  /**
+   * The linear as written: loaded from its source, changed, q/k rows permuted. The tensors of one linear are
+   * written one after another, so only the last one loaded is kept.
+   */
+  private StoredWeight data(Linear x) {
+    if (loadedLinear != x) {
+      loadedWeight = null;  // let the previous one go before loading the next
+      StoredWeight s = x.source().load().get();
+      switch (x.change()) {
+        case TO_BITMASK: s = s.compressed(false); break;
+        case TO_TWO_FOUR: s = s.compressed(true); break;
+        case TWO_FOUR_TO_BITMASK: s = s.toDenseLayout().compressed(false); break;
+        default: break;
+      }
+      LlamaConfig c = model.config();
+      if (x.qk() && c.ropeStyle() != RopeStyle.HALF) {
+        s = s.permuteRows(r -> QkPermutation.sourceRow(r, c.headSize(), c.ropeStyle(), RopeStyle.HALF));
+      }
+      if (s.values().size() != x.written().valueCount() || s.layout() != x.written().layout()) {
+        throw new IllegalStateException(x.module() + ": its source changed between summary and write");
+      }
+      loadedLinear = x;
+      loadedWeight = s;
+    }
+    return loadedWeight;
+  }
+
   private boolean tied() {
-    LlamaWeights w = model.weights();
-    return w.classifier() instanceof DenseF32Weight d && d.values() == w.tokenEmbedding();
+    return model.classifier() == null;
   }
 
   private void addFloats(String name, Tensor t, int... shape) {
@@ -228,42 +300,39 @@ public final class HfModelWriter {
 
   /** One linear weight in its stored layout: values (compressed or not), and int8 scales. */
   private void addLinear(Linear x) {
-    LlamaConfig c = model.config();
-    StoredWeight s = x.stored();
-    if (x.qk() && c.ropeStyle() != RopeStyle.HALF) {
-      s = s.permuteRows(r -> QkPermutation.sourceRow(r, c.headSize(), c.ropeStyle(), RopeStyle.HALF));
-    }
+    StoredSummary s = x.written();
     String module = x.module();
     int rows = s.rows();
     int cols = s.cols();
     StDType valueType = s.int8() ? StDType.I8 : StDType.F32;
-    StoredWeight w = s;
     switch (s.layout()) {
       case DENSE:
         uncompressed.add(module);
-        StDType half = !s.half() ? null : s.values().dtype() == DType.BF16 ? StDType.BF16 : StDType.F16;
+        StDType half = !s.half() ? null : s.valueType() == DType.BF16 ? StDType.BF16 : StDType.F16;
         if (s.int8()) {
-          add(module + ".weight", StDType.I8, new long[] {rows, cols}, () -> w.values().bytes());
+          add(module + ".weight", StDType.I8, new long[] {rows, cols}, () -> data(x).values().bytes());
         } else if (half != null && (options.floatType() == StDType.F32 || options.floatType() == half)) {
-          add(module + ".weight", half, new long[] {rows, cols}, () -> w.values().bytes());  // as stored, bit for bit
+          add(module + ".weight", half, new long[] {rows, cols}, () -> data(x).values().bytes());  // as stored, bit for bit
         } else if (half != null) {
-          addF32(module + ".weight", new long[] {rows, cols}, () -> w.widened().values().bytes());
+          addF32(module + ".weight", new long[] {rows, cols}, () -> data(x).widened().values().bytes());
         } else {
-          addF32(module + ".weight", new long[] {rows, cols}, () -> w.values().bytes());
+          addF32(module + ".weight", new long[] {rows, cols}, () -> data(x).values().bytes());
         }
         break;
       case BITMASK:
-        addCompressed(module, s, new long[] {2}, new long[] {s.values().size()}, valueType);
-        int[] starts = s.rowStarts();
-        ByteBuffer offsets = ByteBuffer.allocateDirect(8 * rows).order(ByteOrder.LITTLE_ENDIAN);
-        for (int r = 0; r < rows; r++) {
-          offsets.putLong(8 * r, starts[r]);
-        }
-        add(module + ".row_offsets", StDType.I64, new long[] {rows}, () -> offsets);
+        addCompressed(x, new long[] {2}, new long[] {s.valueCount()}, valueType);
+        add(module + ".row_offsets", StDType.I64, new long[] {rows}, () -> {
+          int[] starts = data(x).rowStarts();
+          ByteBuffer offsets = ByteBuffer.allocateDirect(8 * rows).order(ByteOrder.LITTLE_ENDIAN);
+          for (int r = 0; r < rows; r++) {
+            offsets.putLong(8 * r, starts[r]);
+          }
+          return offsets;
+        });
         break;
       case TWO_FOUR:
         // compressed-tensors stores this shape as a column, [[rows], [cols]]
-        addCompressed(module, s, new long[] {2, 1}, new long[] {rows, cols / 2}, valueType);
+        addCompressed(x, new long[] {2, 1}, new long[] {rows, cols / 2}, valueType);
         break;
       default:
         throw new IllegalStateException(s.layout().toString());
@@ -271,34 +340,26 @@ public final class HfModelWriter {
     if (s.int8()) {
       int8Count++;
       int8Groups.computeIfAbsent(groupArgs(s), k -> new ArrayList<>()).add(module);
-      StDType scaleType = s.scales().dtype() == DType.F16 ? StDType.F16 : StDType.F32;
-      add(module + ".weight_scale", scaleType, new long[] {rows, s.groups()}, () -> w.scales().bytes());
+      StDType scaleType = s.scaleType() == DType.F16 ? StDType.F16 : StDType.F32;
+      add(module + ".weight_scale", scaleType, new long[] {rows, s.groups()}, () -> data(x).scales().bytes());
     } else {
       floatLinears.add(module);
     }
   }
 
-  private void addCompressed(String module, StoredWeight s, long[] shapeShape, long[] valuesShape, StDType type) {
+  private void addCompressed(Linear x, long[] shapeShape, long[] valuesShape, StDType type) {
+    StoredSummary s = x.written();
+    String module = x.module();
     sparseCount++;
     long total = (long) s.rows() * s.cols();
     targetElements += total;
-    zeros += total - nonZeros(s.values());
+    zeros += total - s.nonZeros();
     ByteBuffer shape = ByteBuffer.allocateDirect(16).order(ByteOrder.LITTLE_ENDIAN).putLong(s.rows())
         .putLong(s.cols()).flip();
     add(module + ".shape", StDType.I64, shapeShape, () -> shape);
-    add(module + ".compressed", type, valuesShape, () -> s.values().bytes());
+    add(module + ".compressed", type, valuesShape, () -> data(x).values().bytes());
     add(module + ".bitmask", StDType.U8, new long[] {s.rows(), StoredWeight.maskStride(s.cols())},
-        () -> s.bitmask().bytes());
-  }
-
-  private static long nonZeros(Tensor values) {
-    ByteBuffer b = values.bytes();
-    long n = 0;
-    for (long i = 0; i < values.size(); i++) {
-      boolean zero = values.dtype() == DType.I8 ? b.get((int) i) == 0 : b.getFloat((int) (4 * i)) == 0f;
-      n += zero ? 0 : 1;
-    }
-    return n;
+        () -> data(x).bitmask().bytes());
   }
 
   private void add(String name, StDType dtype, long[] shape, Supplier<ByteBuffer> data) {
@@ -440,7 +501,7 @@ public final class HfModelWriter {
   }
 
   /** The weights block of an int8 group, plus a marker of its activations (taken out again when written). */
-  private static String groupArgs(StoredWeight q) {
+  private static String groupArgs(StoredSummary q) {
     ObjectNode w = JsonNodeFactory.instance.objectNode();
     w.put("num_bits", 8).put("type", "int").put("symmetric", true);
     if (q.groups() == 1) {
@@ -449,7 +510,7 @@ public final class HfModelWriter {
       w.put("group_size", q.cols() / q.groups()).put("strategy", "group");
     }
     w.putNull("block_structure").put("dynamic", false).putNull("actorder");
-    w.put("scale_dtype", q.scales().dtype() == DType.F16 ? "torch.float16" : "torch.float32");
+    w.put("scale_dtype", q.scaleType() == DType.F16 ? "torch.float16" : "torch.float32");
     w.putNull("zp_dtype").put("observer", "minmax").putObject("observer_kwargs");
     w.put("int8_activations", q.precision() == Precision.W8A8);
     return w.toString();

@@ -1,0 +1,107 @@
+package org.sparsej.format;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import org.sparsej.tensor.DType;
+import org.sparsej.tensor.Tensor;
+import org.sparsej.weights.StoredSummary;
+import org.sparsej.weights.StoredWeight;
+
+/**
+ * A temporary file that holds compressed linears between the block that made them and the writer that writes
+ * them, so a streamed compression keeps one block in memory rather than the whole output. Written and read with
+ * plain file I/O, not mapped: a read-back weight lives in fresh buffers that die with it, and the page cache is not
+ * counted against the process. Deleted on {@link #close} (and at JVM exit, should close never come).
+ */
+public final class SpillFile implements AutoCloseable {
+  private final Path path;
+  private final FileChannel channel;
+  private static final long COLLECT_BYTES = 256L << 20;
+  private long end;
+  private long readSinceCollect;
+
+  /** A hidden temporary file in {@code dir} (put it beside the output: the same disk, the same free space). */
+  public SpillFile(Path dir) {
+    try {
+      path = Files.createTempFile(dir.toAbsolutePath(), ".sparsej-spill-", ".tmp");
+      path.toFile().deleteOnExit();
+      channel = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create a spill file in " + dir + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Where one tensor of a spilled weight lies. */
+  private record Part(long offset, DType dtype, int[] shape) {}
+
+  /** Writes {@code s} out and returns it as a source that reads it back. */
+  public LinearSource put(StoredWeight s) {
+    StoredSummary summary = StoredSummary.of(s);
+    Part values = write(s.values());
+    Part bitmask = s.bitmask() == null ? null : write(s.bitmask());
+    Part scales = s.scales() == null ? null : write(s.scales());
+    return new LinearSource(summary, () -> new StoredWeight(s.rows(), s.cols(), s.layout(), read(values),
+        bitmask == null ? null : read(bitmask), scales == null ? null : read(scales), s.groups(), s.precision()));
+  }
+
+  private synchronized Part write(Tensor t) {
+    Part p = new Part(end, t.dtype(), t.shape().clone());
+    ByteBuffer b = t.bytes().duplicate();
+    b.clear();
+    try {
+      long at = end;
+      while (b.hasRemaining()) {
+        at += channel.write(b, at);
+      }
+      end = at;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write the spill file " + path + ": " + e.getMessage(), e);
+    }
+    return p;
+  }
+
+  private synchronized Tensor read(Part p) {
+    Tensor t = Tensor.allocate(p.dtype(), p.shape());
+    readSinceCollect += t.bytes().capacity();
+    if (readSinceCollect > COLLECT_BYTES) {
+      // read-back buffers are off-heap and freed only when collected: without this the write phase keeps them all
+      readSinceCollect = 0;
+      System.gc();
+    }
+    ByteBuffer b = t.bytes().duplicate();
+    b.clear();
+    try {
+      long at = p.offset();
+      while (b.hasRemaining()) {
+        int n = channel.read(b, at);
+        if (n < 0) {
+          throw new IOException("ends early");
+        }
+        at += n;
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read the spill file " + path + ": " + e.getMessage(), e);
+    }
+    return t;
+  }
+
+  /** Bytes spilled so far. */
+  public long bytes() {
+    return end;
+  }
+
+  @Override
+  public void close() {
+    try {
+      channel.close();
+      Files.deleteIfExists(path);
+    } catch (IOException e) {
+      // best effort: deleteOnExit tries again
+    }
+  }
+}
