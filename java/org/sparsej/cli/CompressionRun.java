@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.sparsej.backend.Backend;
+import org.sparsej.format.AtomicOutput;
 import org.sparsej.format.ModelTokenizers;
 import org.sparsej.format.hf.HfModelWriter;
 import org.sparsej.model.LlamaModel;
@@ -45,9 +46,7 @@ final class CompressionRun {
 
   /** Refuses an existing output before loading anything, then loads the model. */
   CompressionRun(ModelOptions modelOptions, CalibrationOptions calibration, Path output) {
-    if (Files.exists(output)) {
-      throw new SparsejException("output " + output + " already exists: remove it or choose another -o");
-    }
+    AtomicOutput.checkWritable(output, false);  // before minutes of compression, not after
     this.modelOptions = modelOptions;
     this.calibration = calibration;
     this.model = modelOptions.loadModel();
@@ -224,7 +223,7 @@ final class CompressionRun {
         : ModelTokenizers.vocabularyOrNull(modelOptions.model, vocabSize);
     Path dir = null;
     try {
-      dir = Files.createTempDirectory("sparsej-compress");
+      dir = AtomicOutput.scratchDirectory(output);
       List<Path> files = new ArrayList<>();
       if (vocab != null) {
         TokenizerJsonWriter.write(vocab, dir);

@@ -23,6 +23,17 @@ public record LlamaConfig(
     require(dim % nHeads == 0, "dim " + dim + " is not a multiple of n_heads " + nHeads);
     require(nHeads % nKvHeads == 0, "n_heads " + nHeads + " is not a multiple of n_kv_heads " + nKvHeads);
     require((dim / nHeads) % 2 == 0, "head size " + dim / nHeads + " is odd (RoPE rotates pairs)");
+    require(normEps > 0 && Float.isFinite(normEps), "rms_norm_eps " + normEps + " must be a positive number");
+    require(ropeTheta > 0 && Float.isFinite(ropeTheta), "rope_theta " + ropeTheta + " must be a positive number");
+    // One weight matrix is one Java array or one mapping: its element count must fit in an int.
+    requireFits((long) vocabSize * dim, "vocab_size x dim (the embedding table)");
+    requireFits((long) hiddenDim * dim, "hidden_dim x dim (one MLP matrix)");
+    requireFits((long) dim * dim, "dim x dim (one attention matrix)");
+  }
+
+  private static void requireFits(long elements, String what) {
+    require(elements <= Integer.MAX_VALUE, what + " is " + elements + " elements, beyond the 2^31 - 1 one matrix "
+        + "may hold");
   }
 
   private static void require(boolean ok, String message) {
