@@ -8,7 +8,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectReader;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -94,15 +93,13 @@ public final class SafetensorsFile implements AutoCloseable {
     if (headerLength > MAX_HEADER) {
       throw file.error("header length " + headerLength + " exceeds the 100 MB limit of safetensors");
     }
-    ByteBuffer headerBytes = file.read(8, (int) headerLength, "header");
-    byte[] raw = new byte[(int) headerLength];
-    headerBytes.get(raw);
+    byte[] raw = file.read(8, (int) headerLength, "header").array();  // a heap buffer of exactly the header
     long dataStart = 8 + headerLength;
     long dataSize = file.size() - dataStart;
     Map<String, Entry> entries = new LinkedHashMap<>();
     Map<String, String> metadata = new LinkedHashMap<>();
     // Streamed one entry at a time: a tree of the whole header would cost ~25x its bytes before any check ran.
-    try (JsonParser p = JSON.getFactory().createParser(new String(raw, StandardCharsets.UTF_8).stripTrailing())) {
+    try (JsonParser p = JSON.getFactory().createParser(raw)) {  // trailing padding spaces are JSON whitespace
       if (p.nextToken() != JsonToken.START_OBJECT) {
         throw file.error("header is not a JSON object");
       }
