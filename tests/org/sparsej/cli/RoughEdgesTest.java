@@ -32,6 +32,7 @@ class RoughEdgesTest {
   void absurdThreadCountIsBoundedNotAttempted() {
     assertFailsWith(CliRun.of("generate", "-m", MODEL, "-p", "hi", "-n", "2", "-t", "100000"), 2,
         "--threads must be at most", "got 100000", "sparsej generate --help");
+    assertFailsWith(CliRun.of("bench", "kernels", "--threads", "1,100000"), 1, "--threads must be at most");
   }
 
   @Test
