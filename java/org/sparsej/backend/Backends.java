@@ -55,6 +55,10 @@ public final class Backends {
    * load is an error; auto falls back and reports what it skipped through {@code log}.
    */
   public static Backend open(String flag, int threads, Consumer<String> log) {
+    String problem = threadsProblem(threads);
+    if (problem != null) {
+      throw new SparsejException("threads " + problem);
+    }
     String name = requested(flag);
     if (!name.equals("auto")) {
       String reason = unavailableReason(name);
@@ -82,6 +86,22 @@ public final class Backends {
       case "cpu": return new CpuBackend(threads);
       default: throw new SparsejException(name + ": " + unavailableReason(name));
     }
+  }
+
+  /**
+   * The most threads a backend starts: more than a few per core only adds switching, and an unbounded count
+   * exhausts the process's thread limit before an error can say why.
+   */
+  public static int maxThreads() {
+    return Math.max(64, 8 * defaultThreads());
+  }
+
+  /** Why a thread count is refused ("must be ..."), or null when it is fine. */
+  public static String threadsProblem(int n) {
+    if (n < 1) {
+      return "must be at least 1, got " + n;
+    }
+    return n > maxThreads() ? "must be at most " + maxThreads() + " (8 per core), got " + n : null;
   }
 
   /** Default thread count: every core the JVM sees. */

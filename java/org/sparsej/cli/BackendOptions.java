@@ -2,7 +2,10 @@ package org.sparsej.cli;
 
 import org.sparsej.backend.Backend;
 import org.sparsej.backend.Backends;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /** --backend and --threads, shared by every command that runs a model. */
 public final class BackendOptions {
@@ -15,11 +18,15 @@ public final class BackendOptions {
       description = "Threads for kernels and Java code (default: all cores).")
   Integer threads;
 
+  /** The command this mixin is part of, so that a bad value is reported against it (and its --help). */
+  @Spec(Spec.Target.MIXEE)
+  CommandSpec command;
+
   int threads() {
     int n = threads == null ? Backends.defaultThreads() : threads;
-    if (n < 1) {
-      throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
-          "--threads must be at least 1, got " + n);
+    String problem = Backends.threadsProblem(n);
+    if (problem != null) {
+      throw new ParameterException(command.commandLine(), "--threads " + problem);
     }
     return n;
   }

@@ -85,7 +85,7 @@ final class BenchKernelsCommand implements Callable<Integer> {
     }
     KernelBench.Options options = new KernelBench.Options(parseShapes(), sparsities.stream()
         .mapToDouble(p -> checkedPercent(p) / 100.0).toArray(), positive(batches, "--batches"), parseKernels(),
-        positive(threads, "--threads"), budgetMillis, Math.max(1, minIterations), Math.max(1, rounds),
+        threadCounts(), budgetMillis, Math.max(1, minIterations), Math.max(1, rounds),
         (long) Math.max(1, bandwidthMb) << 20);
     KernelBench.Result result = KernelBench.run(options, System.out);
     // originalArgs() is the whole command line from "bench" on.
@@ -168,6 +168,16 @@ final class BenchKernelsCommand implements Callable<Integer> {
       throw new SparsejException("--sparsities: " + p + " is not a percentage in [0, 100]");
     }
     return p;
+  }
+
+  private int[] threadCounts() {
+    for (int n : threads) {
+      String problem = org.sparsej.backend.Backends.threadsProblem(n);
+      if (problem != null) {
+        throw new SparsejException("--threads " + problem);
+      }
+    }
+    return positive(threads, "--threads");
   }
 
   private static int[] positive(List<Integer> values, String option) {

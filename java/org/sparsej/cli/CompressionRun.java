@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.sparsej.backend.Backend;
+import org.sparsej.format.AtomicOutput;
 import org.sparsej.format.LinearSource;
 import org.sparsej.format.ModelTokenizers;
 import org.sparsej.format.SpillFile;
@@ -55,9 +56,7 @@ final class CompressionRun {
 
   /** Refuses an existing output before loading anything, then loads the model. */
   CompressionRun(ModelOptions modelOptions, CalibrationOptions calibration, Path output) {
-    if (Files.exists(output)) {
-      throw new SparsejException("output " + output + " already exists: remove it or choose another -o");
-    }
+    AtomicOutput.checkWritable(output, false);  // before minutes of compression, not after
     this.modelOptions = modelOptions;
     this.calibration = calibration;
     // An HF directory is read block by block: a BF16/F16 one is widened to F32 a block at a time, not whole.
@@ -292,7 +291,7 @@ final class CompressionRun {
         : ModelTokenizers.vocabularyOrNull(modelOptions.model, vocabSize);
     Path dir = null;
     try {
-      dir = Files.createTempDirectory("sparsej-compress");
+      dir = AtomicOutput.scratchDirectory(output);
       List<Path> files = new ArrayList<>();
       if (vocab != null) {
         TokenizerJsonWriter.write(vocab, dir);

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import org.sparsej.format.AtomicOutput;
 import org.sparsej.format.ModelTokenizers;
 import org.sparsej.format.gguf.GgmlType;
 import org.sparsej.format.gguf.GgufModelWriter;
@@ -111,6 +112,7 @@ final class ConvertCommand implements Callable<Integer> {
     if (int8LmHead && scheme == null) {
       throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--int8-lm-head needs --int8");
     }
+    AtomicOutput.checkWritable(output, force);  // before loading and converting, not after
     long t0 = System.nanoTime();
     LlamaModel model = ModelLoader.load(input);
     if (scheme != null) {
@@ -131,7 +133,7 @@ final class ConvertCommand implements Callable<Integer> {
       if (t.startsWith("q")) {
         throw new SparsejException("--type " + t + " applies to --to gguf only (hf keeps Q8_0 weights as int8)");
       }
-      Path tokDir = Files.createTempDirectory("sparsej-tokenizer");
+      Path tokDir = AtomicOutput.scratchDirectory(output);
       try {
         List<Path> files = new ArrayList<>();
         if (vocab != null) {

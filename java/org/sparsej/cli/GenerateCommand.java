@@ -8,7 +8,10 @@ import org.sparsej.api.GenerationOptions;
 import org.sparsej.api.Model;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /** Streams a continuation of a prompt through the Java API, then reports prefill and decode speed. */
 @Command(name = "generate", mixinStandardHelpOptions = true,
@@ -33,11 +36,19 @@ final class GenerateCommand implements Callable<Integer> {
   @Option(names = {"-s", "--seed"}, paramLabel = "SEED", description = "Random seed (default: time-based).")
   Long seed;
 
+  @Spec CommandSpec spec;
+
   @Override
   public Integer call() {
     if (steps == 0 || steps < -1) {
-      throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
-          "--steps must be positive, got " + steps);
+      throw new ParameterException(spec.commandLine(), "--steps must be positive, got " + steps);
+    }
+    if (prompt.indexOf('\uFFFD') >= 0) {
+      // The JVM decodes arguments with the locale's charset and turns bytes it cannot decode into U+FFFD: the
+      // prompt the model would see is not the one typed.
+      throw new ParameterException(spec.commandLine(), "--prompt holds U+FFFD: its bytes were not valid "
+          + System.getProperty("sun.jnu.encoding", "UTF-8") + " text (use a UTF-8 locale, e.g. LANG=C.UTF-8, and "
+          + "a UTF-8 prompt)");
     }
     long actualSeed = seed != null ? seed : System.nanoTime();
     GenerationOptions options = GenerationOptions.defaults().withMaxTokens(steps).withTemperature(temperature)

@@ -36,9 +36,10 @@ public final class Main implements Runnable {
     // Added here rather than in BenchCommand's annotation: `bench serve` belongs with the server.
     cli.getSubcommands().get("bench").addSubcommand("serve", new BenchServeCommand());
     cli.setParameterExceptionHandler((e, argv) -> {
-      PrintWriter err = e.getCommandLine().getErr();
-      err.println("error: " + e.getMessage());
-      err.println("(see '" + e.getCommandLine().getCommandSpec().qualifiedName() + " --help')");
+      PrintWriter err = cli.getErr();
+      // One line, the help hint on it: a second line is lost by anything that reads only the error line.
+      err.println("error: " + e.getMessage() + " (see '" + commandOf(cli, e).getCommandSpec().qualifiedName()
+          + " --help')");
       return EXIT_USAGE;
     });
     cli.setExecutionExceptionHandler((e, command, parseResult) -> {
@@ -60,6 +61,22 @@ public final class Main implements Runnable {
       System.err.println("error: " + describe(e));
       return EXIT_FAILURE;
     }
+  }
+
+  /**
+   * The command a usage error belongs to. A command's own checks throw with a detached CommandLine (named
+   * "<main class>"); the parse result says which subcommand actually ran.
+   */
+  private static CommandLine commandOf(CommandLine cli, CommandLine.ParameterException e) {
+    CommandLine where = e.getCommandLine();
+    if (where == cli || where.getParent() != null || cli.getParseResult() == null) {
+      return where;
+    }
+    CommandLine.ParseResult r = cli.getParseResult();
+    while (r.subcommand() != null) {
+      r = r.subcommand();
+    }
+    return r.commandSpec().commandLine();
   }
 
   static String describe(Throwable e) {

@@ -2,6 +2,7 @@ package org.sparsej.cli;
 
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import org.sparsej.format.AtomicOutput;
 import org.sparsej.model.LlamaConfig;
 import org.sparsej.model.SyntheticCheckpoint;
 import picocli.CommandLine.Command;
@@ -23,14 +24,19 @@ final class SynthCommand implements Callable<Integer> {
   @Option(names = {"-o", "--output"}, required = true, paramLabel = "FILE", description = "Output .bin file.")
   Path output;
 
+  @Option(names = "--force", description = "Replace FILE if it exists.")
+  boolean force;
+
   @Override
   public Integer call() {
     LlamaConfig config = SyntheticCheckpoint.parseShape(shape);
-    long bytes = 28 + 4 * (config.parameterCount() + (long) config.seqLen() * config.headSize());
+    AtomicOutput.checkWritable(output, force);
+    long bytes = SyntheticCheckpoint.fileBytes(config);
+    AtomicOutput.requireSpace(output, bytes);
     System.err.printf("writing RANDOM weights (not a trained model): %s, %.2f GB -> %s%n", config, bytes / 1e9,
         output);
     ProgressBar bar = new ProgressBar("synth", bytes);
-    SyntheticCheckpoint.write(output, config, seed, done -> bar.update(done,
+    SyntheticCheckpoint.write(output, force, config, seed, done -> bar.update(done,
         String.format("%.2f/%.2f GB", done / 1e9, bytes / 1e9)));
     bar.finish(String.format("%.2f GB", bytes / 1e9));
     System.err.println("done: " + output + " (random weights; use it with 'sparsej bench', not for text)");

@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import org.sparsej.util.InputPaths;
 import org.sparsej.util.SparsejException;
 
 /**
@@ -27,9 +28,7 @@ public final class BoundedFile implements AutoCloseable {
   }
 
   public static BoundedFile open(Path path) {
-    if (Files.isDirectory(path)) {
-      throw new SparsejException(path + ": is a directory, expected a file");
-    }
+    InputPaths.requireRegularFile(path);
     try {
       FileChannel channel = FileChannel.open(path, StandardOpenOption.READ);
       return new BoundedFile(path, channel, channel.size());

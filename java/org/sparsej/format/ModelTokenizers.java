@@ -11,6 +11,7 @@ import org.sparsej.tokenizer.TokenizerJson;
 import org.sparsej.tokenizer.TokenizerLoader;
 import org.sparsej.tokenizer.Vocabularies;
 import org.sparsej.tokenizer.Vocabulary;
+import org.sparsej.util.InputPaths;
 import org.sparsej.util.SparsejException;
 
 /**
@@ -27,7 +28,7 @@ public final class ModelTokenizers {
 
   /** A tokenizer file by its kind: *.json, *.gguf, *.model (SentencePiece), else llama2.c tokenizer.bin. */
   public static Tokenizer fromFile(Path file, int vocabSize) {
-    String name = file.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
+    String name = checkedName(file);
     Tokenizer t;
     if (name.endsWith(".json")) {
       t = TokenizerJson.load(file);
@@ -53,7 +54,7 @@ public final class ModelTokenizers {
   }
 
   public static Vocabulary vocabularyFromFile(Path file, int vocabSize) {
-    String name = file.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
+    String name = checkedName(file);
     if (name.endsWith(".json")) {
       return TokenizerJson.vocabulary(file);
     }
@@ -66,6 +67,17 @@ public final class ModelTokenizers {
       return SentencePieceModelFile.read(file);
     }
     return Vocabularies.llama2c(file, vocabSize);
+  }
+
+  /** The lower-case file name of a tokenizer file that exists, is a regular file and of a kind SparseJ reads. */
+  private static String checkedName(Path file) {
+    InputPaths.requireRegularFile(file);
+    String name = file.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
+    if (name.endsWith(".model")) {  // else read as llama2.c, which reports a nonsense token length
+      throw new SparsejException(file + ": a SentencePiece tokenizer.model is not read yet; pass the model's "
+          + "tokenizer.json, a .gguf file or a llama2.c tokenizer.bin");
+    }
+    return name;
   }
 
   static Path defaultFile(Path model) {

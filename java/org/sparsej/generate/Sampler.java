@@ -54,6 +54,10 @@ public final class Sampler {
 
   /** Samples from logits[offset .. offset+vocab) (not modified). */
   public int sample(float[] logits, int offset, int vocab) {
+    requireFinite(logits, offset, vocab);
+    if (vocab == 1) {
+      return 0;
+    }
     if (temperature == 0f) {
       return argmax(logits, offset, vocab);
     }
@@ -80,11 +84,41 @@ public final class Sampler {
     return topP < 1f ? sampleNucleus(p, vocab) : sampleAll(p, vocab);
   }
 
+  /**
+   * Refuses logits a token cannot be drawn from: a NaN or +Inf (from corrupt weights or an overflow) would pick an
+   * arbitrary token, or none, and all -Inf leaves nothing to pick. Cheap next to the matmul that made them.
+   */
+  static void requireFinite(float[] logits, int offset, int vocab) {
+    boolean any = false;
+    for (int i = 0; i < vocab; i++) {
+      float v = logits[offset + i];
+      if (Float.isNaN(v) || v == Float.POSITIVE_INFINITY) {
+        throw nonFinite(i, v);
+      }
+      any |= v != Float.NEGATIVE_INFINITY;
+    }
+    if (!any) {
+      throw new SparsejException("the model produced -Infinity for every token (corrupt weights or a numeric "
+          + "overflow); no token was sampled");
+    }
+  }
+
+  private static SparsejException nonFinite(int id, float v) {
+    return new SparsejException("the model produced a " + v + " logit (token " + id + "; corrupt weights or a "
+        + "numeric overflow); no token was sampled");
+  }
+
   public static int argmax(Tensor logits, int vocab) {
     int best = 0;
     float bestValue = logits.getFloat(0);
+    if (Float.isNaN(bestValue) || bestValue == Float.POSITIVE_INFINITY) {
+      throw nonFinite(0, bestValue);
+    }
     for (int i = 1; i < vocab; i++) {
       float v = logits.getFloat(i);
+      if (Float.isNaN(v) || v == Float.POSITIVE_INFINITY) {
+        throw nonFinite(i, v);
+      }
       if (v > bestValue) {
         best = i;
         bestValue = v;

@@ -28,6 +28,7 @@ public final class Llama2cCheckpoint {
   private Llama2cCheckpoint() {}
 
   public static LlamaModel load(Path file) {
+    org.sparsej.util.InputPaths.requireRegularFile(file);
     try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
       long fileSize = channel.size();
       if (fileSize < HEADER_BYTES) {

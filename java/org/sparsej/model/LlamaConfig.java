@@ -32,6 +32,17 @@ public record LlamaConfig(
     require((long) nHeads * headDim <= Integer.MAX_VALUE / 2, "n_heads x head_dim is too large");
     require(slidingWindow >= 0, "sliding window " + slidingWindow + " is negative");
     require(ropeScaling != null, "no rope scaling");
+    require(normEps > 0 && Float.isFinite(normEps), "rms_norm_eps " + normEps + " must be a positive number");
+    require(ropeTheta > 0 && Float.isFinite(ropeTheta), "rope_theta " + ropeTheta + " must be a positive number");
+    // One weight matrix is one Java array or one mapping: its element count must fit in an int.
+    requireFits((long) vocabSize * dim, "vocab_size x dim (the embedding table)");
+    requireFits((long) hiddenDim * dim, "hidden_dim x dim (one MLP matrix)");
+    requireFits((long) nHeads * headDim * dim, "n_heads x head_dim x dim (one attention matrix)");
+  }
+
+  private static void requireFits(long elements, String what) {
+    require(elements <= Integer.MAX_VALUE, what + " is " + elements + " elements, beyond the 2^31 - 1 one matrix "
+        + "may hold");
   }
 
   /** A plain Llama: head size dim / nHeads, unscaled RoPE, no biases, full attention. */

@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 import org.sparsej.format.gguf.GgufModelReader;
 import org.sparsej.format.hf.HfModelReader;
+import org.sparsej.util.InputPaths;
 import org.sparsej.util.SparsejException;
 
 /**
@@ -31,6 +32,7 @@ public final class ModelLoader {
     if (!Files.exists(path)) {
       throw new SparsejException(path + ": model file not found");
     }
+    InputPaths.requireFileOrDirectory(path);
     if (Files.isDirectory(path)) {
       if (!Files.isRegularFile(path.resolve("config.json"))) {
         throw new SparsejException(path + ": a directory, but no config.json in it (expected a Hugging Face model "

@@ -4,14 +4,13 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.LongConsumer;
 import org.sparsej.backend.RopeStyle;
+import org.sparsej.format.AtomicOutput;
 import org.sparsej.util.SparsejException;
 
 /**
@@ -62,11 +61,24 @@ public final class SyntheticCheckpoint {
     return d;
   }
 
-  /** Writes the checkpoint atomically (temporary file, then rename); reports bytes written to progress. */
+  /** The size of the checkpoint {@link #write} writes for a shape. */
+  public static long fileBytes(LlamaConfig c) {
+    return Llama2cCheckpoint.HEADER_BYTES + 4 * (c.parameterCount() + (long) c.seqLen() * c.headSize());
+  }
+
+  /** Writes (or replaces) the checkpoint atomically. */
   public static void write(Path out, LlamaConfig c, long seed, LongConsumer progress) {
-    Path tmp = out.resolveSibling(out.getFileName() + ".part");
-    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-        StandardOpenOption.TRUNCATE_EXISTING)) {
+    write(out, true, c, seed, progress);
+  }
+
+  /** Writes the checkpoint atomically (see {@link AtomicOutput}); reports bytes written to progress. */
+  public static void write(Path out, boolean replace, LlamaConfig c, long seed, LongConsumer progress) {
+    AtomicOutput.requireSpace(out, fileBytes(c));
+    AtomicOutput.file(out, replace, tmp -> writeTo(tmp, c, seed, progress));
+  }
+
+  private static void writeTo(Path tmp, LlamaConfig c, long seed, LongConsumer progress) throws IOException {
+    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
       ByteBuffer header = ByteBuffer.allocate(Llama2cCheckpoint.HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
       header.putInt(c.dim()).putInt(c.hiddenDim()).putInt(c.nLayers()).putInt(c.nHeads()).putInt(c.nKvHeads())
           .putInt(c.vocabSize()).putInt(c.seqLen()).flip();
@@ -89,13 +101,6 @@ public final class SyntheticCheckpoint {
       w.constant(dim, 1.0f);                           // final norm
       w.ropeTables(c);
       w.flush();
-    } catch (IOException e) {
-      throw new SparsejException(out + ": cannot write: " + e.getMessage());
-    }
-    try {
-      Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    } catch (IOException e) {
-      throw new SparsejException(out + ": cannot rename from " + tmp + ": " + e.getMessage());
     }
   }
 

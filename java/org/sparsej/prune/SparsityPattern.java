@@ -26,7 +26,13 @@ public record SparsityPattern(int n, int m) {
     String[] parts = s.split(":");
     if (parts.length == 2) {
       try {
-        return new SparsityPattern(Integer.parseInt(parts[0].trim()), Integer.parseInt(parts[1].trim()));
+        int n = Integer.parseInt(parts[0].trim());
+        int m = Integer.parseInt(parts[1].trim());
+        if (m == 0) {  // 0:0 is how UNSTRUCTURED is stored, never a pattern the user means
+          throw new SparsejException("invalid n:m pattern " + text + " (need 1 <= n < m; for no structure say "
+              + "unstructured)");
+        }
+        return new SparsityPattern(n, m);
       } catch (NumberFormatException e) {
         // fall through to the message below
       }

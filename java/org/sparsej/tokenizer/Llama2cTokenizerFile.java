@@ -93,6 +93,7 @@ final class Llama2cTokenizerFile {
   }
 
   private static byte[] readAll(Path file) {
+    org.sparsej.util.InputPaths.requireRegularFile(file);
     try {
       long size = Files.size(file);
       if (size > MAX_FILE_BYTES) {

@@ -13,6 +13,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.stream.IntStream;
+import org.sparsej.util.SparsejException;
 
 /**
  * A SentencePiece BPE tokenizer with byte fallback, as used by Llama 2 and the llama2.c models. It reproduces
@@ -40,7 +41,11 @@ public final class SentencePieceBpeTokenizer implements Tokenizer {
   /** Loads llama2.c's tokenizer.bin; {@code vocabSize} comes from the model, which the file must match. */
   public static SentencePieceBpeTokenizer load(Path file, int vocabSize) {
     Llama2cTokenizerFile.Contents contents = Llama2cTokenizerFile.read(file, vocabSize);
-    return new SentencePieceBpeTokenizer(contents.pieces(), contents.scores());
+    try {
+      return new SentencePieceBpeTokenizer(contents.pieces(), contents.scores());
+    } catch (SparsejException e) {
+      throw new SparsejException(file + ": " + e.getMessage());
+    }
   }
 
   /**
@@ -48,8 +53,12 @@ public final class SentencePieceBpeTokenizer implements Tokenizer {
    * @param scores each id's score; pairs forming higher-scored pieces merge first
    */
   public SentencePieceBpeTokenizer(byte[][] pieces, float[] scores) {
-    if (pieces.length != scores.length || pieces.length <= EOS) {
-      throw new IllegalArgumentException("need as many scores as pieces, and at least <unk>, <s>, </s>");
+    if (pieces.length != scores.length) {
+      throw new IllegalArgumentException("need as many scores as pieces");
+    }
+    if (pieces.length <= EOS) {  // a file's vocabulary: the user's problem, not an internal one
+      throw new SparsejException("a vocabulary of " + pieces.length + " token" + (pieces.length == 1 ? "" : "s")
+          + " is too small: a SentencePiece vocabulary needs at least <unk>, <s> = 1 and </s> = " + EOS);
     }
     this.pieces = pieces.clone();
     this.tokenByte = new int[pieces.length];

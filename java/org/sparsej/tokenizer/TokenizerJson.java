@@ -34,7 +34,7 @@ public final class TokenizerJson {
 
   /** The vocabulary of a tokenizer.json (and its tokenizer_config.json), in GGUF's terms. */
   public static Vocabulary vocabulary(Path file) {
-    JsonNode root = JsonFiles.readObject(file);
+    JsonNode root = JsonFiles.readObject(file, JsonFiles.MAX_TOKENIZER_FILE);
     Path configFile = file.toAbsolutePath().getParent().resolve("tokenizer_config.json");
     JsonNode config =
         Files.isRegularFile(configFile) ? JsonFiles.readObject(configFile) : JSON.createObjectNode();
@@ -173,9 +173,10 @@ public final class TokenizerJson {
       }
     }
     int[] types = new int[tokens.size()];
+    java.util.Set<Integer> specialIds = new java.util.HashSet<>(specials.values());  // a scan per token is quadratic
     for (int i = 0; i < scores.length; i++) {
       String t = tokens.get(i);
-      types[i] = specials.containsValue(i) ? (t.equals("<unk>") ? Vocabulary.UNKNOWN : Vocabulary.CONTROL)
+      types[i] = specialIds.contains(i) ? (t.equals("<unk>") ? Vocabulary.UNKNOWN : Vocabulary.CONTROL)
           : t.length() == 6 && t.startsWith("<0x") && t.endsWith(">") ? Vocabulary.BYTE : Vocabulary.NORMAL;
       if (Float.isNaN(scores[i])) {
         scores[i] = -merges.size() - i;  // single characters and pieces no merge forms: after every merge

@@ -18,10 +18,33 @@ public final class JsonFiles {
       .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
       .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
+  /** config.json, tokenizer_config.json, shard indexes: real ones are kilobytes. */
+  public static final long MAX_SMALL_FILE = 16L << 20;
+  /** tokenizer.json: the largest real ones (Gemma's 256k vocabulary) are ~35 MB. */
+  public static final long MAX_TOKENIZER_FILE = 64L << 20;
+
   private JsonFiles() {}
 
-  /** Parses a JSON file into an object node, or throws "FILE: problem". */
+  /** Parses a small JSON file (at most {@link #MAX_SMALL_FILE}) into an object node, or throws "FILE: problem". */
   public static ObjectNode readObject(Path file) {
+    return readObject(file, MAX_SMALL_FILE);
+  }
+
+  /**
+   * Parses a JSON file of at most maxBytes into an object node, or throws "FILE: problem". The size is checked
+   * before anything is read, so a hostile multi-gigabyte file costs nothing.
+   */
+  public static ObjectNode readObject(Path file, long maxBytes) {
+    InputPaths.requireRegularFile(file);
+    try {
+      long size = Files.size(file);
+      if (size > maxBytes) {
+        throw new SparsejException(file + ": " + size + " bytes is beyond the " + (maxBytes >> 20)
+            + " MiB a JSON file of a model may have (corrupt or not a model file?)");
+      }
+    } catch (IOException e) {
+      throw new SparsejException(file + ": cannot read: " + e.getMessage());
+    }
     try {
       JsonNode node = MAPPER.readTree(Files.readAllBytes(file));
       if (node == null || !node.isObject()) {

@@ -44,9 +44,7 @@ class FuzzCorpusTest {
   @ParameterizedTest(name = "{0} {1}")
   @MethodSource("corpus")
   void cleanOutcome(Target target, Path input, @TempDir Path work) throws IOException {
-    if (target == Target.SAFETENSORS) {
-      Files.copy(seeds.resolve("hf/config.json"), work.resolve("config.json"));
-    }
+    FuzzTargets.companions(target, seeds, work);
     Files.copy(input, work.resolve(target.fileName));
     try (Backend backend = FuzzTargets.backend()) {
       assertNull(FuzzTargets.run(target, work, backend).problem(), input.toString());

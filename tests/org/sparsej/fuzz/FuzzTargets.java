@@ -18,6 +18,7 @@ import org.sparsej.model.LlamaModel;
 import org.sparsej.model.SyntheticCheckpoint;
 import org.sparsej.tokenizer.Tokenizer;
 import org.sparsej.tokenizer.TokenizerJson;
+import org.sparsej.tokenizer.TokenizerLoader;
 import org.sparsej.tokenizer.Vocabulary;
 import org.sparsej.util.SparsejException;
 
@@ -30,7 +31,8 @@ import org.sparsej.util.SparsejException;
 public final class FuzzTargets {
   /** A parser under test: which file of the seed the mutated bytes replace, and how to consume it. */
   public enum Target {
-    SAFETENSORS("model.safetensors"), GGUF("model.gguf"), TOKENIZER_JSON("tokenizer.json");
+    SAFETENSORS("model.safetensors"), GGUF("model.gguf"), TOKENIZER_JSON("tokenizer.json"),
+    CONFIG_JSON("config.json"), LLAMA2C("model.bin"), TOKENIZER_BIN("tokenizer.bin");
 
     final String fileName;
 
@@ -76,6 +78,19 @@ public final class FuzzTargets {
           }
           break;
         }
+        case CONFIG_JSON: {
+          forward(HfModelReader.load(dir), backend);
+          break;
+        }
+        case LLAMA2C: {
+          forward(Llama2cCheckpoint.load(file), backend);
+          break;
+        }
+        case TOKENIZER_BIN: {
+          Tokenizer t = TokenizerLoader.load(file, TINY_VOCAB);
+          t.decode(t.encode("Hello, world! 123 \u00e9\ud83e\udd17", true, true));
+          break;
+        }
         default: {
           Tokenizer t = TokenizerJson.load(file);
           t.decode(t.encode("Hello, world! 123 \u00e9\ud83e\udd17 <s>", true, true));
@@ -94,7 +109,33 @@ public final class FuzzTargets {
     m.newSession(backend, n).forward(tokens, n, true);
   }
 
-  /** Writes the seed inputs of every target into dir: a tiny random model as HF and GGUF, and two tokenizers. */
+  /** The seed file of a target among those {@link #writeSeeds} wrote. */
+  public static Path seedFile(Target target, Path seeds) {
+    switch (target) {
+      case SAFETENSORS: return seeds.resolve("hf/model.safetensors");
+      case CONFIG_JSON: return seeds.resolve("hf/config.json");
+      case GGUF: return seeds.resolve("tiny.gguf");
+      case LLAMA2C: return seeds.resolve("tiny.bin");
+      case TOKENIZER_BIN: return seeds.resolve("tokenizer.bin");
+      default: return seeds.resolve("tokenizer-spm.json");
+    }
+  }
+
+  /** Copies into work the unmutated files a target's input needs beside it (the other half of an HF directory). */
+  public static void companions(Target target, Path seeds, Path work) throws IOException {
+    if (target == Target.SAFETENSORS) {
+      Files.copy(seeds.resolve("hf/config.json"), work.resolve("config.json"));
+    } else if (target == Target.CONFIG_JSON) {
+      Files.copy(seeds.resolve("hf/model.safetensors"), work.resolve("model.safetensors"));
+    }
+  }
+
+  static final int TINY_VOCAB = 300;
+
+  /**
+   * Writes the seed inputs of every target into dir: a tiny random model as llama2.c, HF and GGUF, a llama2.c
+   * tokenizer.bin and a tokenizer.json.
+   */
   public static void writeSeeds(Path dir) throws IOException {
     Path bin = dir.resolve("tiny.bin");
     SyntheticCheckpoint.write(bin, SyntheticCheckpoint.parseShape(
@@ -103,7 +144,26 @@ public final class FuzzTargets {
     HfModelWriter.write(tiny, dir.resolve("hf"), HfModelWriter.Options.defaults());
     GgufModelWriter.write(tiny, tinyVocabulary(), dir.resolve("tiny.gguf"), true, false);
     Files.writeString(dir.resolve("tokenizer-spm.json"), TINY_SPM_JSON);
-    Files.delete(bin);
+    writeTokenizerBin(tinyVocabulary(), dir.resolve("tokenizer.bin"));
+  }
+
+  /** llama2.c's tokenizer.bin: max token length (int32), then per token its score (f32), length (int32), bytes. */
+  private static void writeTokenizerBin(Vocabulary v, Path file) throws IOException {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    List<byte[]> pieces = new ArrayList<>();
+    int max = 0;
+    for (String t : v.tokens()) {
+      byte[] p = t.replace('\u2581', ' ').getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      pieces.add(p);
+      max = Math.max(max, p.length);
+    }
+    out.write(b.putInt(0, max).array(), 0, 4);
+    for (int i = 0; i < pieces.size(); i++) {
+      out.write(b.putFloat(0, v.scores()[i]).putInt(4, pieces.get(i).length).array(), 0, 8);
+      out.write(pieces.get(i));
+    }
+    Files.write(file, out.toByteArray());
   }
 
   /** 3 control tokens, 256 byte tokens, then pieces. */

@@ -36,10 +36,8 @@ public final class ParserFuzzer {
     Path seeds = Files.createTempDirectory("sparsej-fuzz-seeds");
     Path work = Files.createTempDirectory("sparsej-fuzz-work");
     FuzzTargets.writeSeeds(seeds);
-    byte[] seedBytes = Files.readAllBytes(seedFile(target, seeds));
-    if (target == Target.SAFETENSORS) {
-      Files.copy(seeds.resolve("hf/config.json"), work.resolve("config.json"));
-    }
+    byte[] seedBytes = Files.readAllBytes(FuzzTargets.seedFile(target, seeds));
+    FuzzTargets.companions(target, seeds, work);
     SplittableRandom random = new SplittableRandom(seed);
     Set<String> errors = new HashSet<>();
     long runs = 0;
@@ -83,14 +81,6 @@ public final class ParserFuzzer {
     if (errors.add(kind) && corpusDir != null) {
       Files.createDirectories(corpusDir);
       Files.write(corpusDir.resolve(target.name().toLowerCase() + "-" + errors.size() + ".bin"), input);
-    }
-  }
-
-  static Path seedFile(Target target, Path seeds) {
-    switch (target) {
-      case SAFETENSORS: return seeds.resolve("hf/model.safetensors");
-      case GGUF: return seeds.resolve("tiny.gguf");
-      default: return seeds.resolve("tokenizer-spm.json");
     }
   }
 

@@ -84,7 +84,7 @@ public final class GgufFile implements AutoCloseable {
     return dataStart;
   }
 
-  /** Metadata values: String, Long (every integer type), Double (f32/f64), Boolean, or List of those. */
+  /** Metadata values: String, Long (every integer type), Double (f32/f64), Boolean, or a {@link GgufArray}. */
   public Map<String, Object> metadata() {
     return metadata;
   }
@@ -271,11 +271,20 @@ public final class GgufFile implements AutoCloseable {
             throw file.error("metadata '" + key + "': array of " + Long.toUnsignedString(n) + " elements is beyond "
                 + "the end of the file (truncated?)");
           }
-          List<Object> list = new ArrayList<>((int) n);
-          for (long i = 0; i < n; i++) {
-            list.add(value(key, elemType, depth + 1));
+          GgufArray array = GgufArray.allocate(elemType, (int) n);
+          for (int i = 0; i < n; i++) {
+            Object v = value(key, elemType, depth + 1);
+            if (v instanceof Long l) {
+              array.set(i, l);
+            } else if (v instanceof Double d) {
+              array.setFloat(i, d);
+            } else if (v instanceof Boolean b) {
+              array.set(i, b ? 1 : 0);
+            } else {
+              array.setObject(i, v);
+            }
           }
-          return Collections.unmodifiableList(list);
+          return array;
         }
         case 10:
         case 11: return u64(what);
@@ -337,6 +346,9 @@ public final class GgufFile implements AutoCloseable {
       }
       if (n > (64 << 20)) {
         throw file.error(what + " is " + n + " bytes long (limit 64 MiB)");
+      }
+      if (n == 0) {
+        return "";  // shared: an array of millions of empty strings costs one reference each
       }
       ByteBuffer b = need((int) n, what);
       byte[] bytes = new byte[(int) n];

@@ -141,7 +141,7 @@ public final class GgufModelReader {
   }
 
   private static String describe(Object v) {
-    return v instanceof List ? "an array" : String.valueOf(v);
+    return v instanceof GgufArray ? "an array" : String.valueOf(v);
   }
 
   private static final class Loader {

@@ -1,6 +1,5 @@
 package org.sparsej.format.gguf;
 
-import java.util.ArrayList;
 import java.util.List;
 import org.sparsej.tokenizer.Vocabulary;
 
@@ -20,29 +19,26 @@ public final class GgufVocabulary {
     List<String> tokens = strings(g, "tokenizer.ggml.tokens", true);
     int n = tokens.size();
     float[] scores = null;
-    List<?> rawScores = list(g, "tokenizer.ggml.scores", false);
+    GgufArray rawScores = array(g, "tokenizer.ggml.scores", false);
     if (rawScores != null) {
       if (rawScores.size() != n) {
         throw g.file().error("tokenizer.ggml.scores has " + rawScores.size() + " entries for " + n + " tokens");
       }
+      if (!rawScores.isFloat()) {
+        throw g.file().error("tokenizer.ggml.scores holds non-numbers");
+      }
       scores = new float[n];
       for (int i = 0; i < n; i++) {
-        if (!(rawScores.get(i) instanceof Double d)) {
-          throw g.file().error("tokenizer.ggml.scores holds a non-number");
-        }
-        scores[i] = (float) (double) d;
+        scores[i] = (float) rawScores.doubleAt(i);
       }
     }
     int[] types = new int[n];
-    List<?> rawTypes = list(g, "tokenizer.ggml.token_type", false);
+    GgufArray rawTypes = array(g, "tokenizer.ggml.token_type", false);
+    if (rawTypes != null && (rawTypes.size() != n || !rawTypes.isInteger())) {
+      throw g.file().error("tokenizer.ggml.token_type must hold one integer per token");
+    }
     for (int i = 0; i < n; i++) {
-      if (rawTypes == null) {
-        types[i] = Vocabulary.NORMAL;
-      } else if (rawTypes.size() != n || !(rawTypes.get(i) instanceof Long t)) {
-        throw g.file().error("tokenizer.ggml.token_type must hold one integer per token");
-      } else {
-        types[i] = (int) (long) t;
-      }
+      types[i] = rawTypes == null ? Vocabulary.NORMAL : (int) rawTypes.longAt(i);
     }
     List<String> merges = "gpt2".equals(model) ? strings(g, "tokenizer.ggml.merges", true) : null;
     int bos = id(g, "tokenizer.ggml.bos_token_id", n);
@@ -59,27 +55,23 @@ public final class GgufVocabulary {
     }
   }
 
-  private static List<?> list(GgufFile g, String key, boolean required) {
+  private static GgufArray array(GgufFile g, String key, boolean required) {
     Object v = g.metadata().get(key);
     if (v == null && !required) {
       return null;
     }
-    if (!(v instanceof List<?> l)) {
+    if (!(v instanceof GgufArray a)) {
       throw g.file().error(key + (v == null ? " is missing" : " is not an array"));
     }
-    return l;
+    return a;
   }
 
   private static List<String> strings(GgufFile g, String key, boolean required) {
-    List<?> l = list(g, key, required);
-    List<String> out = new ArrayList<>(l.size());
-    for (Object o : l) {
-      if (!(o instanceof String s)) {
-        throw g.file().error(key + " holds a non-string");
-      }
-      out.add(s);
+    GgufArray a = array(g, key, required);
+    if (!a.isString()) {
+      throw g.file().error(key + " holds non-strings");
     }
-    return out;
+    return a.strings();
   }
 
   private static int id(GgufFile g, String key, int n) {

@@ -75,12 +75,13 @@ public record HfConfig(LlamaConfig llama, boolean tiedEmbeddings, ObjectNode jso
       }
     }
     JsonNode ropeParams = json.path("rope_parameters");  // transformers 5 moves rope_theta and the scaling here
-    double theta = json.hasNonNull("rope_theta") ? number(where, json, "rope_theta")
-        : ropeParams.hasNonNull("rope_theta") ? ropeParams.get("rope_theta").asDouble() : 10000.0;
+    double theta = json.hasNonNull("rope_theta") ? positiveNumber(where, json, "rope_theta", "")
+        : ropeParams.hasNonNull("rope_theta") ? positiveNumber(where, ropeParams, "rope_theta", "rope_parameters.")
+        : 10000.0;
     JsonNode scalingNode = json.get("rope_scaling");
     RopeScaling scaling = ropeScaling(where, scalingNode != null && !scalingNode.isNull() ? scalingNode
         : ropeParams.isObject() ? ropeParams : null, seq);
-    float eps = json.hasNonNull("rms_norm_eps") ? (float) number(where, json, "rms_norm_eps") : 1e-6f;
+    float eps = json.hasNonNull("rms_norm_eps") ? (float) positiveNumber(where, json, "rms_norm_eps", "") : 1e-6f;
     boolean tied = json.path("tie_word_embeddings").asBoolean(false);
     try {
       return new HfConfig(new LlamaConfig(dim, hidden, layers, heads, kvHeads, vocab, seq, tied, eps, (float) theta,
@@ -150,10 +151,11 @@ public record HfConfig(LlamaConfig llama, boolean tiedEmbeddings, ObjectNode jso
     return v.asInt();
   }
 
-  private static double number(String where, JsonNode json, String key) {
+  /** A number that must be finite and positive, and stay so in float (eps 1e-50 would become 0). */
+  private static double positiveNumber(String where, JsonNode json, String key, String prefix) {
     JsonNode v = json.get(key);
-    if (!v.isNumber()) {
-      throw new SparsejException(where + ": '" + key + "' must be a number, got " + v);
+    if (!v.isNumber() || !(v.asDouble() > 0) || !(v.floatValue() > 0) || Float.isInfinite(v.floatValue())) {
+      throw new SparsejException(where + ": '" + prefix + key + "' must be a positive number, got " + v);
     }
     return v.asDouble();
   }

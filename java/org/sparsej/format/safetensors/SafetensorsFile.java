@@ -2,11 +2,12 @@ package org.sparsej.format.safetensors;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -30,10 +31,15 @@ import org.sparsej.tensor.Tensor;
 public final class SafetensorsFile implements AutoCloseable {
   /** safetensors' own limit on the header size; a larger one means a corrupt or hostile file. */
   static final long MAX_HEADER = 100L << 20;
+  /** Real checkpoints hold a handful of empty tensors at most; millions of them only cost memory. */
+  static final int MAX_EMPTY_TENSORS = 4096;
 
   static final ObjectMapper JSON = new ObjectMapper()
       .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
       .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+
+  /** Reads one header entry off a parser that goes on to the next (the trailing check is made once, at the end). */
+  private static final ObjectReader ENTRY = JSON.reader().without(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
   /** One tensor of the header; begin/end are absolute file offsets. */
   public record Entry(String name, StDType dtype, long[] shape, long begin, long end) {
@@ -87,30 +93,39 @@ public final class SafetensorsFile implements AutoCloseable {
     if (headerLength > MAX_HEADER) {
       throw file.error("header length " + headerLength + " exceeds the 100 MB limit of safetensors");
     }
-    ByteBuffer headerBytes = file.read(8, (int) headerLength, "header");
-    byte[] raw = new byte[(int) headerLength];
-    headerBytes.get(raw);
-    JsonNode root;
-    try {
-      root = JSON.readTree(new String(raw, StandardCharsets.UTF_8).stripTrailing());
-    } catch (JsonProcessingException e) {
-      throw file.error("header is not valid JSON (" + firstLine(e.getOriginalMessage()) + ")");
-    }
-    if (root == null || !root.isObject()) {
-      throw file.error("header is not a JSON object");
-    }
+    byte[] raw = file.read(8, (int) headerLength, "header").array();  // a heap buffer of exactly the header
     long dataStart = 8 + headerLength;
     long dataSize = file.size() - dataStart;
     Map<String, Entry> entries = new LinkedHashMap<>();
     Map<String, String> metadata = new LinkedHashMap<>();
-    for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
-      Map.Entry<String, JsonNode> field = it.next();
-      if (field.getKey().equals("__metadata__")) {
-        readMetadata(file, field.getValue(), metadata);
-        continue;
+    // Streamed one entry at a time: a tree of the whole header would cost ~25x its bytes before any check ran.
+    try (JsonParser p = JSON.getFactory().createParser(raw)) {  // trailing padding spaces are JSON whitespace
+      if (p.nextToken() != JsonToken.START_OBJECT) {
+        throw file.error("header is not a JSON object");
       }
-      Entry e = readEntry(file, field.getKey(), field.getValue(), dataStart, dataSize);
-      entries.put(e.name(), e);
+      int empty = 0;
+      while (p.nextToken() == JsonToken.FIELD_NAME) {
+        String name = p.getCurrentName();
+        p.nextToken();
+        JsonNode value = ENTRY.readTree(p);
+        if (name.equals("__metadata__")) {
+          readMetadata(file, value, metadata);
+          continue;
+        }
+        Entry e = readEntry(file, name, value, dataStart, dataSize);
+        if (e.byteSize() == 0 && ++empty > MAX_EMPTY_TENSORS) {
+          throw file.error("header declares more than " + MAX_EMPTY_TENSORS + " tensors without data (corrupt or "
+              + "hostile file)");
+        }
+        entries.put(e.name(), e);
+      }
+      if (p.currentToken() != JsonToken.END_OBJECT || p.nextToken() != null) {
+        throw file.error("header is not valid JSON (trailing data after the object)");
+      }
+    } catch (JsonProcessingException e) {
+      throw file.error("header is not valid JSON (" + firstLine(e.getOriginalMessage()) + ")");
+    } catch (java.io.IOException e) {
+      throw file.error("cannot read the header: " + e.getMessage());
     }
     List<Entry> byOffset = new ArrayList<>(entries.values());
     byOffset.sort(Comparator.comparingLong(Entry::begin).thenComparingLong(Entry::end));
