@@ -93,7 +93,10 @@ final class Llama2cTokenizerFile {
   }
 
   private static byte[] readAll(Path file) {
-    org.sparsej.util.InputPaths.requireRegularFile(file);
+    if (Files.exists(file) && !Files.isRegularFile(file)) {  // a FIFO would block the read forever
+      throw new SparsejException("cannot read tokenizer file " + file + ": not a regular file (a directory, FIFO, "
+          + "socket or device)");
+    }
     try {
       long size = Files.size(file);
       if (size > MAX_FILE_BYTES) {

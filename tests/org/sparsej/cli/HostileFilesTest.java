@@ -226,6 +226,25 @@ class HostileFilesTest {
   }
 
   @Test
+  void nanWeightsAreReportedNotSampled() throws IOException {
+    Path model = llama2cWithVocab(3);
+    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(model,
+        java.nio.file.StandardOpenOption.WRITE)) {
+      ByteBuffer nan = ByteBuffer.allocate(3 * 8 * 4).order(ByteOrder.LITTLE_ENDIAN);
+      while (nan.hasRemaining()) {
+        nan.putFloat(Float.NaN);
+      }
+      ch.write(nan.flip(), 28);  // the embedding table, right after the 7-int header
+    }
+    for (String backend : new String[] {"java", "cpu"}) {
+      for (String temp : new String[] {"0", "0.8"}) {
+        assertFailsWith(CliRun.of("generate", "-m", model.toString(), "-p", "ab", "-n", "2", "--temp", temp,
+            "--backend", backend), "NaN logit", "no token was sampled");
+      }
+    }
+  }
+
+  @Test
   void tokenizerJsonOfOneToken() throws IOException {
     Path t = tmp.resolve("tokenizer.json");
     Files.writeString(t, "{\"model\":{\"type\":\"BPE\",\"byte_fallback\":true,\"vocab\":{\"<unk>\":0}},"

@@ -105,7 +105,7 @@ public final class SafetensorsFile implements AutoCloseable {
       }
       int empty = 0;
       while (p.nextToken() == JsonToken.FIELD_NAME) {
-        String name = p.getCurrentName();
+        String name = p.currentName();
         p.nextToken();
         JsonNode value = ENTRY.readTree(p);
         if (name.equals("__metadata__")) {
