@@ -72,12 +72,7 @@ public final class ModelTokenizers {
   /** The lower-case file name of a tokenizer file that exists, is a regular file and of a kind SparseJ reads. */
   private static String checkedName(Path file) {
     InputPaths.requireRegularFile(file);
-    String name = file.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
-    if (name.endsWith(".model")) {  // else read as llama2.c, which reports a nonsense token length
-      throw new SparsejException(file + ": a SentencePiece tokenizer.model is not read yet; pass the model's "
-          + "tokenizer.json, a .gguf file or a llama2.c tokenizer.bin");
-    }
-    return name;
+    return file.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
   }
 
   static Path defaultFile(Path model) {
