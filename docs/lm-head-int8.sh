@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The INT8 classifier table in docs/quantization.md: perplexity of W8A8 / W8A16 (round to nearest, no calibration)
-# with the classifier (lm_head) FP32 and INT8 (`quantize --int8-lm-head`), on sj-7m (real weights, the four eval
-# files) and on a stories110M-shaped synth model (RANDOM weights, one file, first MAX_TOKENS tokens).
+# with the classifier (lm_head) FP32 and INT8 (`quantize --int8-lm-head`), on sj-7m (real weights, whole eval
+# files: shakespeare and wikitext2 unless SJ7M_FILES says otherwise) and on a stories110M-shaped synth model
+# (RANDOM weights, one file, its first MAX_TOKENS tokens, the Llama 2 tokenizer).
 # Usage: docs/lm-head-int8.sh [WORKDIR] (default /tmp/sparsej-lm-head); SPARSEJ_JAR=... runs another build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,7 +29,7 @@ table() {  # name model files flags...
   done
 }
 echo "load average before: $(cat /proc/loadavg)"
-table sj-7m ../shared/models/sj-7m/model.bin "eval-fortunes.txt eval-kjv.txt eval-shakespeare.txt eval-wikitext2.txt"
+table sj-7m ../shared/models/sj-7m/model.bin "${SJ7M_FILES:-eval-shakespeare.txt eval-wikitext2.txt}"
 [ -f "$WORK/stories110m.bin" ] || $SJ synth --shape stories110M -o "$WORK/stories110m.bin" >/dev/null 2>&1
 table stories110M "$WORK/stories110m.bin" "eval-shakespeare.txt" -z ../shared/models/llama2-tokenizer/tokenizer.bin \
   --max-tokens "$MAX_TOKENS"
