@@ -70,7 +70,30 @@ class HalfWeightsFilesTest {
       assertEquals(h.ggml, g.tensor("blk.0.ffn_down.weight").type());
       assertEquals(h.ggml, g.tensor("blk.0.attn_q.weight").type());
     }
-    assertSameValues(model, ModelLoader.load(out), h.format);
+    LlamaModel back = ModelLoader.load(out);
+    assertSameValues(model, back, h.format);
+    // sj-7m is tied: its F32 table is written F32, so the classifier comes back dense F32
+    assertEquals(WeightFormat.DENSE_F32, back.weights().classifier().format());
+  }
+
+  @ParameterizedTest
+  @EnumSource(Half.class)
+  void aTiedHalfTableStaysHalfForTheClassifier(Half h) {
+    LlamaModel m = halfModel(h.dtype);
+    LlamaWeights w = m.weights();
+    LinearWeight table = half(w.classifier(), h.dtype);
+    LlamaModel tied = new LlamaModel(m.config(),
+        new LlamaWeights(table.toDense(), w.layers(), w.finalNorm(), table));
+    Path out = tmp.resolve("tied.gguf");
+    GgufModelWriter.write(tied, null, out, GgmlType.F32, false);
+    LlamaWeights back = ModelLoader.load(out).weights();
+    assertEquals(h.format, back.classifier().format(), "the classifier reads the mapped table");
+    ByteBuffer e = ((DenseHalfWeight) table).values().bytes();
+    assertEquals(0, e.compareTo(((DenseHalfWeight) back.classifier()).values().bytes()), "table bytes");
+    for (long i = 0; i < table.rows() * (long) table.cols(); i += 997) {
+      assertEquals(tied.weights().tokenEmbedding().getFloat(i), back.tokenEmbedding().getFloat(i), 0f,
+          "embedding row values widened exactly, element " + i);
+    }
   }
 
   @ParameterizedTest

@@ -179,10 +179,11 @@ public final class GgufModelReader {
       Tensor norm = floats(require("output_norm.weight", dim), dim);
       LinearWeight classifier;
       if (c.sharedClassifier()) {
-        // Tied: the F32 table serves both (mapped, or the one dequantized copy); a Q8_0 table stays Q8_0 for the
-        // classifier, which then reads the mapped blocks while lookups use the dequantized rows.
-        classifier = embdInfo.type() == GgmlType.Q8_0 ? linear("token_embd.weight", c.vocabSize(), dim)
-            : new DenseF32Weight(embedding);
+        // Tied: the F32 table serves both (mapped, or the one dequantized copy); a Q8_0, BF16 or F16 table stays as
+        // stored for the classifier, which then reads the mapped values while lookups use the widened rows.
+        GgmlType t = embdInfo.type();
+        classifier = t == GgmlType.Q8_0 || t == GgmlType.BF16 || t == GgmlType.F16
+            ? linear("token_embd.weight", c.vocabSize(), dim) : new DenseF32Weight(embedding);
       } else {
         classifier = linear("output.weight", c.vocabSize(), dim);
       }
