@@ -35,6 +35,9 @@ public final class HfModelReader {
 
   private HfModelReader() {}
 
+  /** How many bytes of blocks {@link #loadBlockByBlock} reads between collections. */
+  private static final long COLLECT_BYTES = 768L << 20;
+
   public static LlamaModel load(Path dir) {
     if (!Files.isDirectory(dir)) {
       throw new SparsejException(dir + ": not a directory");
@@ -49,8 +52,9 @@ public final class HfModelReader {
   /**
    * The model with its blocks read from {@code dir} each time they are asked for, not at load: a pass over the
    * blocks (a streamed compression) then holds one block's widened F16/BF16 weights at a time instead of the whole
-   * model in F32 (F32 tensors are mapped either way). The embedding, final norm and classifier are loaded now.
-   * Each read of a block opens the checkpoint again (mappings outlive their channel), so nothing stays open.
+   * model in F32, and an F32 block's mapping dies with the block (a mapped page counts in the RSS while mapped).
+   * The embedding, final norm and classifier are loaded now. Each read of a block opens the checkpoint again
+   * (mappings outlive their channel), so nothing stays open.
    */
   public static LlamaModel loadBlockByBlock(Path dir) {
     LlamaModel eager;
@@ -59,17 +63,23 @@ public final class HfModelReader {
     LlamaConfig c = hf.llama();
     try (HfCheckpoint ckpt = HfCheckpoint.open(dir)) {
       Loader loader = new Loader(ckpt, c, compression);
-      if (!loader.widens(Names.linears(0)[0])) {
-        // mapped as stored: loaded once, as load() does (mapping it again per read would count its pages twice)
-        return new LlamaModel(c, loader.weights(hf));
-      }
       eager = new LlamaModel(c, loader.weights(hf, 0));
       loader.layer(c.nLayers() - 1);  // a checkpoint missing the last block fails here, before any work
     }
+    long blockBytes = 4L * ((long) c.dim() * (2L * c.dim() + 2L * c.kvDim() + 3L * c.hiddenDim()));
     List<LayerWeights> layers = new java.util.AbstractList<>() {
+      private long sinceCollect;
+
       @Override
       public LayerWeights get(int l) {
         java.util.Objects.checkIndex(l, c.nLayers());
+        // Blocks read before are off-heap (widened copies, mappings) and freed only when collected: a pass over
+        // all blocks (validation, a summary) would otherwise hold them all, up to the JVM's direct-memory limit.
+        sinceCollect += blockBytes;
+        if (sinceCollect > COLLECT_BYTES) {
+          sinceCollect = 0;
+          System.gc();
+        }
         try (HfCheckpoint ckpt = HfCheckpoint.open(dir)) {
           return new Loader(ckpt, c, compression).layer(l);
         }
@@ -139,16 +149,6 @@ public final class HfModelReader {
         classifier = linear("lm_head", c.vocabSize(), dim);
       }
       return new LlamaWeights(embedding, layers, norm, classifier);
-    }
-
-    /** Whether a module's values are stored as F16/BF16 (widened when read). */
-    boolean widens(String module) {
-      String name = ckpt.has(module + ".compressed") ? module + ".compressed" : module + ".weight";
-      if (!ckpt.has(name)) {
-        return false;
-      }
-      StDType t = ckpt.entry(name).dtype();
-      return t == StDType.F16 || t == StDType.BF16;
     }
 
     LayerWeights layer(int l) {
