@@ -40,6 +40,7 @@ class SparsejSparkTest {
   static void start() {
     spark = SparkSession.builder().master("local[2]").appName("sparsej-spark-test")
         .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "4").getOrCreate();
+    spark.sparkContext().setLogLevel("WARN");  // not a line per task in the test log
     reference = Model.load(SJ7M, ModelOptions.defaults().withThreads(1).withSlots(1));
   }
 
@@ -147,6 +148,25 @@ class SparsejSparkTest {
       String message = String.valueOf(e.getMessage());
       assertTrue(message.contains("sparsej: cannot load the model " + model), message);
     }
+  }
+
+  @Test
+  void aModelShippedWithAddFileIsFoundByItsName() throws IOException {
+    Path gguf = Path.of("../shared/models/sj-7m/gguf/sj-7m-q8_0.gguf");
+    spark.sparkContext().addFile(gguf.toAbsolutePath().toString());
+    assertTrue(Files.notExists(Path.of(gguf.getFileName().toString())), "the name must not resolve locally");
+    SparkOptions options = SparkOptions.of(gguf.getFileName().toString()).withThreadsPerExecutor(2).withSlots(2)
+        .withMaxTokens(8);
+    List<String> prompts = prompts(6);
+    List<Row> rows = SparsejSpark.generate(column(prompts, "p"), "p", options).collectAsList();
+    try (Model direct = Model.load(gguf, ModelOptions.defaults().withThreads(1).withSlots(1))) {
+      for (Row row : rows) {
+        assertNull(row.getAs(SparsejSpark.ERROR));
+        assertEquals(direct.generate(row.getString(0), GenerationOptions.greedy().withMaxTokens(8).withSeed(0L))
+            .text(), row.getAs(SparsejSpark.GENERATED));
+      }
+    }
+    assertEquals(prompts.size(), rows.size());
   }
 
   @Test
