@@ -20,8 +20,12 @@ final class GenerateCommand implements Callable<Integer> {
   @Mixin ModelOptions modelOptions;
   @Mixin BackendOptions backendOptions;
 
-  @Option(names = {"-p", "--prompt"}, paramLabel = "TEXT", description = "Prompt (default: empty).")
+  @Option(names = {"-p", "--prompt"}, paramLabel = "TEXT",
+      description = "Prompt (default: empty); '-' reads it from standard input (UTF-8).")
   String prompt = "";
+
+  @Option(names = {"-f", "--file"}, paramLabel = "FILE", description = "Read the prompt from a UTF-8 text file.")
+  java.nio.file.Path promptFile;
 
   @Option(names = {"-n", "--steps"}, paramLabel = "N",
       description = "Tokens to generate (default: until end of text or the context is full).")
@@ -32,6 +36,14 @@ final class GenerateCommand implements Callable<Integer> {
 
   @Option(names = "--top-p", paramLabel = "P", description = "Nucleus sampling mass (default: ${DEFAULT-VALUE}).")
   float topP = 0.9f;
+
+  @Option(names = "--top-k", paramLabel = "K",
+      description = "Sample only among the K most likely tokens; 0 = all (default: ${DEFAULT-VALUE}).")
+  int topK = 0;
+
+  @Option(names = "--stop", paramLabel = "STRING",
+      description = "Stop when the output contains STRING (not printed); repeatable.")
+  java.util.List<String> stop = new java.util.ArrayList<>();
 
   @Option(names = {"-s", "--seed"}, paramLabel = "SEED", description = "Random seed (default: time-based).")
   Long seed;
@@ -50,9 +62,18 @@ final class GenerateCommand implements Callable<Integer> {
           + System.getProperty("sun.jnu.encoding", "UTF-8") + " text (use a UTF-8 locale, e.g. LANG=C.UTF-8, and "
           + "a UTF-8 prompt)");
     }
+    if (promptFile != null && !prompt.isEmpty()) {
+      throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+          "give the prompt with -p or -f, not both");
+    }
+    if (topK < 0) {
+      throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+          "--top-k must be >= 0 (0 = all), got " + topK);
+    }
+    String prompt = promptFile != null ? TextFiles.read(promptFile, "prompt") : TextFiles.argumentOrStdin(this.prompt);
     long actualSeed = seed != null ? seed : System.nanoTime();
     GenerationOptions options = GenerationOptions.defaults().withMaxTokens(steps).withTemperature(temperature)
-        .withTopP(topP).withSeed(actualSeed);
+        .withTopP(topP).withTopK(topK).withSeed(actualSeed).withStop(stop);
     PrintStream out = System.out;
     try (Model model = Model.load(modelOptions.model, modelOptions.apiOptions(backendOptions).withSlots(1)
         .withLog(line -> System.err.println(line)))) {

@@ -70,6 +70,10 @@ public final class SmoothQuant {
   public static LayerWeights smooth(LlamaConfig c, LayerWeights layer, InputStatistics[] stats, double alpha,
                                     Set<Mapping> mappings) {
     requireAlpha(alpha);
+    if (layer.hasBiases()) {  // folding o into v would have to scale v's bias too
+      throw new org.sparsej.util.SparsejException("SmoothQuant of a model with q/k/v biases (Qwen2) is not "
+          + "supported yet");
+    }
     LinearWeight[] original = BlockLinears.of(layer);
     float[][] w = new float[original.length][];
     for (int i = 0; i < w.length; i++) {
