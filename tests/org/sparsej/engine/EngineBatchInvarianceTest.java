@@ -32,7 +32,7 @@ import org.sparsej.weights.WeightFormat;
  */
 class EngineBatchInvarianceTest {
   private static final LlamaModel SJ7M = Llama2cCheckpoint.load(SharedData.sj7m());
-  private static final int STEPS = 12;
+  private static final int STEPS = 8;
   private static CpuBackend cpu;
 
   @BeforeAll
@@ -60,7 +60,7 @@ class EngineBatchInvarianceTest {
     }
     List<int[]> prompts = new ArrayList<>();
     for (int i = 0; i < 16; i++) {
-      prompts.add(i == 7 ? target : prompt(100 + i, 2 + 3 * i));
+      prompts.add(i == 7 ? target : prompt(100 + i, 2 + 2 * i));
     }
     try (Engine engine = new Engine(model, cpu, new EngineOptions(16, 40, 0, 16))) {
       SequenceResult among = run(engine, prompts).get(7);
