@@ -81,25 +81,4 @@ void sparse24_w8a8_rows(const sj::SparseMat& w, const sj::Activations& a, float*
   });
 }
 
-template <class T>
-inline int s24_decode_row(const sj::SparseMat& w, int r, int32_t* cols, float* vals) {
-  const int nv = w.cols / 2;
-  const uint8_t* irow = w.meta + (size_t)r * w.meta_stride();
-  const T* v = static_cast<const T*>(w.values) + (size_t)r * nv;
-  const float scale = w.scales ? w.scales[r] : 1.0f;
-  int n = 0;
-  for (int k = 0; k < nv; k++) {
-    if (v[k] == 0) continue;  // padding of groups with fewer than two non-zeros
-    cols[n] = 4 * (k / 2) + s24_index(irow, k);
-    vals[n++] = (float)v[k] * scale;
-  }
-  return n;
-}
-
-template <class S, class T>
-void sparse24_tiled(const sj::SparseMat& w, const float* xt, int batch, int tile, float* out, int r0, int r1) {
-  tiled_rows<S>(w.rows, w.cols, xt, batch, tile, out, r0, r1,
-                [&](int r, int32_t* cols, float* vals) { return s24_decode_row<T>(w, r, cols, vals); });
-}
-
 }  // namespace

@@ -11,17 +11,12 @@ namespace {
 template <class S, class Q>
 constexpr sj::SparseKernelTable make_sparse_table(const char* name) {
   return sj::SparseKernelTable{name,
-                               S::W,
                                &bitmask_rows<S, float>,
                                &bitmask_rows<S, int8_t>,
                                &bitmask_w8a8_rows<Q>,
                                &sparse24_rows<S, float>,
                                &sparse24_rows<S, int8_t>,
                                &sparse24_w8a8_rows<Q>,
-                               &bitmask_tiled<S, float>,
-                               &bitmask_tiled<S, int8_t>,
-                               &sparse24_tiled<S, float>,
-                               &sparse24_tiled<S, int8_t>,
                                &quantize_row,
                                &absmax_row};
 }

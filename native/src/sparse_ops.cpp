@@ -67,7 +67,7 @@ void run_rows(sj::SparseRowsFn fn, const sj::SparseMat& w, const sj::Activations
 }
 
 // Every batch runs the row kernels, whose per-token sums do not depend on the batch (sparse_rows_common.h); the
-// table's tiled prefill kernels, faster at large batches, sum in another order and are not called.
+// tiled prefill kernels they replaced summed in another order (see docs/serving.md for the cost).
 void run_f32(sj::SparseRowsFn rows_fn, const sj::SparseMat& w, const float* x, int batch, float* out,
              int value_bytes) {
   // The row kernels read x once per row: a copy on 64-byte boundaries keeps every vector load within a cache line.

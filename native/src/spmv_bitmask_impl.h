@@ -95,29 +95,4 @@ void bitmask_w8a8_rows(const sj::SparseMat& w, const sj::Activations& a, float* 
   });
 }
 
-// Prefill: a row's kept weights as (column, scaled value) pairs, found with tzcnt over 64 mask bits at a time.
-template <class T>
-inline int bitmask_decode_row(const sj::SparseMat& w, int r, int32_t* cols, float* vals) {
-  const uint8_t* mrow = w.meta + (size_t)r * w.meta_stride();
-  const T* p = static_cast<const T*>(w.values) + w.offsets[r];
-  const float scale = w.scales ? w.scales[r] : 1.0f;
-  const int nbytes = w.meta_stride();
-  int n = 0;
-  for (int byte0 = 0; byte0 < nbytes; byte0 += 8) {
-    uint64_t m = sj::load_bits(mrow + byte0, std::min(8, nbytes - byte0));
-    while (m) {
-      cols[n] = byte0 * 8 + __builtin_ctzll(m);
-      vals[n++] = (float)*p++ * scale;
-      m &= m - 1;
-    }
-  }
-  return n;
-}
-
-template <class S, class T>
-void bitmask_tiled(const sj::SparseMat& w, const float* xt, int batch, int tile, float* out, int r0, int r1) {
-  tiled_rows<S>(w.rows, w.cols, xt, batch, tile, out, r0, r1,
-                [&](int r, int32_t* cols, float* vals) { return bitmask_decode_row<T>(w, r, cols, vals); });
-}
-
 }  // namespace
