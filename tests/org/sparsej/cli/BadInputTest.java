@@ -19,12 +19,7 @@ class BadInputTest {
   @TempDir Path dir;
 
   private static void assertFailsWith(CliRun run, int exitCode, String... fragments) {
-    assertEquals(exitCode, run.exitCode(), "exit code; stderr:\n" + run.err());
-    String line = run.errorLine();
-    for (String f : fragments) {
-      assertTrue(line.contains(f), "'" + line + "' should mention '" + f + "'");
-    }
-    assertFalse(run.err().contains("\tat "), "stack trace printed:\n" + run.err());
+    run.assertFails(exitCode, fragments);
   }
 
   @Test

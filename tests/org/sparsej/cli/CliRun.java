@@ -1,5 +1,9 @@
 package org.sparsej.cli;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -20,6 +24,20 @@ record CliRun(int exitCode, String out, String err) {
       System.setOut(oldOut);
       System.setErr(oldErr);
     }
+  }
+
+  /**
+   * Asserts a clean failure: this exit code, one {@code error:} line naming every fragment, no stack trace and no
+   * "internal error" (a cause the user can act on).
+   */
+  void assertFails(int expectedExit, String... fragments) {
+    assertEquals(expectedExit, exitCode, "exit code; stderr:\n" + err);
+    String line = errorLine();
+    for (String f : fragments) {
+      assertTrue(line.contains(f), "'" + line + "' should mention '" + f + "'");
+    }
+    assertFalse(err.contains("\tat "), "stack trace printed:\n" + err);
+    assertFalse(line.contains("internal error"), line);
   }
 
   /** The error lines (those starting with "error:"), which must be exactly one. */

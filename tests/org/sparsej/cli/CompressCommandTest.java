@@ -30,9 +30,7 @@ class CompressCommandTest {
 
   @BeforeAll
   static void smallCalibrationText() throws IOException {
-    String train = Files.readString(SharedData.path("data/sj-corpus/train.txt"));
-    calib = shared.resolve("calib.txt");
-    Files.writeString(calib, train.substring(0, 40_000));
+    calib = SharedData.calibrationText(shared);
   }
 
   private CliRun compress(String recipe, Path out) throws IOException {

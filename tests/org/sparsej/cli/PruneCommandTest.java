@@ -29,9 +29,7 @@ class PruneCommandTest {
 
   @BeforeAll
   static void smallCalibrationText() throws IOException {
-    String train = Files.readString(SharedData.path("data/sj-corpus/train.txt"));
-    calib = shared.resolve("calib.txt");
-    Files.writeString(calib, train.substring(0, 40_000));
+    calib = SharedData.calibrationText(shared);
   }
 
   private CliRun prune(Path out, String... extra) {

@@ -33,9 +33,7 @@ class QuantizeCommandTest {
 
   @BeforeAll
   static void smallCalibrationText() throws IOException {
-    String train = Files.readString(SharedData.path("data/sj-corpus/train.txt"));
-    calib = shared.resolve("calib.txt");
-    Files.writeString(calib, train.substring(0, 40_000));
+    calib = SharedData.calibrationText(shared);
   }
 
   static CliRun quantize(Path out, String... extra) {

@@ -30,9 +30,7 @@ class StreamedCompressionTest {
 
   @BeforeAll
   static void smallCalibrationText() throws IOException {
-    String train = Files.readString(SharedData.path("data/sj-corpus/train.txt"));
-    calib = shared.resolve("calib.txt");
-    Files.writeString(calib, train.substring(0, 40_000));
+    calib = SharedData.calibrationText(shared);
   }
 
   /** Runs the command streamed and in memory; the weights and config must be byte for byte the same. */

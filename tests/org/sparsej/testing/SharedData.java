@@ -25,6 +25,17 @@ public final class SharedData {
     return path("models/sj-7m/model.bin");
   }
 
+  /**
+   * A short calibration text in {@code dir} (the first 40,000 characters of the sj-7m training corpus): enough for
+   * the few short samples the compression command tests draw, small enough to tokenize at once.
+   */
+  public static Path calibrationText(Path dir) throws IOException {
+    String train = Files.readString(path("data/sj-corpus/train.txt"));
+    Path calib = dir.resolve("calib.txt");
+    Files.writeString(calib, train.substring(0, 40_000));
+    return calib;
+  }
+
   public static JsonNode json(String relative) {
     try {
       return new ObjectMapper().readTree(path(relative).toFile());

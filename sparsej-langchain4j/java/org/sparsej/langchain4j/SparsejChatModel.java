@@ -5,7 +5,6 @@ import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.request.ChatRequestParameters;
 import dev.langchain4j.model.chat.response.ChatResponse;
 import org.sparsej.api.Completion;
-import org.sparsej.api.Model;
 
 /**
  * A LangChain4j {@link ChatModel} answered by a SparseJ model, formatted with the model's chat template. Many
@@ -17,22 +16,13 @@ import org.sparsej.api.Model;
  * }
  * }</pre>
  */
-public final class SparsejChatModel implements ChatModel, AutoCloseable {
-  private final SparsejBuilder.LoadedModel loaded;
-  private final ChatRequestParameters defaults;
-
+public final class SparsejChatModel extends SparsejModelBase implements ChatModel {
   private SparsejChatModel(Builder b) {
-    this.loaded = b.loadModel();
-    this.defaults = b.defaults(loaded.model());
+    super(b);
   }
 
   public static Builder builder() {
     return new Builder();
-  }
-
-  /** The SparseJ model behind it (to count tokens, say). */
-  public Model model() {
-    return loaded.model();
   }
 
   @Override
@@ -44,12 +34,6 @@ public final class SparsejChatModel implements ChatModel, AutoCloseable {
   public ChatResponse doChat(ChatRequest request) {
     Completion c = model().chat(Conversions.messages(request), Conversions.options(request.parameters()));
     return Conversions.response(c, defaults.modelName());
-  }
-
-  /** Closes the SparseJ model if this one loaded it. */
-  @Override
-  public void close() {
-    loaded.close();
   }
 
   public static final class Builder extends SparsejBuilder<Builder> {

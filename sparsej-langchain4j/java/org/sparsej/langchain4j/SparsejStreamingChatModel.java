@@ -7,16 +7,13 @@ import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.sparsej.api.Generation;
-import org.sparsej.api.Model;
 
 /**
  * A LangChain4j {@link StreamingChatModel} answered by a SparseJ model: {@code chat} returns at once and the
  * handler receives the answer's text in order as it is decoded (on a thread of this model), then the whole
  * response with its token usage and finish reason, or the error.
  */
-public final class SparsejStreamingChatModel implements StreamingChatModel, AutoCloseable {
-  private final SparsejBuilder.LoadedModel loaded;
-  private final ChatRequestParameters defaults;
+public final class SparsejStreamingChatModel extends SparsejModelBase implements StreamingChatModel {
   private final ExecutorService handlers = Executors.newCachedThreadPool(r -> {
     Thread t = new Thread(r, "sparsej-langchain4j-stream");
     t.setDaemon(true);
@@ -24,17 +21,11 @@ public final class SparsejStreamingChatModel implements StreamingChatModel, Auto
   });
 
   private SparsejStreamingChatModel(Builder b) {
-    this.loaded = b.loadModel();
-    this.defaults = b.defaults(loaded.model());
+    super(b);
   }
 
   public static Builder builder() {
     return new Builder();
-  }
-
-  /** The SparseJ model behind it. */
-  public Model model() {
-    return loaded.model();
   }
 
   @Override
@@ -67,7 +58,7 @@ public final class SparsejStreamingChatModel implements StreamingChatModel, Auto
   @Override
   public void close() {
     handlers.shutdownNow();
-    loaded.close();
+    super.close();
   }
 
   public static final class Builder extends SparsejBuilder<Builder> {
