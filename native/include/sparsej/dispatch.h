@@ -32,6 +32,9 @@ const char* sj_cpu_features(void);
 void sj_set_threads(int n);
 int sj_get_threads(void);
 
+// Test hook: pool workers sleep this long after each wake-up, as if descheduled on a busy machine (0: off).
+void sj_pool_test_worker_delay(int micros);
+
 #ifdef __cplusplus
 }
 #endif

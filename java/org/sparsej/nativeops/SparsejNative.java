@@ -38,6 +38,9 @@ public final class SparsejNative {
 
   public static native int sj_get_threads();
 
+  /** Test hook: pool workers sleep this long after each wake-up, as if descheduled (0: off). */
+  public static native void sj_pool_test_worker_delay(int micros);
+
   public static native void sj_matmul_f32(
       @Cast("float*") long out, @Cast("const float*") long x, @Cast("const float*") long w,
       int batch, int rows, int cols);
