@@ -15,11 +15,15 @@ import java.util.List;
  * @param totalTime time between the request and its end
  * @param tokenGaps time between each generated token and the next (one fewer than the tokens), as the engine
  *     produced them; a server's per-token latency histogram observes each one
+ * @param topLogits for each generated token, the model's largest logits, when {@link GenerationOptions#topLogits()}
+ *     asked for them; else empty
  */
 public record Completion(String text, int promptTokens, int[] tokens, FinishReason finishReason, Duration queueTime,
-                         Duration timeToFirstToken, Duration totalTime, List<Duration> tokenGaps) {
+                         Duration timeToFirstToken, Duration totalTime, List<Duration> tokenGaps,
+                         List<TokenLogits> topLogits) {
   public Completion {
     tokenGaps = List.copyOf(tokenGaps);
+    topLogits = topLogits == null ? List.of() : List.copyOf(topLogits);
   }
 
   /** Number of generated tokens. */

@@ -1,7 +1,10 @@
 package org.sparsej.api;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
+import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.Spliterator;
 import java.util.Spliterators;
@@ -79,7 +82,7 @@ public final class Generation implements Iterable<String>, AutoCloseable {
         promptLogprobs = r.promptLogprobs();
         Completion c = new Completion(decoder.text(), promptTokens, r.generated(), reason,
             Duration.ofNanos(r.queuedNanos()), Duration.ofNanos(r.firstTokenNanos()),
-            Duration.ofNanos(r.totalNanos()), tokenTimes.gaps());
+            Duration.ofNanos(r.totalNanos()), tokenTimes.gaps(), topLogits(r));
         events.add(END);
         future.complete(c);
       }
@@ -161,6 +164,27 @@ public final class Generation implements Iterable<String>, AutoCloseable {
       throw e.getCause() instanceof ModelException m ? m
           : new ModelException(ModelException.Kind.FAILED, String.valueOf(e.getCause()), e.getCause());
     }
+  }
+
+  /** The engine's flat top-logit arrays as one {@link TokenLogits} per generated token; empty when not asked. */
+  private static List<TokenLogits> topLogits(SequenceResult r) {
+    int[] ids = r.topLogitIds();
+    int[] generated = r.generated();
+    if (ids == null || generated.length == 0) {
+      return List.of();
+    }
+    float[] values = r.topLogitValues();
+    int k = ids.length / generated.length;
+    List<TokenLogits> out = new ArrayList<>(generated.length);
+    for (int t = 0; t < generated.length; t++) {
+      int n = 0;
+      while (n < k && ids[t * k + n] >= 0) {
+        n++;  // drop the padding of a vocabulary smaller than k
+      }
+      out.add(new TokenLogits(generated[t], Arrays.copyOfRange(ids, t * k, t * k + n),
+          Arrays.copyOfRange(values, t * k, t * k + n)));
+    }
+    return out;
   }
 
   /** For scoring requests: waits for the end and returns the prompt's log-probabilities. */

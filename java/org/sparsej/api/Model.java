@@ -268,7 +268,8 @@ public final class Model implements AutoCloseable {
     }
     int maxNew = o.maxTokens() < 0 ? room : o.maxTokens();
     long seed = o.seed() != null ? o.seed() : ThreadLocalRandom.current().nextLong();
-    SamplingParams sampling = new SamplingParams(o.temperature(), o.topP(), o.topK(), seed);
+    SamplingParams sampling = new SamplingParams(o.temperature(), o.topP(), o.topK(), o.minP(), o.repeatPenalty(),
+        o.repeatLastN(), o.topLogits(), seed);
     TextDecoder decoder = new TextDecoder(tokenizer, prompt[prompt.length - 1], o.stop());
     return submitRequest(new SequenceRequest(prompt.clone(), maxNew, sampling, stopTokens, false), prompt.length,
         decoder, stopTokens);

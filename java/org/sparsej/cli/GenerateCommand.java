@@ -2,10 +2,14 @@ package org.sparsej.cli;
 
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.concurrent.Callable;
 import org.sparsej.api.Completion;
 import org.sparsej.api.GenerationOptions;
 import org.sparsej.api.Model;
+import org.sparsej.api.TokenLogits;
+import org.sparsej.engine.SamplingParams;
+import org.sparsej.generate.Sampler;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -41,6 +45,26 @@ final class GenerateCommand implements Callable<Integer> {
       description = "Sample only among the K most likely tokens; 0 = all (default: ${DEFAULT-VALUE}).")
   int topK = 0;
 
+  @Option(names = "--min-p", paramLabel = "P",
+      description = "Sample only among tokens at least P times as likely as the most likely one (before "
+          + "temperature, as llama.cpp); 0 = off (default: ${DEFAULT-VALUE}).")
+  float minP = 0f;
+
+  @Option(names = "--repeat-penalty", paramLabel = "R",
+      description = "Penalize tokens seen in the last --repeat-last-n tokens (prompt included): positive logits "
+          + "divided by R, negative ones multiplied, as llama.cpp; 1 = off (default: ${DEFAULT-VALUE}).")
+  float repeatPenalty = 1f;
+
+  @Option(names = "--repeat-last-n", paramLabel = "N",
+      description = "Tokens the repeat penalty looks back over; 0 = off (default: ${DEFAULT-VALUE}).")
+  int repeatLastN = SamplingParams.DEFAULT_REPEAT_LAST_N;
+
+  @Option(names = "--logits", paramLabel = "K",
+      description = "For scripts: write to standard output, instead of the text, one JSON line per generated "
+          + "token, {\"index\":I,\"token\":ID,\"top\":[[ID,LOGIT],...]} with the model's K largest logits "
+          + "(before penalty and temperature) largest first; the text goes to standard error.")
+  int logits = 0;
+
   @Option(names = "--stop", paramLabel = "STRING",
       description = "Stop when the output contains STRING (not printed); repeatable.")
   java.util.List<String> stop = new java.util.ArrayList<>();
@@ -70,11 +94,22 @@ final class GenerateCommand implements Callable<Integer> {
       throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
           "--top-k must be >= 0 (0 = all), got " + topK);
     }
+    String sampling = Sampler.problem(temperature, topP, topK, minP, repeatPenalty, repeatLastN);
+    if (sampling != null) {
+      throw new ParameterException(spec.commandLine(), "--" + sampling.replace(" penalty", "-penalty")
+          .replace("temperature", "temp"));
+    }
+    if (logits < 0 || logits > Sampler.MAX_TOP_LOGITS) {
+      throw new ParameterException(spec.commandLine(), "--logits must be in 1.." + Sampler.MAX_TOP_LOGITS
+          + ", got " + logits);
+    }
     String prompt = promptFile != null ? TextFiles.read(promptFile, "prompt") : TextFiles.argumentOrStdin(this.prompt);
     long actualSeed = seed != null ? seed : System.nanoTime();
     GenerationOptions options = GenerationOptions.defaults().withMaxTokens(steps).withTemperature(temperature)
-        .withTopP(topP).withTopK(topK).withSeed(actualSeed).withStop(stop);
-    PrintStream out = System.out;
+        .withTopP(topP).withTopK(topK).withMinP(minP).withRepeatPenalty(repeatPenalty, repeatLastN).withSeed(actualSeed)
+        .withStop(stop).withTopLogits(logits);
+    // With --logits standard output is for the JSON lines alone, so a script can read it as is.
+    PrintStream out = logits > 0 ? System.err : System.out;
     try (Model model = Model.load(modelOptions.model, modelOptions.apiOptions(backendOptions).withSlots(1)
         .withLog(line -> System.err.println(line)))) {
       out.print(prompt);
@@ -85,6 +120,9 @@ final class GenerateCommand implements Callable<Integer> {
         out.flush();
       });
       out.println();
+      if (logits > 0) {
+        writeLogits(c.topLogits(), System.out);
+      }
       double prefillSeconds = (c.timeToFirstToken().toNanos() - c.queueTime().toNanos()) / 1e9;
       double decodeSeconds = c.totalTime().minus(c.timeToFirstToken()).toNanos() / 1e9;
       int n = c.completionTokens();
@@ -93,5 +131,22 @@ final class GenerateCommand implements Callable<Integer> {
           model.backendDescription(), actualSeed);
     }
     return 0;
+  }
+
+  /** One JSON object per line; a -Infinity logit (a token the model rules out) is written as null. */
+  static void writeLogits(List<TokenLogits> tokens, PrintStream out) {
+    StringBuilder line = new StringBuilder();
+    for (int i = 0; i < tokens.size(); i++) {
+      TokenLogits t = tokens.get(i);
+      line.setLength(0);
+      line.append("{\"index\":").append(i).append(",\"token\":").append(t.token()).append(",\"top\":[");
+      for (int j = 0; j < t.ids().length; j++) {
+        float v = t.logits()[j];
+        line.append(j == 0 ? "[" : ",[").append(t.ids()[j]).append(',')
+            .append(v == Float.NEGATIVE_INFINITY ? "null" : Float.toString(v)).append(']');
+      }
+      out.println(line.append("]}"));
+    }
+    out.flush();
   }
 }

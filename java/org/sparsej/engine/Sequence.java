@@ -38,6 +38,7 @@ final class Sequence implements SequenceHandle {
     this.stops = request.stopTokens() == null ? new int[0] : request.stopTokens().clone();
     Arrays.sort(stops);
     this.sampler = request.sampling().newSampler();
+    sampler.begin(prompt);  // the repeat penalty counts the prompt's tokens too
     this.submitNanos = submitNanos;
     this.generated = new int[Math.min(Math.max(request.maxNewTokens(), 1), 64)];
     this.logprobs = request.promptLogprobs() ? new double[prompt.length - 1] : null;
@@ -80,7 +81,9 @@ final class Sequence implements SequenceHandle {
   SequenceResult result(FinishReason reason, long now) {
     long queued = admitNanos < 0 ? now - submitNanos : admitNanos - submitNanos;
     return new SequenceResult(prompt.clone(), Arrays.copyOf(generated, generatedCount), reason, logprobs,
-        queued, firstTokenNanos < 0 ? -1 : firstTokenNanos - submitNanos, now - submitNanos);
+        sampler.topLogits() > 0 ? sampler.topLogitIds() : null,
+        sampler.topLogits() > 0 ? sampler.topLogitValues() : null, queued,
+        firstTokenNanos < 0 ? -1 : firstTokenNanos - submitNanos, now - submitNanos);
   }
 
   @Override

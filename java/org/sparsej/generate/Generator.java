@@ -56,6 +56,7 @@ public final class Generator {
     int toGenerate = steps < 0 ? room : steps;
     int vocab = session.config().vocabSize();
     session.reset();
+    sampler.begin(promptTokens);
 
     long t0 = System.nanoTime();
     Tensor logits = session.prefill(promptTokens);

@@ -6,37 +6,116 @@ import org.sparsej.tensor.Tensor;
 import org.sparsej.util.SparsejException;
 
 /**
- * Picks the next token from logits: greedy at temperature 0, else softmax at the temperature, restricted to the
- * topK most likely tokens (0 = all), then to the smallest set of those whose probability reaches topP (nucleus
- * sampling), drawn with a seeded generator. One sampler per sequence: its generator is that sequence's state, so
- * sequences sampled side by side never disturb each other's draws. Not thread-safe.
+ * Picks the next token from logits: first the repeat penalty (llama.cpp's: each distinct token among the last
+ * repeatLastN tokens has a positive logit divided by repeatPenalty, a negative one multiplied), then greedy at
+ * temperature 0, else softmax at the temperature, restricted to the topK most likely tokens (0 = all), then to the
+ * smallest set of those whose probability reaches topP (nucleus sampling), then to the tokens whose probability is
+ * at least minP times the most likely one's (min-p, measured before temperature as llama.cpp does), drawn with a
+ * seeded generator. One sampler per sequence: its generator and its token history are that sequence's state, so
+ * sequences sampled side by side never disturb each other. Not thread-safe.
  */
 public final class Sampler {
   private final float temperature;
   private final float topP;
   private final int topK;
+  private final float minP;
+  private final float repeatPenalty;
+  private final int topLogits;
+  // Per drawn token, topLogits (id, logit) pairs, largest first; -1 ids pad when the vocabulary is smaller.
+  private int[] recordedIds = new int[0];
+  private float[] recordedValues = new float[0];
+  private int recorded;
   private final SplittableRandom random;
   private float[] probs = new float[0];
   private float[] values = new float[0];
+  private float[] penalized = new float[0];
+  // The last repeatLastN tokens (prompt and generated), a ring; empty when the penalty is off.
+  private final int[] history;
+  private int historyCount;
+  private int historyNext;
+  private final int[] distinct;
+  // Min-p's cut for the current draw, on the (penalized) logits: keep a token iff its logit >= minLogit.
+  private float minLogit;
+  private float[] curLogits;
+  private int curOffset;
+
+  /** Most tokens the repeat penalty may look back over (bounds the history it keeps). */
+  public static final int MAX_REPEAT_LAST_N = 1 << 16;
+  /** Most logits per token {@link #topLogitIds()} may report. */
+  public static final int MAX_TOP_LOGITS = 1000;
+  public static final float MIN_REPEAT_PENALTY = 0.01f;
+  public static final float MAX_REPEAT_PENALTY = 100f;
 
   public Sampler(float temperature, float topP, long seed) {
     this(temperature, topP, 0, seed);
   }
 
   public Sampler(float temperature, float topP, int topK, long seed) {
-    if (!(temperature >= 0f) || Float.isInfinite(temperature)) {
-      throw new SparsejException("temperature must be >= 0, got " + temperature);
-    }
-    if (!(topP > 0f && topP <= 1f)) {
-      throw new SparsejException("top-p must be in (0, 1], got " + topP);
-    }
-    if (topK < 0) {
-      throw new SparsejException("top-k must be >= 0 (0 = off), got " + topK);
+    this(temperature, topP, topK, 0f, 1f, 0, seed);
+  }
+
+  /**
+   * @param minP keep tokens with probability >= minP * the top token's (0 = off), in [0, 1]
+   * @param repeatPenalty in [0.01, 100]; 1 = off, above 1 discourages repeats, below 1 encourages them
+   * @param repeatLastN how many recent tokens the penalty looks at, 0..{@link #MAX_REPEAT_LAST_N} (0 = off)
+   */
+  public Sampler(float temperature, float topP, int topK, float minP, float repeatPenalty, int repeatLastN,
+                 long seed) {
+    this(temperature, topP, topK, minP, repeatPenalty, repeatLastN, 0, seed);
+  }
+
+  /**
+   * @param topLogits record, for every token drawn, the topLogits largest logits the model gave (0 = off, at most
+   *     {@link #MAX_TOP_LOGITS}); read them with {@link #topLogitIds()} and {@link #topLogitValues()}
+   */
+  public Sampler(float temperature, float topP, int topK, float minP, float repeatPenalty, int repeatLastN,
+                 int topLogits, long seed) {
+    String problem = problem(temperature, topP, topK, minP, repeatPenalty, repeatLastN);
+    if (problem != null) {
+      throw new SparsejException(problem);
     }
     this.temperature = temperature;
     this.topP = topP;
     this.topK = topK;
+    this.minP = minP;
+    this.repeatPenalty = repeatPenalty;
+    boolean penalize = repeatPenalty != 1f && repeatLastN > 0;
+    this.history = new int[penalize ? repeatLastN : 0];
+    this.distinct = new int[history.length];
+    if (topLogits < 0 || topLogits > MAX_TOP_LOGITS) {
+      throw new SparsejException("top logits must be in 0.." + MAX_TOP_LOGITS + " (0 = off), got " + topLogits);
+    }
+    this.topLogits = topLogits;
     this.random = new SplittableRandom(seed);
+  }
+
+  /**
+   * Null if the settings are valid, else why not (one line); the one check the sampler, the engine and the API
+   * share, so each refuses the same values with the same words.
+   */
+  public static String problem(float temperature, float topP, int topK, float minP, float repeatPenalty,
+                               int repeatLastN) {
+    if (!(temperature >= 0f) || Float.isInfinite(temperature)) {
+      return "temperature must be >= 0, got " + temperature;
+    }
+    if (!(topP > 0f && topP <= 1f)) {
+      return "top-p must be in (0, 1], got " + topP;
+    }
+    if (topK < 0) {
+      return "top-k must be >= 0 (0 = off), got " + topK;
+    }
+    if (!(minP >= 0f && minP <= 1f)) {
+      return "min-p must be in [0, 1] (0 = off), got " + minP;
+    }
+    // Bounded so that dividing a logit by it cannot overflow to +Infinity (which no token could be drawn from).
+    if (!(repeatPenalty >= MIN_REPEAT_PENALTY && repeatPenalty <= MAX_REPEAT_PENALTY)) {
+      return "repeat penalty must be in " + MIN_REPEAT_PENALTY + ".." + MAX_REPEAT_PENALTY + " (1 = off), got "
+          + repeatPenalty;
+    }
+    if (repeatLastN < 0 || repeatLastN > MAX_REPEAT_LAST_N) {
+      return "repeat-last-n must be in 0.." + MAX_REPEAT_LAST_N + " (0 = off), got " + repeatLastN;
+    }
+    return null;
   }
 
   public static Sampler greedy() {
@@ -52,9 +131,111 @@ public final class Sampler {
     return sample(values, 0, vocab);
   }
 
+  /**
+   * Starts a sequence: forgets the token history and records the prompt's tokens in it (llama.cpp's repeat
+   * penalty counts the prompt too). Tokens this sampler draws join the history by themselves.
+   */
+  public void begin(int[] prompt) {
+    historyCount = 0;
+    historyNext = 0;
+    for (int t : prompt) {
+      remember(t);
+    }
+  }
+
+  private void remember(int token) {
+    if (history.length == 0) {
+      return;
+    }
+    history[historyNext] = token;
+    historyNext = (historyNext + 1) % history.length;
+    historyCount = Math.min(historyCount + 1, history.length);
+  }
+
   /** Samples from logits[offset .. offset+vocab) (not modified). */
   public int sample(float[] logits, int offset, int vocab) {
     requireFinite(logits, offset, vocab);
+    if (topLogits > 0) {
+      record(logits, offset, vocab);
+    }
+    float[] l = logits;
+    int off = offset;
+    if (historyCount > 0) {
+      l = penalize(logits, offset, vocab);
+      off = 0;
+    }
+    int token = pick(l, off, vocab);
+    remember(token);
+    return token;
+  }
+
+  /** The model's logits as given (before the repeat penalty and temperature): what a script wants to inspect. */
+  private void record(float[] logits, int offset, int vocab) {
+    int k = topLogits;
+    if (recordedIds.length < (recorded + 1) * k) {
+      int cap = Math.max((recorded + 1) * k, recordedIds.length * 2);
+      recordedIds = Arrays.copyOf(recordedIds, cap);
+      recordedValues = Arrays.copyOf(recordedValues, cap);
+    }
+    int base = recorded * k;
+    int size = 0;
+    // Insertion into a sorted list of k: k is small next to the vocabulary, and this runs only when asked.
+    for (int i = 0; i < vocab; i++) {
+      float v = logits[offset + i];
+      if (size == k && !(v > recordedValues[base + k - 1])) {
+        continue;  // ties keep the lower id, as argmax does
+      }
+      int j = size < k ? size++ : k - 1;
+      while (j > 0 && v > recordedValues[base + j - 1]) {
+        recordedValues[base + j] = recordedValues[base + j - 1];
+        recordedIds[base + j] = recordedIds[base + j - 1];
+        j--;
+      }
+      recordedValues[base + j] = v;
+      recordedIds[base + j] = i;
+    }
+    for (int j = size; j < k; j++) {
+      recordedIds[base + j] = -1;
+      recordedValues[base + j] = Float.NEGATIVE_INFINITY;
+    }
+    recorded++;
+  }
+
+  /** Top logits' ids, topLogits per drawn token in order, largest first (-1 pads a vocabulary smaller than k). */
+  public int[] topLogitIds() {
+    return Arrays.copyOf(recordedIds, recorded * topLogits);
+  }
+
+  /** The logits matching {@link #topLogitIds()}. */
+  public float[] topLogitValues() {
+    return Arrays.copyOf(recordedValues, recorded * topLogits);
+  }
+
+  /** How many (id, logit) pairs per drawn token {@link #topLogitIds()} holds. */
+  public int topLogits() {
+    return topLogits;
+  }
+
+  /** A copy of the logits with the repeat penalty applied once to each distinct token in the history. */
+  private float[] penalize(float[] logits, int offset, int vocab) {
+    if (penalized.length < vocab) {
+      penalized = new float[vocab];
+    }
+    System.arraycopy(logits, offset, penalized, 0, vocab);
+    System.arraycopy(history, 0, distinct, 0, historyCount);
+    Arrays.sort(distinct, 0, historyCount);
+    for (int i = 0; i < historyCount; i++) {
+      int t = distinct[i];
+      if ((i > 0 && t == distinct[i - 1]) || t < 0 || t >= vocab) {
+        continue;  // once per token however often it occurred, as llama.cpp's repeat penalty does
+      }
+      float v = penalized[t];
+      penalized[t] = v <= 0f ? v * repeatPenalty : v / repeatPenalty;
+    }
+    return penalized;
+  }
+
+  private int pick(float[] logits, int offset, int vocab) {
     if (vocab == 1) {
       return 0;
     }
@@ -66,9 +247,11 @@ public final class Sampler {
     }
     float[] p = probs;
     float max = Float.NEGATIVE_INFINITY;
+    float maxLogit = Float.NEGATIVE_INFINITY;
     for (int i = 0; i < vocab; i++) {
       p[i] = logits[offset + i] / temperature;
       max = Math.max(max, p[i]);
+      maxLogit = Math.max(maxLogit, logits[offset + i]);
     }
     double sum = 0;
     for (int i = 0; i < vocab; i++) {
@@ -78,10 +261,18 @@ public final class Sampler {
     for (int i = 0; i < vocab; i++) {
       p[i] /= (float) sum;
     }
+    // p_i >= minP * p_max  <=>  logit_i >= maxLogit + ln(minP), compared on the logits so the cut is exact.
+    minLogit = minP > 0f ? maxLogit + (float) Math.log(minP) : Float.NEGATIVE_INFINITY;
+    curLogits = logits;
+    curOffset = offset;
     if (topK > 0 && topK < vocab) {
       return sampleTopK(p, vocab);
     }
-    return topP < 1f ? sampleNucleus(p, vocab) : sampleAll(p, vocab);
+    return topP < 1f || minP > 0f ? sampleNucleus(p, vocab) : sampleAll(p, vocab);
+  }
+
+  private boolean passesMinP(int id) {
+    return curLogits[curOffset + id] >= minLogit;
   }
 
   /**
@@ -159,7 +350,7 @@ public final class Sampler {
     Integer[] candidates = new Integer[n];
     int count = 0;
     for (int i = 0; i < n; i++) {
-      if (probs[i] >= cutoff) {
+      if (probs[i] >= cutoff && passesMinP(i)) {
         candidates[count++] = i;
       }
     }
@@ -192,7 +383,12 @@ public final class Sampler {
     for (Integer id : sorted) {
       kept += probs[id];
     }
-    return drawFromSorted(probs, sorted, size, kept);
+    // Min-p after top-p, as llama.cpp orders them: top-p's mass is that of all k, then min-p cuts the tail.
+    int passing = 0;
+    while (passing < size && passesMinP(sorted[passing])) {
+      passing++;
+    }
+    return drawFromSorted(probs, sorted, Math.max(passing, 1), kept);
   }
 
   /** Smallest prefix of the sorted ids holding topP of {@code total}, then one draw within it. */

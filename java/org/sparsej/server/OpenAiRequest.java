@@ -6,6 +6,8 @@ import java.util.Iterator;
 import java.util.List;
 import org.sparsej.api.ChatMessage;
 import org.sparsej.api.GenerationOptions;
+import org.sparsej.engine.SamplingParams;
+import org.sparsej.generate.Sampler;
 
 /**
  * A /v1/completions or /v1/chat/completions body, checked field by field: a field of the wrong type or out of
@@ -71,6 +73,17 @@ record OpenAiRequest(String model, String prompt, int[] promptTokens, List<ChatM
     if (topK != null && (topK < -1 || topK > Integer.MAX_VALUE)) {
       throw ApiError.invalid("top_k", "invalid_value", "'top_k' must be >= 0 (0 or -1 = off), got " + topK);
     }
+    // vLLM's names; repetition_penalty takes llama.cpp's rule over the last 64 tokens (SamplingParams' default).
+    Double minP = optionalNumber(root, "min_p");
+    if (minP != null && !(minP >= 0 && minP <= 1)) {
+      throw ApiError.invalid("min_p", "invalid_value", "'min_p' must be in [0, 1] (0 = off), got " + minP);
+    }
+    Double repetitionPenalty = optionalNumber(root, "repetition_penalty");
+    if (repetitionPenalty != null && !(repetitionPenalty >= Sampler.MIN_REPEAT_PENALTY
+        && repetitionPenalty <= Sampler.MAX_REPEAT_PENALTY)) {
+      throw ApiError.invalid("repetition_penalty", "invalid_value", "'repetition_penalty' must be in "
+          + Sampler.MIN_REPEAT_PENALTY + ".." + Sampler.MAX_REPEAT_PENALTY + " (1 = off), got " + repetitionPenalty);
+    }
     Long seed = optionalInteger(root, "seed");
     List<String> stop = stop(present(root, "stop"));
 
@@ -97,6 +110,9 @@ record OpenAiRequest(String model, String prompt, int[] promptTokens, List<ChatM
         .withTemperature(temperature == null ? 1f : temperature.floatValue())
         .withTopP(topP == null ? 1f : topP.floatValue())
         .withTopK(topK == null || topK < 0 ? 0 : topK.intValue())
+        .withMinP(minP == null ? 0f : minP.floatValue())
+        .withRepeatPenalty(repetitionPenalty == null ? 1f : repetitionPenalty.floatValue(),
+            SamplingParams.DEFAULT_REPEAT_LAST_N)
         .withSeed(seed)
         .withStop(stop)
         .withIgnoreEos(ignoreEos != null && ignoreEos);
