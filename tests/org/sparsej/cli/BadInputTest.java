@@ -105,7 +105,8 @@ class BadInputTest {
 
   @Test
   void invalidTemperature() {
-    assertFailsWith(CliRun.of("generate", "-m", MODEL, "--temp", "-1", "-n", "3"), 1, "temperature");
+    // a value out of range is a usage error, as a malformed one is
+    assertFailsWith(CliRun.of("generate", "-m", MODEL, "--temp", "-1", "-n", "3"), 2, "--temp must be >= 0");
   }
 
   @Test
