@@ -12,6 +12,8 @@ import java.nio.file.StandardOpenOption;
 import java.util.Comparator;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
+import org.sparsej.nativeops.NativeLibrary;
+import org.sparsej.nativeops.SparsejNative;
 import org.sparsej.util.SparsejException;
 
 /**
@@ -22,9 +24,10 @@ import org.sparsej.util.SparsejException;
  *
  * <p>Commit: a new file is hard-linked into place (fails if NAME appeared meanwhile), a replaced file is renamed
  * over NAME in one atomic rename, a new directory is renamed into place (rename fails on a non-empty directory). A
- * replaced directory takes two renames (NAME to old, temporary to NAME; POSIX cannot swap directories): a kill
- * between them leaves the complete old model as {@code .NAME.sparsej-old-PID-N}, which the next write to NAME
- * moves back before anything else.
+ * replaced directory is swapped with the temporary in one step (Linux renameat2 RENAME_EXCHANGE), so NAME always
+ * holds a complete model, the old one or the new. Where that swap is missing (another kernel or file system, no
+ * native library) it takes two renames (NAME to old, temporary to NAME): a kill between them leaves the complete
+ * old model as {@code .NAME.sparsej-old-PID-N}, which the next write to NAME moves back before anything else.
  */
 public final class AtomicOutput {
   /** Produces the content at a temporary path. */
@@ -110,10 +113,12 @@ public final class AtomicOutput {
       if (!directory) {
         commitFile(tmp, dest, replace);
       } else if (replace && Files.exists(dest, LinkOption.NOFOLLOW_LINKS)) {
-        Path old = temporary(dest, OLD);
-        Files.move(dest, old, StandardCopyOption.ATOMIC_MOVE);
-        Files.move(tmp, dest, StandardCopyOption.ATOMIC_MOVE);
-        deleteRecursively(old);
+        if (!exchange(tmp, dest)) {  // no atomic swap here: two renames, the old model kept aside between them
+          Path old = temporary(dest, OLD);
+          Files.move(dest, old, StandardCopyOption.ATOMIC_MOVE);
+          Files.move(tmp, dest, StandardCopyOption.ATOMIC_MOVE);
+          deleteRecursively(old);
+        }  // after a swap tmp holds the old model, which the finally below deletes
       } else {
         // rename(2) onto a directory that appeared meanwhile fails unless it is empty (and so holds no model).
         Files.move(tmp, dest, StandardCopyOption.ATOMIC_MOVE);
@@ -130,6 +135,14 @@ public final class AtomicOutput {
         // best effort: the next write to this destination removes it (its process is dead by then)
       }
     }
+  }
+
+  /**
+   * Swaps a and b in one step where the kernel and file system can (Linux renameat2 RENAME_EXCHANGE, through the
+   * native library), so that a replaced directory is never missing; false where they cannot.
+   */
+  static boolean exchange(Path a, Path b) {
+    return NativeLibrary.available() && SparsejNative.sj_rename_exchange(a.toString(), b.toString()) == 0;
   }
 
   private static void commitFile(Path tmp, Path dest, boolean replace) throws IOException {

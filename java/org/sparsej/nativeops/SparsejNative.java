@@ -12,7 +12,7 @@ import org.bytedeco.javacpp.annotation.Platform;
 @Platform(
     include = {"sparsej/dispatch.h", "sparsej/gemv_dense.h", "sparsej/gemv_q8_0.h", "sparsej/llama_ops.h",
         "sparsej/membench.h", "sparsej/spmv_bitmask.h", "sparsej/sparse24.h", "sparsej/quantize.h",
-        "sparsej/attention_paged.h", "sparsej/gemm_int8.h", "sparsej/gemv_half.h"},
+        "sparsej/attention_paged.h", "sparsej/gemm_int8.h", "sparsej/gemv_half.h", "sparsej/fs_ops.h"},
     link = "sparsej_kernels",
     compiler = "cpp17")
 public final class SparsejNative {
@@ -37,6 +37,9 @@ public final class SparsejNative {
   public static native void sj_set_threads(int n);
 
   public static native int sj_get_threads();
+
+  /** Swaps two existing paths atomically (renameat2 RENAME_EXCHANGE); 0, or the errno if it cannot. */
+  public static native int sj_rename_exchange(String a, String b);
 
   /** Test hook: pool workers sleep this long after each wake-up, as if descheduled (0: off). */
   public static native void sj_pool_test_worker_delay(int micros);

@@ -83,6 +83,30 @@ class AtomicOutputTest {
   }
 
   @Test
+  void exchangeSwapsTwoDirectoriesOrLeavesBothAsTheyWere() throws IOException {
+    Path a = Files.createDirectory(tmp.resolve("a"));
+    Path b = Files.createDirectory(tmp.resolve("b"));
+    Files.writeString(a.resolve("x"), "old");
+    Files.writeString(b.resolve("y"), "new");
+    if (AtomicOutput.exchange(a, b)) {  // Linux with RENAME_EXCHANGE (ext4, xfs, btrfs, tmpfs...): one step
+      assertEquals("old", Files.readString(b.resolve("x")));
+      assertEquals("new", Files.readString(a.resolve("y")));
+      assertFalse(Files.exists(a.resolve("x")) || Files.exists(b.resolve("y")));
+    } else {  // no swap here: the caller falls back to two renames, so nothing may have moved
+      assertEquals("old", Files.readString(a.resolve("x")));
+      assertEquals("new", Files.readString(b.resolve("y")));
+    }
+    assertEquals(List.of("a", "b"), names());
+  }
+
+  @Test
+  void exchangeWithAMissingPathFailsAndMovesNothing() throws IOException {
+    Path a = Files.createDirectory(tmp.resolve("a"));
+    assertFalse(AtomicOutput.exchange(a, tmp.resolve("missing")));
+    assertEquals(List.of("a"), names());
+  }
+
+  @Test
   void missingParentIsRefusedNotCreated() {
     Path out = tmp.resolve("no/such/dir/x.gguf");
     SparsejException e = assertThrows(SparsejException.class,

@@ -1,0 +1,21 @@
+#include "sparsej/fs_ops.h"
+
+#include <cerrno>
+#include <fcntl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+// The raw syscall, not glibc's renameat2 wrapper (glibc >= 2.28 only): the flag's value is fixed by the kernel ABI.
+#ifndef RENAME_EXCHANGE
+#define RENAME_EXCHANGE (1 << 1)
+#endif
+
+extern "C" int sj_rename_exchange(const char* a, const char* b) {
+#ifdef SYS_renameat2
+  return syscall(SYS_renameat2, AT_FDCWD, a, AT_FDCWD, b, RENAME_EXCHANGE) == 0 ? 0 : errno;
+#else
+  (void)a;
+  (void)b;
+  return ENOSYS;
+#endif
+}
