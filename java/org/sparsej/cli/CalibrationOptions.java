@@ -40,6 +40,12 @@ final class CalibrationOptions {
     return seqlen != null ? seqlen : Math.min(256, model.config().seqLen());
   }
 
+  /** Null when the calibration sequences fit the model's context, else the usage error saying they do not. */
+  String contextProblem(LlamaModel model) {
+    int context = model.config().seqLen();
+    return length(model) > context ? "--seqlen " + length(model) + " exceeds the model's context of " + context : null;
+  }
+
   /**
    * The calibration sequences when {@code wanted} and a file was given (else none, and the text is not read), drawn
    * as the SparseGPT/Wanda scripts draw them.

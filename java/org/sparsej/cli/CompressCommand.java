@@ -57,9 +57,9 @@ final class CompressCommand implements Callable<Integer> {
     String text = TextFiles.read(recipe, "recipe");
     List<Stage> stages = CompressionRecipe.parse(text, recipe.toString(), rankSamples);
     CompressionRun run = new CompressionRun(modelOptions, calibration, output);
-    if (calibration.length(run.model) > run.model.config().seqLen()) {
-      throw usage("--seqlen " + calibration.length(run.model) + " exceeds the model's context of "
-          + run.model.config().seqLen());
+    String contextProblem = calibration.contextProblem(run.model);
+    if (contextProblem != null) {
+      throw usage(contextProblem);
     }
     run.runToHf(stages, backendOptions, output,
         () -> Map.of("recipe.yaml", text, "compress.json", CompressionRun.text(run.describe(stages))),

@@ -97,9 +97,9 @@ final class PruneCommand implements Callable<Integer> {
     }
     CompressionRun run = new CompressionRun(modelOptions, calibration, output);
     LlamaModel model = run.model;
-    if (calibration.length(model) > model.config().seqLen()) {
-      throw usage("--seqlen " + calibration.length(model) + " exceeds the model's context of "
-          + model.config().seqLen());
+    String contextProblem = calibration.contextProblem(model);
+    if (contextProblem != null) {
+      throw usage(contextProblem);
     }
     if (format.equals("llama2c") && model.config().ropeStyle() != org.sparsej.backend.RopeStyle.INTERLEAVED) {
       throw new SparsejException(modelOptions.model + " uses Hugging Face's rotate-half RoPE layout, which a "

@@ -83,9 +83,9 @@ final class QuantizeCommand implements Callable<Integer> {
       throw usage((alpha != null ? "--smoothquant" : "--ignore auto:K") + " reads calibration text: give --calib FILE");
     }
     CompressionRun run = new CompressionRun(modelOptions, calibration, output);
-    if (calibration.length(run.model) > run.model.config().seqLen()) {
-      throw usage("--seqlen " + calibration.length(run.model) + " exceeds the model's context of "
-          + run.model.config().seqLen());
+    String contextProblem = calibration.contextProblem(run.model);
+    if (contextProblem != null) {
+      throw usage(contextProblem);
     }
     try {
       for (BlockModifier m : modifiers) {
