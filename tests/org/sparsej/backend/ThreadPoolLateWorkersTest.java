@@ -53,17 +53,23 @@ class ThreadPoolLateWorkersTest {
     };
   }
 
+  /** The reference: each weight against x on one thread, which never uses the pool. */
+  private static Tensor[] onOneThread(LinearWeight[] ws, Tensor x) {
+    Tensor[] out = new Tensor[ws.length];
+    try (CpuBackend one = new CpuBackend(1)) {
+      for (int i = 0; i < ws.length; i++) {
+        out[i] = run(one, ws[i], x);
+      }
+    }
+    return out;
+  }
+
   @Test
   void passDoesNotWaitForWorkersThatAreAsleep() {
     RandomTensors random = new RandomTensors(41);
     LinearWeight[] ws = weights(random);
     Tensor x = random.uniform(BATCH, COLS);
-    Tensor[] expected = new Tensor[ws.length];
-    try (CpuBackend one = new CpuBackend(1)) {
-      for (int i = 0; i < ws.length; i++) {
-        expected[i] = run(one, ws[i], x);
-      }
-    }
+    Tensor[] expected = onOneThread(ws, x);
     try (CpuBackend cpu = new CpuBackend(4)) {
       final int delayMicros = 200_000;
       final int passes = 10;
@@ -86,12 +92,7 @@ class ThreadPoolLateWorkersTest {
     RandomTensors random = new RandomTensors(42);
     LinearWeight[] ws = weights(random);
     Tensor x = random.uniform(BATCH, COLS);
-    Tensor[] expected = new Tensor[ws.length];
-    try (CpuBackend one = new CpuBackend(1)) {
-      for (int i = 0; i < ws.length; i++) {
-        expected[i] = run(one, ws[i], x);
-      }
-    }
+    Tensor[] expected = onOneThread(ws, x);
     // Delays around one pass's length: some shares run on workers, others on the caller, in every mix.
     try (CpuBackend cpu = new CpuBackend(3)) {
       for (int delay : new int[] {0, 1, 20, 100, 500}) {
@@ -111,13 +112,9 @@ class ThreadPoolLateWorkersTest {
     LinearWeight[] ws = weights(random);
     Tensor[] xs = new Tensor[6];
     Tensor[][] expected = new Tensor[xs.length][ws.length];
-    try (CpuBackend one = new CpuBackend(1)) {
-      for (int c = 0; c < xs.length; c++) {
-        xs[c] = random.uniform(BATCH, COLS);
-        for (int i = 0; i < ws.length; i++) {
-          expected[c][i] = run(one, ws[i], xs[c]);
-        }
-      }
+    for (int c = 0; c < xs.length; c++) {
+      xs[c] = random.uniform(BATCH, COLS);
+      expected[c] = onOneThread(ws, xs[c]);
     }
     // One caller holds the pool at a time; the others run alone. With late workers too, every mix of shares.
     SparsejNative.sj_pool_test_worker_delay(50);
