@@ -68,6 +68,15 @@ public final class ForwardPass implements AutoCloseable {
    * batch rows {@code logitRows[0 .. logitCount)}, in that order.
    */
   public Tensor forward(int[] tokens, PagedKv kv, int[] logitRows, int logitCount) {
+    return forward(tokens, kv, logitRows, logitCount, null);
+  }
+
+  /**
+   * As {@link #forward(int[], PagedKv, int[], int)}, block l watched by {@code observers[l]} (training keeps the
+   * activations its backward pass reads); observers or any entry may be null.
+   */
+  public Tensor forward(int[] tokens, PagedKv kv, int[] logitRows, int logitCount,
+                        TransformerBlock.Observer[] observers) {
     int n = kv.totalRows();
     if (n < 1 || n > maxTokens || n > tokens.length) {
       throw new SparsejException("forward: " + n + " tokens outside 1.." + maxTokens);
@@ -79,7 +88,8 @@ public final class ForwardPass implements AutoCloseable {
     int dim = c.dim();
     backend.embedding(x, w.tokenEmbedding(), tokens, n);
     for (int l = 0; l < c.nLayers(); l++) {
-      TransformerBlock.forward(backend, c, w.layers().get(l), l, kv, buffers, x, n, null);
+      TransformerBlock.forward(backend, c, w.layers().get(l), l, kv, buffers, x, n,
+          observers == null ? null : observers[l]);
     }
     if (logitCount == 0) {
       return logits.view(0, 0, c.vocabSize());

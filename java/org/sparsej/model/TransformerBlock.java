@@ -24,10 +24,33 @@ public final class TransformerBlock {
     DOWN
   }
 
+  /** The other activations the block makes, which training's backward pass keeps (see {@link Observer}). */
+  public enum Activation {
+    /** x as the block receives it (the residual stream). */
+    BLOCK_INPUT,
+    /** q after bias and rope, as attention reads it. */
+    QUERY,
+    /** k after bias and rope. */
+    KEY,
+    /** v after bias. */
+    VALUE,
+    /** x after the attention residual add: the input of the ffn norm. */
+    ATTENTION_RESIDUAL,
+    /** w1·x before silu. */
+    GATE,
+    /** w3·x. */
+    UP,
+    /** x as the block leaves it. */
+    BLOCK_OUTPUT
+  }
+
   /** Sees each linear group's input as the block runs (pruning gathers its statistics here). */
   public interface Observer {
     /** {@code input} holds {@code rows} rows in backend memory; read it before returning. */
     void onInput(LinearInput which, Tensor input, int rows);
+
+    /** Another activation, {@code rows} rows in backend memory, read before returning; ignored unless wanted. */
+    default void onActivation(Activation which, Tensor value, int rows) {}
   }
 
   private TransformerBlock() {}
@@ -46,6 +69,7 @@ public final class TransformerBlock {
     int qDim = c.qDim();
     int kvDim = c.kvDim();
     // Attention: x += wo(attention(rope(wq·xn + bq), rope(wk·xn + bk), wv·xn + bv)).
+    activation(observer, Activation.BLOCK_INPUT, x, n);
     b.rmsnorm(buf.xb, x, layer.attentionNorm(), n, dim, c.normEps());
     observe(observer, LinearInput.QKV, buf.xb, n);
     // q [n][qDim], k and v [n][kvDim] from one normed input.
@@ -63,26 +87,39 @@ public final class TransformerBlock {
           c.nHeads(), c.nKvHeads(), c.headSize(), buf.ropeFrequencies, c.ropeScaling().cosSinScale(),
           c.ropeStyle());
     }
+    activation(observer, Activation.QUERY, buf.q, n);
+    activation(observer, Activation.KEY, buf.k, n);
+    activation(observer, Activation.VALUE, buf.v, n);
     b.writeKv(kv, kvLayer, buf.k, buf.v);
     b.pagedAttention(buf.att, buf.q, kv, kvLayer, c.nHeads(), c.nKvHeads(), c.headSize(), c.slidingWindow());
     observe(observer, LinearInput.ATTENTION_OUTPUT, buf.att, n);
     b.matmul(buf.xb2, buf.att, layer.wo(), n);  // [n][dim]
     b.add(x, buf.xb2, (long) n * dim);
+    activation(observer, Activation.ATTENTION_RESIDUAL, x, n);
 
     // SwiGLU MLP: x += w2(silu(w1·xn) * w3·xn).
     b.rmsnorm(buf.xb, x, layer.ffnNorm(), n, dim, c.normEps());
     observe(observer, LinearInput.FFN, buf.xb, n);
     b.matmulGroup(new Tensor[] {buf.hb, buf.hb2}, buf.xb, new LinearWeight[] {layer.w1(), layer.w3()}, n);
+    activation(observer, Activation.GATE, buf.hb, n);
+    activation(observer, Activation.UP, buf.hb2, n);
     b.swiglu(buf.hb, buf.hb2, (long) n * c.hiddenDim());
     observe(observer, LinearInput.DOWN, buf.hb, n);
     b.matmul(buf.xb2, buf.hb, layer.w2(), n);  // [n][dim]
     b.add(x, buf.xb2, (long) n * dim);
+    activation(observer, Activation.BLOCK_OUTPUT, x, n);
   }
 
   /** rows [n][cols] += bias [cols], row by row. */
   private static void addBias(Backend b, Tensor rows, Tensor bias, int n, int cols) {
     for (int r = 0; r < n; r++) {
       b.add(rows.view((long) r * cols, 1, cols), bias, cols);
+    }
+  }
+
+  private static void activation(Observer observer, Activation which, Tensor value, int rows) {
+    if (observer != null) {
+      observer.onActivation(which, value, rows);
     }
   }
 
