@@ -122,7 +122,7 @@ final class CompressionRun {
     // -Dsparsej.stream=false runs in memory as before streaming existed (for comparisons)
     if (!LayerwisePruning.canStream(stages) || !Boolean.parseBoolean(System.getProperty("sparsej.stream", "true"))) {
       run(stages, backendOptions, null);
-      writeHf(HfModelWriter.Source.of(result.model()), output, extras.get(), options);
+      writeHf(modelOptions, HfModelWriter.Source.of(result.model()), output, extras.get(), options);
       return;
     }
     Path parent = output.toAbsolutePath().getParent();
@@ -146,7 +146,7 @@ final class CompressionRun {
       boolean tied = head instanceof DenseF32Weight d && d.values() == w.tokenEmbedding();
       HfModelWriter.Source source = new HfModelWriter.Source(model.config(), w.tokenEmbedding(), blocks,
           w.finalNorm(), tied ? null : LinearSource.of(head));
-      writeHf(source, output, extras.get(), options);
+      writeHf(modelOptions, source, output, extras.get(), options);
     } catch (java.io.UncheckedIOException e) {
       throw new SparsejException("cannot write " + output + ": " + e.getMessage());
     }
@@ -282,9 +282,10 @@ final class CompressionRun {
   /**
    * Writes the compressed model as a Hugging Face directory through the formats writer (which writes under a
    * temporary name and renames), with the tokenizer as tokenizer.json and {@code extras} (name → content) beside it.
+   * Also what finetune writes for a Hugging Face student.
    */
-  private void writeHf(HfModelWriter.Source compressed, Path output, Map<String, String> extras,
-                       HfModelWriter.Options options) {
+  static void writeHf(ModelOptions modelOptions, HfModelWriter.Source compressed, Path output,
+                      Map<String, String> extras, HfModelWriter.Options options) {
     int vocabSize = compressed.config().vocabSize();
     Vocabulary vocab = modelOptions.tokenizer != null
         ? ModelTokenizers.vocabularyFromFile(modelOptions.tokenizer, vocabSize)
@@ -313,6 +314,26 @@ final class CompressionRun {
     } finally {
       deleteQuietly(dir);
     }
+  }
+
+  /**
+   * OUT/model.bin (zeros stored as dense F32), OUT/tokenizer.bin (the -z file or the one beside a .bin model) and
+   * {@code extras} (name → content), as one directory that appears whole.
+   */
+  static void writeLlama2c(ModelOptions modelOptions, LlamaModel model, Path output, Map<String, String> extras) {
+    Path tokenizerFile = modelOptions.tokenizer != null ? modelOptions.tokenizer
+        : modelOptions.model.toAbsolutePath().getParent().resolve("tokenizer.bin");
+    ProgressBar bar = new ProgressBar("write", 1);
+    AtomicOutput.directory(output, false, tmp -> {
+      org.sparsej.model.Llama2cWriter.write(model, tmp.resolve("model.bin"));
+      if (Files.isRegularFile(tokenizerFile) && tokenizerFile.getFileName().toString().endsWith(".bin")) {
+        Files.copy(tokenizerFile, tmp.resolve("tokenizer.bin"));
+      }
+      for (Map.Entry<String, String> e : extras.entrySet()) {
+        Files.writeString(tmp.resolve(e.getKey()), e.getValue());
+      }
+    });
+    bar.finish(output.toString());
   }
 
   static void deleteQuietly(Path dir) {

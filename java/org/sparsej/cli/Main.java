@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
 @Command(name = "sparsej", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Sparse, quantized LLM inference for the JVM.",
     subcommands = {GenerateCommand.class, ServeCommand.class, EvalCommand.class, PruneCommand.class,
-        QuantizeCommand.class, CompressCommand.class, ConvertCommand.class, InspectCommand.class,
+        QuantizeCommand.class, CompressCommand.class, FinetuneCommand.class, ConvertCommand.class, InspectCommand.class,
         BenchCommand.class, SynthCommand.class, InfoCommand.class, TokenizeCommand.class, DetokenizeCommand.class,
         CommandLine.HelpCommand.class})
 public final class Main implements Runnable {

@@ -2,15 +2,12 @@ package org.sparsej.cli;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import org.sparsej.format.AtomicOutput;
 import org.sparsej.format.hf.HfModelWriter;
-import org.sparsej.model.Llama2cWriter;
 import org.sparsej.model.LlamaModel;
 import org.sparsej.prune.LinearNames;
 import org.sparsej.prune.PruneRecipe;
@@ -120,26 +117,12 @@ final class PruneCommand implements Callable<Integer> {
           HfModelWriter.Options.defaults().withSparseBitmask(true));
     } else {
       run.run(stages, backendOptions);
-      writeLlama2c(run.result().model(), CompressionRun.text(describe(run, stages, recipe)));
+      CompressionRun.writeLlama2c(modelOptions, run.result().model(), output,
+          Map.of("prune.json", CompressionRun.text(describe(run, stages, recipe))));
     }
     Path runnable = format.equals("hf") ? output : output.resolve("model.bin");
     System.err.println("wrote " + output + " (run: sparsej eval ppl -m " + runnable + " --text FILE)");
     return 0;
-  }
-
-  /** OUT/model.bin, OUT/tokenizer.bin (the -z file or the one beside a .bin model) and prune.json. */
-  private void writeLlama2c(LlamaModel pruned, String json) {
-    Path tokenizerFile = modelOptions.tokenizer != null ? modelOptions.tokenizer
-        : modelOptions.model.toAbsolutePath().getParent().resolve("tokenizer.bin");
-    ProgressBar bar = new ProgressBar("write", 1);
-    AtomicOutput.directory(output, false, tmp -> {
-      Llama2cWriter.write(pruned, tmp.resolve("model.bin"));
-      if (Files.isRegularFile(tokenizerFile) && tokenizerFile.getFileName().toString().endsWith(".bin")) {
-        Files.copy(tokenizerFile, tmp.resolve("tokenizer.bin"));
-      }
-      Files.writeString(tmp.resolve("prune.json"), json);
-    });
-    bar.finish(output.toString());
   }
 
   private ObjectNode describe(CompressionRun run, List<Stage> stages, PruneRecipe recipe) {

@@ -76,6 +76,20 @@ public final class Checkpoint {
     }
   }
 
+  /** The options a checkpoint's run was started with, read before the model is set up to resume it. */
+  public static Map<String, String> options(Path dir) {
+    try {
+      JsonNode root = JSON.readTree(Files.readString(dir.resolve("state.json")));
+      Map<String, String> options = new LinkedHashMap<>();
+      root.path("options").fields().forEachRemaining(e -> options.put(e.getKey(), e.getValue().asText()));
+      return options;
+    } catch (NoSuchFileException e) {
+      throw new SparsejException(dir + ": not a checkpoint (" + e.getFile() + " missing)");
+    } catch (IOException e) {
+      throw new SparsejException(dir + ": cannot read the checkpoint: " + e.getMessage());
+    }
+  }
+
   private static void writeTensors(Path file, List<Parameter> parameters, AdamW adam) throws IOException {
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
       ByteBuffer header = ByteBuffer.allocate(12).order(ByteOrder.LITTLE_ENDIAN);
