@@ -5,6 +5,7 @@ import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.Set;
+import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.Pointer;
 import org.sparsej.nativeops.CudaLibrary;
 import org.sparsej.nativeops.SparsejCuda;
@@ -78,13 +79,13 @@ public final class CudaBackend implements Backend {
   }
 
   /** A Tensor over device memory: the buffer only carries the address and size (never read on the host). */
-  static Tensor deviceTensor(long address, long bytes, DType dtype, int... shape) {
+  static Tensor deviceTensor(long deviceAddress, long bytes, DType dtype, int... shape) {
     if (bytes > Integer.MAX_VALUE) {
       throw new SparsejException("cuda: tensor of " + bytes + " bytes exceeds 2 GiB");
     }
-    ByteBuffer view = new Pointer() {
+    ByteBuffer view = new BytePointer() {
       {
-        this.address = address;
+        address = deviceAddress;  // Pointer's own field: the parameter must not be called `address`
       }
     }.capacity(bytes).asByteBuffer();
     return Tensor.wrap(view, dtype, shape);
