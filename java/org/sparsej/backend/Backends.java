@@ -84,6 +84,7 @@ public final class Backends {
     switch (name) {
       case "java": return new JavaBackend(threads);
       case "cpu": return new CpuBackend(threads);
+      case "cuda": return new CudaBackend();
       default: throw new SparsejException(name + ": " + unavailableReason(name));
     }
   }

@@ -32,6 +32,16 @@ public final class BackendOptions {
   }
 
   Backend open() {
+    requireAvailable();
     return Backends.open(backend, threads(), line -> System.err.println(line));
+  }
+
+  /** A backend named explicitly that cannot run here is a usage error (exit 2) saying why, e.g. no GPU. */
+  void requireAvailable() {
+    String name = Backends.requested(backend);
+    String reason = name.equals("auto") ? null : Backends.unavailableReason(name);
+    if (reason != null) {
+      throw new ParameterException(command.commandLine(), name + ": " + reason);
+    }
   }
 }

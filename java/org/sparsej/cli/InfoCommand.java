@@ -31,6 +31,10 @@ final class InfoCommand implements Callable<Integer> {
     for (Map.Entry<String, String> e : Backends.availability().entrySet()) {
       System.out.printf("  %-5s %s%n", e.getKey(), e.getValue() == null ? "available" : "unavailable: " + e.getValue());
     }
+    if (Backends.unavailableReason("cuda") == null) {
+      String lt = org.sparsej.nativeops.CudaLibrary.cusparseltReason();
+      System.out.printf("  cuda 2:4 on %s%n", lt == null ? "cuSPARSELt" : "the own mma.sp kernel (" + lt + ")");
+    }
     String requested = Backends.requested(null);
     String resolved = requested.equals("auto")
         ? Backends.availability().entrySet().stream().filter(e -> e.getValue() == null).findFirst().orElseThrow()

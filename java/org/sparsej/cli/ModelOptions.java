@@ -22,6 +22,7 @@ public final class ModelOptions {
 
   /** The API's load options for these flags and the backend flags (-t checked here). */
   org.sparsej.api.ModelOptions apiOptions(BackendOptions backend) {
+    backend.requireAvailable();
     return org.sparsej.api.ModelOptions.defaults().withBackend(backend.backend).withThreads(backend.threads())
         .withTokenizer(tokenizer);
   }

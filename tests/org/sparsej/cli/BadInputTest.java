@@ -90,7 +90,7 @@ class BadInputTest {
   @Test
   void unavailableCudaBackendSaysWhy() {
     CliRun run = CliRun.of("generate", "-m", MODEL, "-n", "4", "--backend", "cuda");
-    assertFailsWith(run, 1, "cuda:");
+    assertFailsWith(run, 2, "cuda:");
   }
 
   @Test
