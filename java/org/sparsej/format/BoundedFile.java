@@ -97,6 +97,21 @@ public final class BoundedFile implements AutoCloseable {
     }
   }
 
+  /**
+   * Like {@link #map}, for data read as elements of {@code alignment} bytes (a power of two, at most 8): when the
+   * mapping does not start on such a boundary (a safetensors header without padding, a GGUF alignment of 1), the
+   * bytes are copied into aligned off-heap memory instead, because the native kernels load whole elements from
+   * these addresses and a misaligned load is undefined behaviour in C++.
+   */
+  public ByteBuffer mapAligned(long offset, long length, int alignment, String what) {
+    ByteBuffer mapped = map(offset, length, what);
+    if (length == 0 || new org.bytedeco.javacpp.Pointer(mapped).address() % alignment == 0) {
+      return mapped;
+    }
+    ByteBuffer copy = ByteBuffer.allocateDirect((int) length + 8).alignedSlice(8).limit((int) length).slice();
+    return copy.put(mapped).flip().order(ByteOrder.LITTLE_ENDIAN);
+  }
+
   @Override
   public void close() {
     try {

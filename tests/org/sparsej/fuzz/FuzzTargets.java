@@ -11,11 +11,13 @@ import org.sparsej.format.gguf.GgufFile;
 import org.sparsej.format.gguf.GgufModelReader;
 import org.sparsej.format.gguf.GgufModelWriter;
 import org.sparsej.format.gguf.GgufVocabulary;
+import org.sparsej.format.hf.HfCheckpoint;
 import org.sparsej.format.hf.HfModelReader;
 import org.sparsej.format.hf.HfModelWriter;
 import org.sparsej.model.Llama2cCheckpoint;
 import org.sparsej.model.LlamaModel;
 import org.sparsej.model.SyntheticCheckpoint;
+import org.sparsej.tokenizer.SentencePieceModelFile;
 import org.sparsej.tokenizer.Tokenizer;
 import org.sparsej.tokenizer.TokenizerJson;
 import org.sparsej.tokenizer.TokenizerLoader;
@@ -23,8 +25,9 @@ import org.sparsej.tokenizer.Vocabulary;
 import org.sparsej.util.SparsejException;
 
 /**
- * The three parsers under fuzzing, each as "bytes in, accepted or one clean error out": a Hugging Face directory
- * (model.safetensors + config.json), a GGUF file (model and embedded tokenizer), and tokenizer.json. A run that
+ * The parsers under fuzzing, each as "bytes in, accepted or one clean error out": a Hugging Face directory
+ * (model.safetensors, config.json, the shard index), a GGUF file (model and embedded tokenizer), a llama2.c model
+ * and tokenizer.bin, tokenizer.json and tokenizer.model. A run that
  * loads also runs one forward pass on the native backend, so a model that passes validation with bad sizes would
  * crash the JVM here rather than in a user's hands.
  */
@@ -32,7 +35,8 @@ public final class FuzzTargets {
   /** A parser under test: which file of the seed the mutated bytes replace, and how to consume it. */
   public enum Target {
     SAFETENSORS("model.safetensors"), GGUF("model.gguf"), TOKENIZER_JSON("tokenizer.json"),
-    CONFIG_JSON("config.json"), LLAMA2C("model.bin"), TOKENIZER_BIN("tokenizer.bin");
+    CONFIG_JSON("config.json"), LLAMA2C("model.bin"), TOKENIZER_BIN("tokenizer.bin"),
+    SHARD_INDEX(HfCheckpoint.INDEX), TOKENIZER_MODEL("tokenizer.model");
 
     final String fileName;
 
@@ -62,6 +66,21 @@ public final class FuzzTargets {
     }
   }
 
+  /**
+   * Runs one input: returns when it was accepted or refused with one line naming the file; anything else is thrown
+   * as it came (a finding, with its stack trace for the fuzzer's deduplication).
+   */
+  public static void requireClean(Target target, Path dir, Backend backend) {
+    try {
+      consume(target, dir, backend);
+    } catch (SparsejException e) {
+      String msg = e.getMessage();
+      if (msg == null || msg.contains("\n") || !msg.contains(dir.getFileName().toString())) {
+        throw new AssertionError("unclean error message: " + msg, e);
+      }
+    }
+  }
+
   private static void consume(Target target, Path dir, Backend backend) {
     Path file = dir.resolve(target.fileName);
     {
@@ -78,8 +97,14 @@ public final class FuzzTargets {
           }
           break;
         }
-        case CONFIG_JSON: {
+        case CONFIG_JSON:
+        case SHARD_INDEX: {
           forward(HfModelReader.load(dir), backend);
+          break;
+        }
+        case TOKENIZER_MODEL: {
+          Tokenizer t = SentencePieceModelFile.load(file);
+          t.decode(t.encode("Hello, world! 123 \u00e9\ud83e\udd17", true, true));
           break;
         }
         case LLAMA2C: {
@@ -117,6 +142,8 @@ public final class FuzzTargets {
       case GGUF: return seeds.resolve("tiny.gguf");
       case LLAMA2C: return seeds.resolve("tiny.bin");
       case TOKENIZER_BIN: return seeds.resolve("tokenizer.bin");
+      case SHARD_INDEX: return seeds.resolve("hf-sharded/" + HfCheckpoint.INDEX);
+      case TOKENIZER_MODEL: return seeds.resolve("tokenizer.model");
       default: return seeds.resolve("tokenizer-spm.json");
     }
   }
@@ -127,14 +154,22 @@ public final class FuzzTargets {
       Files.copy(seeds.resolve("hf/config.json"), work.resolve("config.json"));
     } else if (target == Target.CONFIG_JSON) {
       Files.copy(seeds.resolve("hf/model.safetensors"), work.resolve("model.safetensors"));
+    } else if (target == Target.SHARD_INDEX) {
+      try (java.util.stream.Stream<Path> files = Files.list(seeds.resolve("hf-sharded"))) {
+        for (Path f : (Iterable<Path>) files::iterator) {
+          if (!f.getFileName().toString().equals(HfCheckpoint.INDEX)) {
+            Files.copy(f, work.resolve(f.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+          }
+        }
+      }
     }
   }
 
   static final int TINY_VOCAB = 300;
 
   /**
-   * Writes the seed inputs of every target into dir: a tiny random model as llama2.c, HF and GGUF, a llama2.c
-   * tokenizer.bin and a tokenizer.json.
+   * Writes the seed inputs of every target into dir: a tiny random model as llama2.c, HF (whole and in shards) and
+   * GGUF, a llama2.c tokenizer.bin, a tokenizer.json and a SentencePiece tokenizer.model.
    */
   public static void writeSeeds(Path dir) throws IOException {
     Path bin = dir.resolve("tiny.bin");
@@ -142,6 +177,8 @@ public final class FuzzTargets {
         "dim=32,hidden=64,layers=1,heads=4,kv_heads=2,vocab=300,seq=16"), 7, n -> { });
     LlamaModel tiny = Llama2cCheckpoint.load(bin);
     HfModelWriter.write(tiny, dir.resolve("hf"), HfModelWriter.Options.defaults());
+    HfModelWriter.write(tiny, dir.resolve("hf-sharded"), HfModelWriter.Options.defaults().withShardBytes(20_000));
+    Files.write(dir.resolve("tokenizer.model"), SentencePieceInputs.model(tinyVocabulary(), Fuzz.none()));
     GgufModelWriter.write(tiny, tinyVocabulary(), dir.resolve("tiny.gguf"), true, false);
     Files.writeString(dir.resolve("tokenizer-spm.json"), TINY_SPM_JSON);
     writeTokenizerBin(tinyVocabulary(), dir.resolve("tokenizer.bin"));

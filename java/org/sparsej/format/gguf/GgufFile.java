@@ -97,9 +97,13 @@ public final class GgufFile implements AutoCloseable {
     return tensors.get(name);
   }
 
-  /** The raw bytes of a tensor, memory-mapped. */
+  /**
+   * The raw bytes of a tensor, memory-mapped, or copied when general.alignment leaves them misaligned for their
+   * elements (quantized blocks start with a 2-byte scale).
+   */
   public ByteBuffer map(TensorInfo t) {
-    return file.map(t.offset(), t.byteSize(), "tensor '" + t.name() + "'");
+    int element = t.type().blockSize() == 1 ? Math.min(8, t.type().blockBytes()) : 2;
+    return file.mapAligned(t.offset(), t.byteSize(), element, "tensor '" + t.name() + "'");
   }
 
   @Override

@@ -238,9 +238,9 @@ public final class SafetensorsFile implements AutoCloseable {
     return entries.get(name);
   }
 
-  /** The raw bytes of a tensor, memory-mapped (no copy). */
+  /** The raw bytes of a tensor, memory-mapped (no copy), or copied when the file leaves them misaligned. */
   public ByteBuffer map(Entry e) {
-    return file.map(e.begin(), e.byteSize(), "tensor '" + e.name() + "'");
+    return file.mapAligned(e.begin(), e.byteSize(), e.dtype().bytes(), "tensor '" + e.name() + "'");
   }
 
   /**

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Coverage-guided fuzzing of the untrusted-file parsers with Jazzer (tests/org/sparsej/fuzz/ParserFuzzTests):
+#   ci/fuzz.sh TARGET [SECONDS]     TARGET: gguf safetensors configJson shardIndex tokenizerJson tokenizerBin
+#                                           llama2c tokenizerModel, or all (one after another)
+# Each target runs in its own JVM for SECONDS (default 60) and prints one line: runs, seconds, inputs/s, findings.
+# A finding (crash, hang, unclean error) stops that target; Jazzer saves its input (the log says where) to become a
+# regression input under tests/fuzz-inputs/org/sparsej/fuzz/ParserFuzzTestsInputs/TARGET/. The corpus it grows
+# stays in .cifuzz-corpus/ (ignored by git). FUZZ_LOCK=FILE runs each target under `flock FILE` (shared machines).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+all="gguf safetensors configJson shardIndex tokenizerJson tokenizerBin llama2c tokenizerModel"
+if [ $# -lt 1 ] || [ "$1" = "-h" ] || [ "$1" = "--help" ]; then
+  sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
+  exit 2
+fi
+targets=$([ "$1" = all ] && echo "$all" || echo "$1")
+seconds=${2:-60}
+for t in $targets; do
+  case " $all " in *" $t "*) ;; *) echo "error: unknown fuzz target '$t' (one of: $all, all)" >&2; exit 2 ;; esac
+done
+mkdir -p target
+lock=()
+[ -n "${FUZZ_LOCK:-}" ] && lock=(flock "$FUZZ_LOCK")
+failed=0
+for t in $targets; do
+  log="target/fuzz-$t.log"
+  rc=0
+  JAZZER_FUZZ=1 JAZZER_MAX_DURATION="${seconds}s" "${lock[@]}" mvn -B -Dstyle.color=never test -pl sparsej-core \
+      -Dtest="ParserFuzzTests#$t" -Dsurefire.failIfNoSpecifiedTests=false >"$log" 2>&1 || rc=$?
+  done_line=$(grep -E '^Done [0-9]+ runs in [0-9]+ second' "$log" | tail -1 || true)
+  runs=$(echo "$done_line" | awk '{print $2}')
+  secs=$(echo "$done_line" | awk '{print $5}')
+  rate=$([ -n "$runs" ] && [ "${secs:-0}" -gt 0 ] && echo $((runs / secs)) || echo "?")
+  findings=$([ $rc -eq 0 ] && echo 0 || echo "1 (see $log)")
+  echo "fuzz $t: ${runs:-?} runs in ${secs:-?} s, ${rate} inputs/s, findings: $findings, load $(cut -d' ' -f1-3 /proc/loadavg)"
+  [ $rc -eq 0 ] || failed=1
+done
+exit $failed
