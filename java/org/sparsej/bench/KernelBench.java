@@ -204,9 +204,9 @@ public final class KernelBench {
     }
   }
 
-  /** Q8_0 needs whole blocks of 32 columns, 2:4 whole groups of 4. */
+  /** Q8_0 and Q4_0 need whole blocks of 32 columns, 2:4 whole groups of 4. */
   private static boolean fits(WeightFormat f, Shape shape) {
-    return f == WeightFormat.Q8_0 ? shape.cols() % Q8_0Weight.BLOCK == 0
+    return f == WeightFormat.Q8_0 || f == WeightFormat.Q4_0 ? shape.cols() % Q8_0Weight.BLOCK == 0
         : f.storedLayout() != Layout.TWO_FOUR || shape.cols() % 4 == 0;
   }
 
