@@ -1,4 +1,4 @@
-// The C API of gemv_q8_0.h: calls the active ISA's row kernel (kernels.h) and splits rows over the kernels' thread pool.
+// The C API of gemv_q8_0.h (Q8_0 and Q4_0): calls the active ISA's row kernel (kernels.h) and splits rows over the kernels' thread pool.
 #include <algorithm>
 
 #include "kernels.h"
@@ -6,8 +6,9 @@
 #include "sparsej/gemv_q8_0.h"
 #include "thread_pool.h"
 
-extern "C" void sj_matmul_q8_0(float* out, const float* x, const void* w, int batch, int rows, int cols) {
-  const sj::MatmulQ8Rows kernel = sj::kernels().q8_0->rows;
+namespace {
+void matmul_blocks(sj::MatmulQ8Rows kernel, float* out, const float* x, const void* w, int batch, int rows,
+                   int cols) {
   const long work = (long)batch * rows * cols;
   const int nt = work < (1L << 15) ? 1 : sj::configured_threads();
   const uint8_t* wb = static_cast<const uint8_t*>(w);
@@ -17,4 +18,13 @@ extern "C" void sj_matmul_q8_0(float* out, const float* x, const void* w, int ba
     int r1 = (int)std::min<long>(rows, blocks * (t + 1) / n * 4);
     if (r0 < r1) kernel(out, x, wb, batch, rows, cols, r0, r1);
   });
+}
+}  // namespace
+
+extern "C" void sj_matmul_q8_0(float* out, const float* x, const void* w, int batch, int rows, int cols) {
+  matmul_blocks(sj::kernels().q8_0->rows, out, x, w, batch, rows, cols);
+}
+
+extern "C" void sj_matmul_q4_0(float* out, const float* x, const void* w, int batch, int rows, int cols) {
+  matmul_blocks(sj::kernels().q8_0->q4_0, out, x, w, batch, rows, cols);
 }

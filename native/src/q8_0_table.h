@@ -1,17 +1,18 @@
-// The Q8_0 kernel of one ISA (gemv_q8_0.h; sj::q8_0_<isa>, q8_0_<isa>.cpp): q8_0_ops.cpp calls the active row
-// (kernels.h).
+// The kernels of one ISA for the ggml block formats Q8_0 and Q4_0 (gemv_q8_0.h; sj::q8_0_<isa>,
+// q8_0_<isa>.cpp): q8_0_ops.cpp calls the active row (kernels.h).
 #pragma once
 #include <cstdint>
 
 namespace sj {
 
-// out[b][r] for r in [r0, r1): single-threaded slice of sj_matmul_q8_0.
+// out[b][r] for r in [r0, r1): single-threaded slice of sj_matmul_q8_0 / sj_matmul_q4_0.
 using MatmulQ8Rows = void (*)(float* out, const float* x, const uint8_t* w, int batch, int rows, int cols, int r0,
                               int r1);
 
 struct Q8Table {
   const char* name;
-  MatmulQ8Rows rows;
+  MatmulQ8Rows rows;  // Q8_0
+  MatmulQ8Rows q4_0;
 };
 
 }  // namespace sj

@@ -10,6 +10,7 @@ import org.sparsej.weights.DenseInt8Weight;
 import org.sparsej.weights.DenseF32Weight;
 import org.sparsej.weights.DenseHalfWeight;
 import org.sparsej.weights.LinearWeight;
+import org.sparsej.weights.Q4_0Weight;
 import org.sparsej.weights.Q8_0Weight;
 import org.sparsej.weights.Sparse24Weight;
 import org.sparsej.weights.WeightFormat;
@@ -26,19 +27,49 @@ public final class CpuBackend implements Backend {
     void run(Tensor out, QuantizedActivations a, LinearWeight w, int batch);
   }
 
+  /**
+   * With {@code -Dsparsej.sgemm.min-batch=N} (N > 0), dense F32 batches of at least N tokens run on OpenBLAS
+   * sgemm. Off by default: sgemm sums in another order than SparseJ's kernels, so a batched row would no longer
+   * equal the row alone bit for bit (BatchRowsIndependentTest), which the engine's determinism rests on; for
+   * measuring the two against each other (docs/benchmarks.md, "Prefill").
+   */
+  static final int SGEMM_MIN_BATCH = sgemmMinBatch();
+
+  private static int sgemmMinBatch() {
+    int n = Integer.getInteger("sparsej.sgemm.min-batch", 0);
+    if (n <= 0) {
+      return Integer.MAX_VALUE;
+    }
+    try {
+      OpenBlasMatmul.setThreads(1);  // loads the library; the constructor sets the real count
+      return n;
+    } catch (RuntimeException | LinkageError e) {
+      return Integer.MAX_VALUE;  // no OpenBLAS here: SparseJ's own kernel at every batch
+    }
+  }
+
   // One native matmul per weight format: a new format registers its kernel in one of these.
   private static final Map<WeightFormat, Matmul> MATMULS = new EnumMap<>(WeightFormat.class);
   private static final Map<WeightFormat, W8A8Matmul> W8A8_MATMULS = new EnumMap<>(WeightFormat.class);
 
   static {
-    MATMULS.put(WeightFormat.DENSE_F32, (out, x, w, batch) -> SparsejNative.sj_matmul_f32(
-        out.address(), x.address(), ((DenseF32Weight) w).values().address(), batch, w.rows(), w.cols()));
+    MATMULS.put(WeightFormat.DENSE_F32, (out, x, w, batch) -> {
+      Tensor values = ((DenseF32Weight) w).values();
+      if (batch >= SGEMM_MIN_BATCH) {
+        OpenBlasMatmul.matmul(OpenBlasMatmul.pointer(out), OpenBlasMatmul.pointer(x), OpenBlasMatmul.pointer(values),
+            batch, w.rows(), w.cols());
+      } else {
+        SparsejNative.sj_matmul_f32(out.address(), x.address(), values.address(), batch, w.rows(), w.cols());
+      }
+    });
     MATMULS.put(WeightFormat.DENSE_BF16, (out, x, w, batch) -> SparsejNative.sj_matmul_bf16(
         out.address(), x.address(), ((DenseHalfWeight) w).values().address(), batch, w.rows(), w.cols()));
     MATMULS.put(WeightFormat.DENSE_F16, (out, x, w, batch) -> SparsejNative.sj_matmul_f16(
         out.address(), x.address(), ((DenseHalfWeight) w).values().address(), batch, w.rows(), w.cols()));
     MATMULS.put(WeightFormat.Q8_0, (out, x, w, batch) -> SparsejNative.sj_matmul_q8_0(
         out.address(), x.address(), ((Q8_0Weight) w).blocks().address(), batch, w.rows(), w.cols()));
+    MATMULS.put(WeightFormat.Q4_0, (out, x, w, batch) -> SparsejNative.sj_matmul_q4_0(
+        out.address(), x.address(), ((Q4_0Weight) w).blocks().address(), batch, w.rows(), w.cols()));
     MATMULS.put(WeightFormat.DENSE_W8A16, (out, x, w, batch) -> {
       DenseInt8Weight d = (DenseInt8Weight) w;
       SparsejNative.sj_matmul_w8a16(out.address(), x.address(), d.values().address(), d.scales().address(), batch,
@@ -89,6 +120,9 @@ public final class CpuBackend implements Backend {
     this.isa = NativeLibrary.applyIsaOverride();
     SparsejNative.sj_set_threads(threads);
     this.threads = SparsejNative.sj_get_threads();
+    if (SGEMM_MIN_BATCH != Integer.MAX_VALUE) {
+      OpenBlasMatmul.setThreads(this.threads);
+    }
   }
 
   /** Null if this backend can run here, else why not. */
@@ -103,7 +137,8 @@ public final class CpuBackend implements Backend {
 
   @Override
   public String describe() {
-    return "cpu (native " + isa + " kernels, " + threads + " threads)";
+    return "cpu (native " + isa + " kernels, " + threads + " threads" + (SGEMM_MIN_BATCH == Integer.MAX_VALUE ? ""
+        : "; dense F32 batches of " + SGEMM_MIN_BATCH + "+ tokens on OpenBLAS sgemm") + ")";
   }
 
   @Override

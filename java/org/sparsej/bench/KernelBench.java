@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import org.bytedeco.javacpp.FloatPointer;
 import org.sparsej.backend.CpuBackend;
+import org.sparsej.backend.OpenBlasMatmul;
 import org.sparsej.nativeops.NativeLibrary;
 import org.sparsej.nativeops.SparsejNative;
 import org.sparsej.tensor.DType;
@@ -103,8 +104,8 @@ public final class KernelBench {
     NativeLibrary.require();
     NativeLibrary.applyIsaOverride();
     KernelBench bench = new KernelBench(options, out);
-    out.println("kernels: " + NativeLibrary.isaName(SparsejNative.sj_isa_active()) + "; cpu features: "
-        + SparsejNative.sj_cpu_features());
+    out.println(MachineInfo.line());
+    out.println("cpu features: " + SparsejNative.sj_cpu_features());
     out.println("openblas: " + OpenBlasMatmul.describe());
     String load = loadAverage();
     out.println("load average at start: " + load + " (other work on the machine skews timings)");
@@ -121,6 +122,11 @@ public final class KernelBench {
     for (Shape shape : options.shapes()) {
       bench.runShape(shape);
     }
+    long above = bench.rows.stream().filter(KernelBench::aboveBandwidth).count();
+    if (above > 0) {
+      out.println(ABOVE_BANDWIDTH_NOTE.replace("N ", above + " "));
+    }
+    out.println(MachineInfo.line() + " (at the end)");
     return new Result(List.copyOf(bench.rows), Map.copyOf(bench.bandwidth), load, loadAverage());
   }
 
@@ -198,9 +204,9 @@ public final class KernelBench {
     }
   }
 
-  /** Q8_0 needs whole blocks of 32 columns, 2:4 whole groups of 4. */
+  /** Q8_0 and Q4_0 need whole blocks of 32 columns, 2:4 whole groups of 4. */
   private static boolean fits(WeightFormat f, Shape shape) {
-    return f == WeightFormat.Q8_0 ? shape.cols() % Q8_0Weight.BLOCK == 0
+    return f == WeightFormat.Q8_0 || f == WeightFormat.Q4_0 ? shape.cols() % Q8_0Weight.BLOCK == 0
         : f.storedLayout() != Layout.TWO_FOUR || shape.cols() % 4 == 0;
   }
 
@@ -250,6 +256,18 @@ public final class KernelBench {
 
   private static int max(int[] values) {
     return Arrays.stream(values).max().orElse(1);
+  }
+
+  /** Marks a figure above what the probe could read: the weights were not all read from memory, or the probe ran slow. */
+  static final String ABOVE_BANDWIDTH_MARK = " !";
+
+  static final String ABOVE_BANDWIDTH_NOTE = "! N rows read weights faster than the read bandwidth measured at the "
+      + "start: they were (partly) served from cache, or the probe ran during other work; do not quote them as "
+      + "memory-bound figures.";
+
+  /** Whether a row's GB/s of weights exceeds the read bandwidth measured for its thread count. */
+  static boolean aboveBandwidth(Row r) {
+    return r.bandwidthFraction() > 1.0;
   }
 
   static String header() {

@@ -44,6 +44,7 @@ public final class KernelBenchReport {
     StringBuilder md = new StringBuilder();
     md.append("Made by `").append(command).append("` (load average ").append(result.loadBefore())
         .append(" before, ").append(result.loadAfter()).append(" after).\n\n");
+    md.append("- CPU: ").append(MachineInfo.cpuModel()).append("; kernels: ").append(MachineInfo.isa()).append('\n');
     result.bandwidth().entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(e -> md.append(
         String.format(Locale.ROOT, "- Read bandwidth, %d thread(s): %.1f GB/s%n", e.getKey(), e.getValue())));
     TreeSet<Integer> batches = rows.stream().map(Row::batch).collect(Collectors.toCollection(TreeSet::new));
@@ -71,9 +72,14 @@ public final class KernelBenchReport {
         + " GB/s | %% of read bandwidth | speedup |%n| --- | --- | --- | --- | --- | --- | --- |%n", maxThreads));
     for (Row r : rows) {
       if (r.batch() == 1 && r.threads() == maxThreads) {
-        md.append(String.format(Locale.ROOT, "| %s | %s | %.0f%% | %.3f | %.1f | %.0f%% | %.2fx |%n", r.kernel(),
-            r.shape(), 100 * r.sparsity(), r.millis(), r.gbps(), 100 * r.bandwidthFraction(), r.speedup()));
+        md.append(String.format(Locale.ROOT, "| %s | %s | %.0f%% | %.3f | %.1f | %.0f%%%s | %.2fx |%n", r.kernel(),
+            r.shape(), 100 * r.sparsity(), r.millis(), r.gbps(), 100 * r.bandwidthFraction(),
+            KernelBench.aboveBandwidth(r) ? KernelBench.ABOVE_BANDWIDTH_MARK : "", r.speedup()));
       }
+    }
+    long above = rows.stream().filter(KernelBench::aboveBandwidth).count();
+    if (above > 0) {
+      md.append('\n').append(KernelBench.ABOVE_BANDWIDTH_NOTE.replace("N ", above + " ")).append('\n');
     }
     return md.toString();
   }

@@ -2,7 +2,9 @@ package org.sparsej.cli;
 
 import java.util.concurrent.Callable;
 import org.sparsej.backend.Backend;
+import org.sparsej.bench.CacheSize;
 import org.sparsej.bench.GenerationBench;
+import org.sparsej.bench.MachineInfo;
 import org.sparsej.bench.MemoryBandwidth;
 import org.sparsej.model.LlamaModel;
 import org.sparsej.nativeops.NativeLibrary;
@@ -27,7 +29,7 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--decode-tokens", paramLabel = "N", description = "Tokens to decode (default: ${DEFAULT-VALUE}).")
   int decodeTokens = 64;
 
-  @Option(names = "--repeat", paramLabel = "N", description = "Repetitions; the best is kept (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--repeat", paramLabel = "N", description = "Timed repetitions, after one untimed warm-up; best and median are reported (default: ${DEFAULT-VALUE}).")
   int repeats = 3;
 
   @Option(names = "--bandwidth-mb", paramLabel = "MB",
@@ -50,17 +52,32 @@ final class BenchCommand implements Callable<Integer> {
           + (promptTokens + decodeTokens) + " exceeds the model's context of " + loaded.config().seqLen());
     }
     try (Backend backend = backendOptions.open()) {
+      String before = MachineInfo.loadAverage();
       double bandwidth = NativeLibrary.available() ? MemoryBandwidth.measureGBps((long) bandwidthMb << 20, 5) : Double.NaN;
       GenerationBench.Result r = GenerationBench.run(loaded, backend, promptTokens, decodeTokens, repeats, 1234);
+      long cache = CacheSize.lastLevelBytes();
       System.out.printf("model:     %s (%s)%n", model, loaded.config());
       System.out.printf("backend:   %s%n", backend.describe());
-      System.out.printf("prefill:   %.1f tok/s (%d tokens)%n", r.prefillTokensPerSecond(), promptTokens);
-      System.out.printf("decode:    %.1f tok/s (%d tokens), %.1f MB of weights per token, %.1f GB/s%n",
-          r.decodeTokensPerSecond(), decodeTokens, r.weightBytesPerToken() / 1e6, r.decodeGBps());
-      System.out.printf("memory:    %.1f GB/s read bandwidth measured now; decode reaches %.0f%% of it%s%n",
-          bandwidth, 100 * r.decodeGBps() / bandwidth,
-          r.weightBytesPerToken() < 64_000_000 ? " (weights fit in cache: above 100% is possible)" : "");
+      System.out.printf("machine:   %s (before: %s)%n", MachineInfo.line(), before);
+      System.out.printf("run:       %d untimed warm-up repetition(s), then %d timed; best and median of the timed%n",
+          GenerationBench.WARMUP_REPETITIONS, repeats);
+      System.out.printf("prefill:   %.1f tok/s best, %.1f median (%d tokens)%n", r.prefillTokensPerSecond(),
+          r.medianPrefillTokensPerSecond(), promptTokens);
+      System.out.printf("decode:    %.1f tok/s best, %.1f median (%d tokens), %.1f MB of weights read per token, "
+          + "%.1f GB/s best, %.1f median%n", r.decodeTokensPerSecond(), r.medianDecodeTokensPerSecond(), decodeTokens,
+          r.weightBytesPerToken() / 1e6, r.decodeGBps(), r.medianDecodeGBps());
+      System.out.printf("memory:    %.1f GB/s read bandwidth measured now; decode reaches %.0f%% of it (median)%s%n",
+          bandwidth, 100 * r.medianDecodeGBps() / bandwidth, cacheNote(r.weightBytesPerToken(), cache));
     }
     return 0;
+  }
+
+  /** Why more than 100% of the bandwidth is possible: the weights fit in the last-level cache sysfs reports. */
+  static String cacheNote(long weightBytes, long cacheBytes) {
+    if (cacheBytes <= 0) {
+      return " (last-level cache size unknown: above 100% would mean the weights stay in cache)";
+    }
+    return weightBytes < cacheBytes ? String.format(" (weights %.1f MB fit in the %d MiB last-level cache: above "
+        + "100%% is possible)", weightBytes / 1e6, cacheBytes >> 20) : "";
   }
 }

@@ -51,7 +51,7 @@ final class BenchEngineCommand implements Callable<Integer> {
     try (Backend backend = backendOptions.open()) {
       System.out.printf("model:    %s (%s)%n", model, loaded.config());
       System.out.printf("backend:  %s%n", backend.describe());
-      System.out.printf("load:     %s%n", loadAverage());
+      System.out.printf("machine:  %s%n", org.sparsej.bench.MachineInfo.line());
       System.out.printf("run:      %d-token prompts, %d decoded tokens each, greedy; best of %d round(s)%n%n",
           promptTokens, decodeTokens, rounds);
       System.out.println("| sequences | decode tok/s | x one sequence | ms per pass | weights GB/s | GFLOP/s "
@@ -82,16 +82,8 @@ final class BenchEngineCommand implements Callable<Integer> {
       }
       System.out.printf("%nShares of the decode time: other ops = swiglu, residual adds, embedding, logits copies;%n"
           + "outside ops = Java between kernel calls (sampling, scheduling, page tables).%n");
-      System.out.printf("load:     %s%n", loadAverage());
+      System.out.printf("machine:  %s%n", org.sparsej.bench.MachineInfo.line());
     }
     return 0;
-  }
-
-  private static String loadAverage() {
-    try {
-      return java.nio.file.Files.readString(java.nio.file.Path.of("/proc/loadavg")).trim();
-    } catch (java.io.IOException e) {
-      return "unknown";
-    }
   }
 }

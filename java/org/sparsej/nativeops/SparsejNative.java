@@ -52,6 +52,10 @@ public final class SparsejNative {
       @Cast("float*") long out, @Cast("const float*") long x, @Cast("const void*") long w,
       int batch, int rows, int cols);
 
+  public static native void sj_matmul_q4_0(
+      @Cast("float*") long out, @Cast("const float*") long x, @Cast("const void*") long w,
+      int batch, int rows, int cols);
+
   // BF16 / F16 weights as stored (gemv_half.h): w holds rows * cols raw 16-bit values.
 
   public static native void sj_matmul_bf16(

@@ -26,6 +26,13 @@ public enum WeightFormat {
   Q8_0("q8_0", 8.5, "row-major blocks of 32 int8 + one f16 scale (llama.cpp Q8_0)", Layout.DENSE, Precision.INT8,
       (s, p) -> Q8_0Weight.fromStored(s.toDenseLayout()),
       (d, m, p) -> Q8_0Weight.quantize(masked(d, m))),
+  /**
+   * GGUF's Q4_0: per row, blocks of 32 4-bit values (minus 8) with one f16 scale (18 bytes per 32 weights). Its
+   * int8 view is Q8_0's with values in [-8, 7]; an HF directory stores it so, and loads it back as Q4_0.
+   */
+  Q4_0("q4_0", 4.5, "row-major blocks of 32 4-bit values + one f16 scale (llama.cpp Q4_0)", Layout.DENSE,
+      Precision.INT8, (s, p) -> Q4_0Weight.fromStored(s.toDenseLayout()),
+      (d, m, p) -> Q4_0Weight.quantize(masked(d, m))),
   DENSE_W8A16("dense-w8a16", 8.0, "row-major int8, f32 scale per row, f32 activations", Layout.DENSE,
       Precision.INT8, WeightFormat::denseInt8, (d, m, p) -> DenseInt8Weight.quantize(masked(d, m), p)),
   DENSE_W8A8("dense-w8a8", 8.0, "row-major int8, f32 scale per row, int8 activations per token", Layout.DENSE,
@@ -120,7 +127,7 @@ public enum WeightFormat {
   /**
    * The format a stored weight runs in, as stored: float or int8 values keep their precision and sparse layout;
    * a bitmask weight under {@link #MIN_BITMASK_SPARSITY} zeros runs dense; int8 with group-32 f16 scales is
-   * Q8_0; int8 with other groups (neither per row nor Q8_0) is dequantized to dense F32; BF16/F16 values stay
+   * Q8_0 (Q4_0 when every value is in [-8, 7]); int8 with other groups (neither per row nor Q8_0) is dequantized to dense F32; BF16/F16 values stay
    * BF16/F16.
    */
   public static WeightFormat forStored(StoredWeight s) {
@@ -134,11 +141,12 @@ public enum WeightFormat {
     }
     if (s.int8() && s.groups() != 1) {
       boolean q8 = s.groups() * Q8_0Weight.BLOCK == s.cols() && s.scales().dtype() == DType.F16;
-      return q8 ? Q8_0 : DENSE_F32;
+      return !q8 ? DENSE_F32 : Q4_0Weight.holds(s) ? Q4_0 : Q8_0;
     }
     Layout layout = sparse ? s.layout() : Layout.DENSE;
     for (WeightFormat f : values()) {
-      if (f != Q8_0 && f != DENSE_BF16 && f != DENSE_F16 && f.layout == layout && f.precision == s.precision()) {
+      if (f != Q8_0 && f != Q4_0 && f != DENSE_BF16 && f != DENSE_F16 && f.layout == layout
+          && f.precision == s.precision()) {
         return f;
       }
     }
@@ -163,7 +171,7 @@ public enum WeightFormat {
    * sparse-bitmask, in its own precision; anything else is returned as it is. For pruned weights held dense.
    */
   public static LinearWeight sparseIfPruned(LinearWeight w) {
-    if (w.format().layout != Layout.DENSE || w.format() == Q8_0) {
+    if (w.format().layout != Layout.DENSE || w.format() == Q8_0 || w.format() == Q4_0) {
       return w;
     }
     StoredWeight s = w.stored();

@@ -29,9 +29,9 @@ class BatchRowsIndependentTest {
     return Isa.runnable().flatMap(isa -> Stream.of(WeightFormat.values()).map(f -> Arguments.of(isa, f)));
   }
 
-  /** Column counts the format accepts: Q8_0 needs whole 32-blocks, 2:4 whole groups of 4. */
+  /** Column counts the format accepts: Q8_0 and Q4_0 need whole 32-blocks, 2:4 whole groups of 4. */
   private static int[] colsFor(WeightFormat f) {
-    if (f == WeightFormat.Q8_0) {
+    if (f == WeightFormat.Q8_0 || f == WeightFormat.Q4_0) {
       return new int[] {32, 800, 4128};
     }
     if (f.storedLayout() == org.sparsej.weights.StoredWeight.Layout.TWO_FOUR) {

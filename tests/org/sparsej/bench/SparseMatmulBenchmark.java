@@ -17,6 +17,7 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 import org.bytedeco.javacpp.FloatPointer;
 import org.sparsej.backend.CpuBackend;
+import org.sparsej.backend.OpenBlasMatmul;
 import org.sparsej.nativeops.SparsejNative;
 import org.sparsej.tensor.DType;
 import org.sparsej.tensor.Tensor;

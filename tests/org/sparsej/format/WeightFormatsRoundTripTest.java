@@ -106,7 +106,7 @@ class WeightFormatsRoundTripTest {
       assertEquals("int-quantized", q.get("format").asText());
       JsonNode group = q.get("config_groups").get("group_0");
       assertEquals("Linear", group.get("targets").get(0).asText());
-      assertEquals(format == WeightFormat.Q8_0 ? "group" : "channel", group.get("weights").get("strategy").asText());
+      assertEquals(format == WeightFormat.Q8_0 || format == WeightFormat.Q4_0 ? "group" : "channel", group.get("weights").get("strategy").asText());
       JsonNode act = group.get("input_activations");
       if (format.precision() == org.sparsej.weights.Precision.W8A8) {
         assertEquals("token", act.get("strategy").asText());

@@ -18,12 +18,13 @@ import org.sparsej.util.SparsejException;
 import org.sparsej.weights.DenseF32Weight;
 import org.sparsej.weights.DenseHalfWeight;
 import org.sparsej.weights.LinearWeight;
+import org.sparsej.weights.Q4_0Weight;
 import org.sparsej.weights.Q8_0Weight;
 
 /**
  * Loads a GGUF model of llama.cpp's "llama" or "qwen2" architecture (head_dim as attention.key_length, RoPE
- * scaling as rope.scaling.* or a rope_freqs tensor, qwen2's q/k/v biases). F32, F16, BF16 and Q8_0 matrices are
- * memory-mapped and run as stored (F16/BF16 and Q8_0 by their own kernels); Q4_0 matrices are dequantized to F32
+ * scaling as rope.scaling.* or a rope_freqs tensor, qwen2's q/k/v biases). F32, F16, BF16, Q8_0 and Q4_0 matrices
+ * are memory-mapped and run as stored (F16/BF16, Q8_0 and Q4_0 by their own kernels); K-quant matrices are dequantized to F32
  * off-heap at load. The embedding table and the norms are F32 (dequantized if stored otherwise: only one embedding
  * row is read per token). llama.cpp's converter
  * permutes q/k rows into interleaved-pair RoPE order, hence {@link RopeStyle#INTERLEAVED}.
@@ -179,10 +180,10 @@ public final class GgufModelReader {
       Tensor norm = floats(require("output_norm.weight", dim), dim);
       LinearWeight classifier;
       if (c.sharedClassifier()) {
-        // Tied: the F32 table serves both (mapped, or the one dequantized copy); a Q8_0, BF16 or F16 table stays as
+        // Tied: the F32 table serves both (mapped, or the one dequantized copy); a Q8_0, Q4_0, BF16 or F16 table stays as
         // stored for the classifier, which then reads the mapped values while lookups use the widened rows.
         GgmlType t = embdInfo.type();
-        classifier = t == GgmlType.Q8_0 || t == GgmlType.BF16 || t == GgmlType.F16
+        classifier = t == GgmlType.Q8_0 || t == GgmlType.Q4_0 || t == GgmlType.BF16 || t == GgmlType.F16
             ? linear("token_embd.weight", c.vocabSize(), dim) : new DenseF32Weight(embedding);
       } else {
         classifier = linear("output.weight", c.vocabSize(), dim);
@@ -214,6 +215,8 @@ public final class GgufModelReader {
           return new DenseF32Weight(Tensor.wrap(g.map(t), DType.F32, rows, cols));
         case Q8_0:
           return new Q8_0Weight(Tensor.wrap(g.map(t), DType.I8, (int) t.byteSize()), rows, cols);
+        case Q4_0:
+          return new Q4_0Weight(Tensor.wrap(g.map(t), DType.I8, (int) t.byteSize()), rows, cols);
         case BF16:
           return new DenseHalfWeight(Tensor.wrap(g.map(t), DType.BF16, rows, cols));
         case F16:

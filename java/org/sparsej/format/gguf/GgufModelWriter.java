@@ -17,13 +17,14 @@ import org.sparsej.tokenizer.Vocabulary;
 import org.sparsej.weights.DenseF32Weight;
 import org.sparsej.weights.LinearWeight;
 import org.sparsej.weights.DenseHalfWeight;
+import org.sparsej.weights.Q4_0Weight;
 import org.sparsej.weights.Q8_0Weight;
 import org.sparsej.weights.WeightFormat;
 
 /**
  * Writes a model as GGUF v3 in llama.cpp's "llama" layout (tensor names, dims innermost first, q/k rows in
  * interleaved RoPE order), with the tokenizer embedded when one is given. Matrices are written F32, or Q8_0 with
- * {@code quantize}; Q8_0 weights stay Q8_0 byte for byte; norms are always F32. Other weight formats are written
+ * {@code quantize}; Q8_0 and Q4_0 weights stay as they are, byte for byte; norms are always F32. Other weight formats are written
  * dense. The file appears atomically.
  */
 public final class GgufModelWriter {
@@ -107,6 +108,11 @@ public final class GgufModelWriter {
       g.tensor(name, dims, GgmlType.Q8_0, permute(((Q8_0Weight) w).blocks()::bytes, permute, rows, rowBytes, c));
       return;
     }
+    if (w.format() == WeightFormat.Q4_0) {
+      int rowBytes = (int) Q4_0Weight.bytesFor(1, cols);
+      g.tensor(name, dims, GgmlType.Q4_0, permute(((Q4_0Weight) w).blocks()::bytes, permute, rows, rowBytes, c));
+      return;
+    }
     GgmlType as = written(w, type);
     if (w instanceof DenseHalfWeight h
         && as == (w.format() == WeightFormat.DENSE_BF16 ? GgmlType.BF16 : GgmlType.F16)) {  // as stored, bit for bit
@@ -125,6 +131,9 @@ public final class GgufModelWriter {
   private static GgmlType written(LinearWeight w, GgmlType type) {
     if (w.format() == WeightFormat.Q8_0) {
       return GgmlType.Q8_0;
+    }
+    if (w.format() == WeightFormat.Q4_0) {
+      return GgmlType.Q4_0;
     }
     if (type == GgmlType.F32 && w.format() == WeightFormat.DENSE_BF16) {
       return GgmlType.BF16;
@@ -152,32 +161,8 @@ public final class GgufModelWriter {
         }
         return out;
       }
-      case Q4_0: {
-        // ggml's quantize_row_q4_0_ref: d = (the value of largest magnitude) / -8, q = min(15, trunc(x/d + 8.5)).
-        ByteBuffer out = ByteBuffer.allocateDirect(Math.toIntExact(n / 32 * 18))
-            .order(java.nio.ByteOrder.LITTLE_ENDIAN);
-        for (long k = 0; k < n / 32; k++) {
-          float amax = 0f;
-          float max = 0f;
-          for (int j = 0; j < 32; j++) {
-            float v = f32.getFloat(Math.toIntExact(4 * (k * 32 + j)));
-            if (amax < Math.abs(v)) {
-              amax = Math.abs(v);
-              max = v;
-            }
-          }
-          float d = max / -8f;
-          float id = d != 0f ? 1f / d : 0f;
-          int p = Math.toIntExact(k * 18);
-          out.putShort(p, Halfs.f32ToF16(d));
-          for (int j = 0; j < 16; j++) {
-            int x0 = Math.min(15, (int) (f32.getFloat(Math.toIntExact(4 * (k * 32 + j))) * id + 8.5f));
-            int x1 = Math.min(15, (int) (f32.getFloat(Math.toIntExact(4 * (k * 32 + 16 + j))) * id + 8.5f));
-            out.put(p + 2 + j, (byte) (x0 | (x1 << 4)));
-          }
-        }
-        return out;
-      }
+      case Q4_0:
+        return Q4_0Weight.quantize(Tensor.wrap(f32, DType.F32, rows, cols)).blocks().bytes();
       default:
         throw new IllegalArgumentException(type.toString());
     }

@@ -1,26 +1,28 @@
-package org.sparsej.bench;
+package org.sparsej.backend;
 
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.Loader;
+import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.openblas.global.openblas;
 import org.sparsej.tensor.Tensor;
 import org.sparsej.util.SparsejException;
 
 /**
- * The reference every kernel is measured against: OpenBLAS sgemv (one token) or sgemm (a batch) on a dense
- * row-major float32 matrix, through the JavaCPP preset, reading the tensors' memory in place.
+ * OpenBLAS sgemv (one token) or sgemm (a batch) on a dense row-major float32 matrix, through the JavaCPP preset,
+ * reading the tensors' memory in place: the reference `bench kernels` measures every kernel against, and the cpu
+ * backend's dense F32 prefill (sgemm outruns SparseJ's own batch kernel; docs/benchmarks.md).
  */
-final class OpenBlasMatmul {
+public final class OpenBlasMatmul {
   private static volatile boolean loaded;
 
   private OpenBlasMatmul() {}
 
-  static void setThreads(int threads) {
+  public static void setThreads(int threads) {
     load();
     openblas.blas_set_num_threads(threads);  // the preset's wrapper of openblas_set_num_threads
   }
 
-  static String describe() {
+  public static String describe() {
     load();
     return "OpenBLAS " + openblas.OPENBLAS_VERSION.trim() + " (bytedeco preset), " + openblas.blas_get_num_threads()
         + " threads by default";
@@ -37,18 +39,23 @@ final class OpenBlasMatmul {
     }
   }
 
-  /** Wraps a direct tensor's memory without copying. */
-  static FloatPointer pointer(Tensor t) {
-    return new FloatPointer(t.bytes().asFloatBuffer());
+  /** Wraps a tensor's memory without copying (by address: a mapped tensor may exceed one ByteBuffer). */
+  public static FloatPointer pointer(Tensor t) {
+    long at = t.address();  // not named "address": inside the subclass that name is Pointer's own field
+    return new FloatPointer(new Pointer() {
+      {
+        address = at;
+      }
+    });
   }
 
   /** Reads n floats with OpenBLAS's own threads (evicts caches without waking another thread pool). */
-  static float sum(FloatPointer x, int n) {
+  public static float sum(FloatPointer x, int n) {
     return openblas.cblas_sasum(n, x, 1);
   }
 
   /** out[batch][rows] = x[batch][cols] · wᵀ with w [rows][cols]. */
-  static void matmul(FloatPointer out, FloatPointer x, FloatPointer w, int batch, int rows, int cols) {
+  public static void matmul(FloatPointer out, FloatPointer x, FloatPointer w, int batch, int rows, int cols) {
     if (batch == 1) {
       openblas.cblas_sgemv(openblas.CblasRowMajor, openblas.CblasNoTrans, rows, cols, 1f, w, cols, x, 1, 0f, out, 1);
     } else {

@@ -1,0 +1,136 @@
+package org.sparsej.backend;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.sparsej.testing.TensorAssert.assertClose;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.sparsej.format.gguf.GgmlType;
+import org.sparsej.format.gguf.GgufModelWriter;
+import org.sparsej.model.InferenceSession;
+import org.sparsej.model.LayerWeights;
+import org.sparsej.model.LlamaModel;
+import org.sparsej.model.ModelLoader;
+import org.sparsej.tensor.Tensor;
+import org.sparsej.testing.Isa;
+import org.sparsej.testing.RandomTensors;
+import org.sparsej.testing.SharedData;
+import org.sparsej.util.SparsejException;
+import org.sparsej.weights.DenseF32Weight;
+import org.sparsej.weights.LinearWeight;
+import org.sparsej.weights.Q4_0Weight;
+import org.sparsej.weights.WeightFormat;
+
+/**
+ * Q4_0 as stored: the native matmul on every ISA against the Java reference, the reference against the
+ * dequantized matrix, ggml's rounding on a hand-made block, and a Q4_0 GGUF loaded mapped and run on both backends.
+ */
+class Q4_0KernelMatchesJavaTest {
+  private static KernelFixture kernels;
+
+  @TempDir Path tmp;
+
+  @BeforeAll
+  static void open() {
+    kernels = new KernelFixture();
+  }
+
+  @AfterAll
+  static void close() {
+    kernels.close();
+  }
+
+  static Stream<String> isas() {
+    return Isa.runnable();
+  }
+
+  // batch, rows, cols: rows not multiples of 4 or of any vector width, cols multiples of 32 as Q4_0 requires.
+  private static final int[][] SHAPES = {{1, 1, 32}, {1, 5, 64}, {3, 37, 96}, {17, 64, 288}, {2, 301, 768},
+      {1, 1031, 4096}};
+
+  @ParameterizedTest
+  @MethodSource("isas")
+  void nativeMatchesReference(String isa) {
+    RandomTensors random = new RandomTensors(21);
+    Isa.with(isa, () -> {
+      for (int[] s : SHAPES) {
+        Q4_0Weight w = Q4_0Weight.quantize(random.uniform(s[1], s[2]));
+        int[] batches = s[2] <= 768 ? new int[] {s[0], 1, 3, 17, 70} : new int[] {s[0]};
+        kernels.check(w, random, batches, 1e-5, isa + " q4_0 matmul " + Arrays.toString(s));
+      }
+    });
+  }
+
+  @Test
+  void referenceEqualsDenseMatmulOfDequantizedWeights() {
+    RandomTensors random = new RandomTensors(22);
+    for (int[] s : SHAPES) {
+      Q4_0Weight w = Q4_0Weight.quantize(random.uniform(s[1], s[2]));
+      Tensor x = random.uniform(s[0], s[2]);
+      Tensor expected = RandomTensors.poisoned(s[0], s[1]);
+      Tensor actual = RandomTensors.poisoned(s[0], s[1]);
+      kernels.oracle.matmul(expected, x, new DenseF32Weight(w.toDense()), s[0]);
+      kernels.oracle.matmul(actual, x, w, s[0]);
+      assertClose(expected, actual, (long) s[0] * s[1], 1e-4, "q4_0 vs dequantized " + Arrays.toString(s));
+    }
+  }
+
+  @Test
+  void quantizeRoundsLikeGgml() {
+    // The value of largest magnitude is -1.6: d = -1.6 / -8 = 0.2; x/d + 8.5 truncated, at most 15.
+    float[] v = new float[32];
+    v[0] = -1.6f;   // -8 -> nibble 0
+    v[1] = 1.5f;    // 7.5 + 8.5 = 16 -> clamped to 15 (value 7)
+    v[2] = 0.29f;   // 1.45 + 8.5 = 9.95 -> 9 (value 1)
+    v[16] = -0.31f; // -1.55 + 8.5 = 6.95 -> 6 (value -2), the high nibble of byte 0
+    Q4_0Weight w = Q4_0Weight.quantize(Tensor.of(v, 1, 32));
+    byte[] q = new byte[3];
+    w.blocks().bytes().position(2).get(q);
+    assertArrayEquals(new byte[] {(byte) (0 | 6 << 4), (byte) (15 | 8 << 4), (byte) (9 | 8 << 4)}, q);
+    org.sparsej.testing.TensorAssert.assertValues(new float[] {-1.6f, 1.4f, 0.2f}, w.toDense(), 1e-3, "values");
+  }
+
+  @Test
+  void int8ViewPacksBackBitForBit() {
+    Q4_0Weight w = Q4_0Weight.quantize(new RandomTensors(23).uniform(7, 96));
+    Q4_0Weight back = Q4_0Weight.fromStored(w.stored());
+    assertEquals(w.blocks().bytes(), back.blocks().bytes());
+    assertEquals(WeightFormat.Q4_0, WeightFormat.forStored(w.stored()), "the int8 view loads back as Q4_0");
+    assertEquals(WeightFormat.Q8_0, WeightFormat.forStored(
+        org.sparsej.weights.Q8_0Weight.quantize(new RandomTensors(25).uniform(7, 96)).stored()));
+    assertThrows(SparsejException.class, () -> Q4_0Weight.fromStored(
+        org.sparsej.weights.Q8_0Weight.quantize(new RandomTensors(24).uniform(2, 32)).stored()));
+  }
+
+  /** sj-7m written as Q4_0 GGUF: every matrix loads mapped as Q4_0, and cpu logits match the Java backend's. */
+  @Test
+  void q4_0GgufRunsAsStoredOnBothBackends() {
+    Path file = tmp.resolve("sj-7m-q4_0.gguf");
+    GgufModelWriter.write(ModelLoader.load(SharedData.sj7m()), null, file, GgmlType.Q4_0, false);
+    LlamaModel m = ModelLoader.load(file);
+    for (LayerWeights l : m.weights().layers()) {
+      for (LinearWeight w : List.of(l.wq(), l.wk(), l.wv(), l.wo(), l.w1(), l.w2(), l.w3())) {
+        assertEquals(WeightFormat.Q4_0, w.format());
+      }
+    }
+    assertEquals(WeightFormat.Q4_0, m.weights().classifier().format(), "tied table stays Q4_0 as classifier");
+    int[] prompt = {1, 403, 407, 261, 1082, 2989, 727, 471};
+    try (JavaBackend java = new JavaBackend(2); CpuBackend cpu = new CpuBackend(2)) {
+      InferenceSession a = m.newSession(java, 8);
+      InferenceSession b = m.newSession(cpu, 8);
+      Tensor la = a.prefill(prompt);
+      Tensor lb = b.prefill(prompt);
+      assertClose(la, lb, m.config().vocabSize(), 1e-3, "q4_0 sj-7m logits, cpu vs java");
+    }
+  }
+}
