@@ -1,6 +1,8 @@
 package org.sparsej.train;
 
 import java.nio.FloatBuffer;
+import java.util.concurrent.ForkJoinPool;
+import java.util.stream.IntStream;
 import org.sparsej.tensor.DType;
 import org.sparsej.tensor.Tensor;
 
@@ -14,17 +16,26 @@ import org.sparsej.tensor.Tensor;
  *   dS = P ∘ (dP − rowsum(P ∘ dP)) · scale
  *   dQ = dS·K                  dK += dSᵀ·Q
  * </pre>
- * Heads of one group share their key/value head, so dK and dV sum over the group.
+ * Heads of one group share their key/value head, so dK and dV sum over the group. The (sequence, key/value head)
+ * tasks are independent and run on the pool's threads, each product on one OpenBLAS thread: these 256x256 products
+ * are too small for OpenBLAS's own threads, which cost more to wake than they save.
  */
-final class AttentionBackward implements AutoCloseable {
+final class AttentionBackward {
   private final int seqLen;
-  private final Tensor scores;  // [seqLen][seqLen] P
-  private final Tensor dScores; // [seqLen][seqLen] dP, then dS
+  private final ForkJoinPool pool;
+  private final Tensor[] scores;   // per worker [seqLen][seqLen] P
+  private final Tensor[] dScores;  // per worker [seqLen][seqLen] dP, then dS
 
-  AttentionBackward(int seqLen) {
+  AttentionBackward(int seqLen, ForkJoinPool pool) {
     this.seqLen = seqLen;
-    this.scores = Tensor.allocate(DType.F32, seqLen, seqLen);
-    this.dScores = Tensor.allocate(DType.F32, seqLen, seqLen);
+    this.pool = pool;
+    int parts = Math.max(1, pool.getParallelism());
+    this.scores = new Tensor[parts];
+    this.dScores = new Tensor[parts];
+    for (int i = 0; i < parts; i++) {
+      scores[i] = Tensor.allocate(DType.F32, seqLen, seqLen);
+      dScores[i] = Tensor.allocate(DType.F32, seqLen, seqLen);
+    }
   }
 
   /**
@@ -40,23 +51,42 @@ final class AttentionBackward implements AutoCloseable {
     float scale = (float) (1.0 / Math.sqrt(headSize));
     zero(dk, (long) sequences * t * kvDim);
     zero(dv, (long) sequences * t * kvDim);
-    for (int b = 0; b < sequences; b++) {
-      long row0 = (long) b * t;
-      for (int h = 0; h < nHeads; h++) {
-        long qh = row0 * qDim + (long) h * headSize;
-        long kvh = row0 * kvDim + (long) (h / group) * headSize;
-        // S = scale·Q·Kᵀ, then P row by row.
-        Blas.gemm(false, true, t, t, headSize, scale, q, qh, qDim, k, kvh, kvDim, 0f, scores, 0, t);
-        softmaxCausal(scores, t, window);
-        // dV += Pᵀ·dO; dP = dO·Vᵀ.
-        Blas.gemm(true, false, t, headSize, t, 1f, scores, 0, t, dOut, qh, qDim, 1f, dv, kvh, kvDim);
-        Blas.gemm(false, true, t, t, headSize, 1f, dOut, qh, qDim, v, kvh, kvDim, 0f, dScores, 0, t);
-        softmaxBackward(dScores, scores, t, scale);
-        // dQ = dS·K; dK += dSᵀ·Q.
-        Blas.gemm(false, false, t, headSize, t, 1f, dScores, 0, t, k, kvh, kvDim, 0f, dq, qh, qDim);
-        Blas.gemm(true, false, t, headSize, t, 1f, dScores, 0, t, q, qh, qDim, 1f, dk, kvh, kvDim);
-      }
+    int tasks = sequences * nKvHeads;
+    int parts = Math.min(scores.length, tasks);
+    Blas.threads(1);
+    try {
+      pool.submit(() -> IntStream.range(0, parts).parallel().forEach(p -> {
+        for (int task = tasks * p / parts; task < tasks * (p + 1) / parts; task++) {
+          int b = task / nKvHeads;
+          int kvHead = task % nKvHeads;
+          for (int h = kvHead * group; h < (kvHead + 1) * group; h++) {
+            head(scores[p], dScores[p], dq, dk, dv, dOut, q, k, v, b, h, kvHead, qDim, kvDim, headSize, scale,
+                window);
+          }
+        }
+      })).join();
+    } finally {
+      Blas.threads(pool.getParallelism());
     }
+  }
+
+  /** One head h of sequence b, reading and accumulating into its key/value head. */
+  private void head(Tensor scores, Tensor dScores, Tensor dq, Tensor dk, Tensor dv, Tensor dOut, Tensor q, Tensor k,
+                    Tensor v, int b, int h, int kvHead, int qDim, int kvDim, int headSize, float scale, int window) {
+    int t = seqLen;
+    long row0 = (long) b * t;
+    long qh = row0 * qDim + (long) h * headSize;
+    long kvh = row0 * kvDim + (long) kvHead * headSize;
+    // S = scale·Q·Kᵀ, then P row by row.
+    Blas.gemm(false, true, t, t, headSize, scale, q, qh, qDim, k, kvh, kvDim, 0f, scores, 0, t);
+    softmaxCausal(scores, t, window);
+    // dV += Pᵀ·dO; dP = dO·Vᵀ.
+    Blas.gemm(true, false, t, headSize, t, 1f, scores, 0, t, dOut, qh, qDim, 1f, dv, kvh, kvDim);
+    Blas.gemm(false, true, t, t, headSize, 1f, dOut, qh, qDim, v, kvh, kvDim, 0f, dScores, 0, t);
+    softmaxBackward(dScores, scores, t, scale);
+    // dQ = dS·K; dK += dSᵀ·Q.
+    Blas.gemm(false, false, t, headSize, t, 1f, dScores, 0, t, k, kvh, kvDim, 0f, dq, qh, qDim);
+    Blas.gemm(true, false, t, headSize, t, 1f, dScores, 0, t, q, qh, qDim, 1f, dk, kvh, kvDim);
   }
 
   /** Row i keeps columns max(0, i−window+1) .. i (all up to i when window is 0), softmaxed; the rest become 0. */
@@ -105,6 +135,4 @@ final class AttentionBackward implements AutoCloseable {
     }
   }
 
-  @Override
-  public void close() {}
 }
