@@ -170,9 +170,9 @@ class OpGradientTest {
     assertClose(numeric(table, loss), dTable.toFloatArray(), "dtable");
   }
 
-  @ParameterizedTest(name = "window {0}")
-  @CsvSource({"0", "3"})
-  void groupedQueryAttention(int window) {
+  @ParameterizedTest(name = "window {0}, query blocks of {1}")
+  @CsvSource({"0, 64", "3, 64", "0, 2", "2, 2", "3, 3"})
+  void groupedQueryAttention(int window, int block) {
     int sequences = 2;
     int seqLen = 5;
     int nHeads = 4;
@@ -223,7 +223,7 @@ class OpGradientTest {
     Tensor dq = Tensor.of(new float[n * qDim], n, qDim).fill(Float.NaN);  // written, never read
     Tensor dk = Tensor.of(new float[n * kvDim], n, kvDim).fill(Float.NaN);
     Tensor dv = Tensor.of(new float[n * kvDim], n, kvDim).fill(Float.NaN);
-    new AttentionBackward(seqLen, POOL).backward(dq, dk, dv, tensor(r, n, qDim), tensor(q, n, qDim),
+    new AttentionBackward(seqLen, block, POOL).backward(dq, dk, dv, tensor(r, n, qDim), tensor(q, n, qDim),
         tensor(k, n, kvDim), tensor(v, n, kvDim), sequences, nHeads, nKvHeads, headSize, window);
     assertClose(numeric(q, loss), dq.toFloatArray(), "dq");
     assertClose(numeric(k, loss), dk.toFloatArray(), "dk");
