@@ -56,6 +56,12 @@ int main() {
     const int64_t mma = sjc_weight_sparse24(w.data(), rows, cols, SJC_PATH_MMA_SP);
     if (lt == 0) std::printf("# cuSPARSELt prepare %dx%d: %s\n", rows, cols, sjc_last_error());
     const int64_t x = sjc_malloc((int64_t)4096 * cols * 4), out = sjc_malloc((int64_t)4096 * rows * 4);
+    {  // random activations: zeros would flatter the tensor cores' power draw
+      std::vector<float> host((size_t)4096 * cols);
+      std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+      for (auto& v : host) v = u(rng);
+      sjc_upload(x, host.data(), (int64_t)host.size() * 4);
+    }
     for (int batch : batches) {
       const double flops = 2.0 * rows * cols * batch;
       const double base = time_us(out, x, dense, batch);

