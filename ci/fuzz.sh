@@ -26,13 +26,19 @@ for t in $targets; do
   log="target/fuzz-$t.log"
   rc=0
   JAZZER_FUZZ=1 JAZZER_MAX_DURATION="${seconds}s" "${lock[@]}" mvn -B -Dstyle.color=never test -pl sparsej-core \
-      -Dtest="ParserFuzzTests#$t" -Dsurefire.failIfNoSpecifiedTests=false >"$log" 2>&1 || rc=$?
+      -Djazzer.hooks=true -Dtest="ParserFuzzTests#$t" -Dsurefire.failIfNoSpecifiedTests=false >"$log" 2>&1 || rc=$?
   done_line=$(grep -E '^Done [0-9]+ runs in [0-9]+ second' "$log" | tail -1 || true)
   runs=$(echo "$done_line" | awk '{print $2}')
   secs=$(echo "$done_line" | awk '{print $5}')
   rate=$([ -n "$runs" ] && [ "${secs:-0}" -gt 0 ] && echo $((runs / secs)) || echo "?")
-  findings=$([ $rc -eq 0 ] && echo 0 || echo "1 (see $log)")
-  echo "fuzz $t: ${runs:-?} runs in ${secs:-?} s, ${rate} inputs/s, findings: $findings, load $(cut -d' ' -f1-3 /proc/loadavg)"
-  [ $rc -eq 0 ] || failed=1
+  findings=$(grep -c 'Test unit written to' "$log" || true)
+  if [ $rc -ne 0 ] && [ "$findings" -eq 0 ]; then
+    echo "error: fuzz $t did not run to its end (exit $rc, see $log)" >&2
+    failed=1
+    continue
+  fi
+  echo "fuzz $t: ${runs:-?} runs in ${secs:-?} s, ${rate} inputs/s, findings: $findings$([ "$findings" -eq 0 ] \
+    || echo " (inputs and stack traces in $log)"), load $(cut -d' ' -f1-3 /proc/loadavg)"
+  [ "$findings" -eq 0 ] || failed=1
 done
 exit $failed

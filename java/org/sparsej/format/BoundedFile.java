@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import org.bytedeco.javacpp.Pointer;
 import org.sparsej.util.InputPaths;
 import org.sparsej.util.SparsejException;
 
@@ -105,8 +106,11 @@ public final class BoundedFile implements AutoCloseable {
    */
   public ByteBuffer mapAligned(long offset, long length, int alignment, String what) {
     ByteBuffer mapped = map(offset, length, what);
-    if (length == 0 || new org.bytedeco.javacpp.Pointer(mapped).address() % alignment == 0) {
+    if (length == 0 || new Pointer(mapped).address() % alignment == 0) {
       return mapped;
+    }
+    if (length > Integer.MAX_VALUE - 8) {
+      throw error(what + " is misaligned in the file and too large to copy (" + length + " bytes)");
     }
     ByteBuffer copy = ByteBuffer.allocateDirect((int) length + 8).alignedSlice(8).limit((int) length).slice();
     return copy.put(mapped).flip().order(ByteOrder.LITTLE_ENDIAN);
