@@ -1,22 +1,50 @@
-// The C API of gemv_q8_0.h (Q8_0 and Q4_0): calls the active ISA's row kernel (kernels.h) and splits rows over the kernels' thread pool.
+// The C API of gemv_q8_0.h (Q8_0 and Q4_0): quantizes the activations to Q8_0 blocks once per call, then calls
+// the active ISA's row kernel (kernels.h) on row shares of the kernels' thread pool.
 #include <algorithm>
+#include <cmath>
+#include <vector>
 
 #include "kernels.h"
 #include "sparsej/dispatch.h"
 #include "sparsej/gemv_q8_0.h"
 #include "thread_pool.h"
 
+extern "C" void sj_quantize_q8_blocks(int8_t* xq, float* xd, const float* x, int batch, int cols) {
+  const long blocks = (long)batch * (cols / 32);
+  for (long k = 0; k < blocks; k++) {
+    const float* v = x + k * 32;
+    float amax = 0.0f;
+    for (int j = 0; j < 32; j++) amax = std::max(amax, std::fabs(v[j]));
+    const float d = amax / 127.0f;
+    const float id = d != 0.0f ? 1.0f / d : 0.0f;
+    xd[k] = d;
+    for (int j = 0; j < 32; j++) {  // half away from zero, inline (no libm call per value); Q8Activations.java
+      float y = v[j] * id;
+      int q = (int)(std::fabs(y) + 0.5f);
+      xq[k * 32 + j] = (int8_t)(y < 0.0f ? -q : q);
+    }
+  }
+}
+
 namespace {
 void matmul_blocks(sj::MatmulQ8Rows kernel, float* out, const float* x, const void* w, int batch, int rows,
                    int cols) {
+  // Per calling thread, reused: decode allocates nothing after its first call.
+  thread_local std::vector<int8_t> xq;
+  thread_local std::vector<float> xd;
+  xq.resize((size_t)batch * cols);
+  xd.resize((size_t)batch * (cols / 32));
+  sj_quantize_q8_blocks(xq.data(), xd.data(), x, batch, cols);
   const long work = (long)batch * rows * cols;
   const int nt = work < (1L << 15) ? 1 : sj::configured_threads();
   const uint8_t* wb = static_cast<const uint8_t*>(w);
+  const int8_t* q = xq.data();
+  const float* d = xd.data();
   sj::parallel(nt, [&](int t, int n) {
     long blocks = (rows + 3) / 4;  // contiguous shares in multiples of four rows
     int r0 = (int)std::min<long>(rows, blocks * t / n * 4);
     int r1 = (int)std::min<long>(rows, blocks * (t + 1) / n * 4);
-    if (r0 < r1) kernel(out, x, wb, batch, rows, cols, r0, r1);
+    if (r0 < r1) kernel(out, q, d, wb, batch, rows, cols, r0, r1);
   });
 }
 }  // namespace

@@ -6,19 +6,40 @@
 
 #include "q8_0_table.h"
 SJ_ISA_BEGIN(scalar)
-#include "simd_scalar.h"
 
 namespace {
-struct Q8Scalar : VecScalar {
-  static inline reg load_i8(const int8_t* p) { return (float)*p; }
-  static inline reg load_u4(const uint8_t* p, int shift) { return (float)(((*p >> shift) & 15) - 8); }
+struct Q8BlocksScalar {
+  struct wvec {
+    int8_t v[32];
+  };
+  using acc = float;
+  static inline wvec load_q8(const uint8_t* qs) {
+    wvec w;
+    std::memcpy(w.v, qs, 32);
+    return w;
+  }
+  static inline wvec load_q4(const uint8_t* qs) {
+    wvec w;
+    for (int j = 0; j < 16; j++) {
+      w.v[j] = (int8_t)((qs[j] & 15) - 8);
+      w.v[16 + j] = (int8_t)((qs[j] >> 4) - 8);
+    }
+    return w;
+  }
+  static inline acc zero() { return 0.0f; }
+  static inline acc fma_block(acc a, float scale, const wvec& w, const int8_t* x) {
+    int32_t s = 0;
+    for (int j = 0; j < 32; j++) s += w.v[j] * x[j];
+    return a + scale * (float)s;
+  }
+  static inline float sum(acc a) { return a; }
 };
 }  // namespace
 
 #include "q8_0_impl.h"
 
 namespace sj {
-extern const Q8Table q8_0_scalar{"scalar", &matmul_block_rows<Q8Scalar, BlockQ8_0>,
-                                  &matmul_block_rows<Q8Scalar, BlockQ4_0>};
+extern const Q8Table q8_0_scalar{"scalar", &matmul_block_rows<Q8BlocksScalar, BlockQ8_0>,
+                                  &matmul_block_rows<Q8BlocksScalar, BlockQ4_0>};
 }
 SJ_ISA_END

@@ -258,7 +258,7 @@ public final class KernelBench {
     return Arrays.stream(values).max().orElse(1);
   }
 
-  /** Marks a figure above what the probe could read: the weights were not all read from memory, or the probe ran slow. */
+  /** Marks a figure above what the probe read: the weights came (partly) from cache, or the probe ran slow. */
   static final String ABOVE_BANDWIDTH_MARK = " !";
 
   static final String ABOVE_BANDWIDTH_NOTE = "! N rows read weights faster than the read bandwidth measured at the "

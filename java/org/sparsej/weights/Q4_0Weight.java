@@ -8,8 +8,8 @@ import org.sparsej.util.SparsejException;
 
 /**
  * llama.cpp's Q4_0 matrix, kept as stored (a GGUF tensor is mapped, never expanded): each row of {@code cols}
- * weights is cols/32 blocks of 18 bytes, an f16 scale d then 16 bytes qs, with W[r][32k+j] = d·((qs[j] &amp; 15) − 8)
- * and W[r][32k+16+j] = d·((qs[j] &gt;&gt; 4) − 8) for j &lt; 16.
+ * weights is cols/32 blocks of 18 bytes, an f16 scale d then 16 bytes qs, with
+ * W[r][32k+j] = d·((qs[j] &amp; 15) − 8) and W[r][32k+16+j] = d·((qs[j] &gt;&gt; 4) − 8) for j &lt; 16.
  */
 public final class Q4_0Weight implements LinearWeight {
   public static final int BLOCK = 32;
@@ -68,22 +68,23 @@ public final class Q4_0Weight implements LinearWeight {
     return (j < 16 ? b & 0x0f : b >>> 4) - 8;
   }
 
+  /** x · Wᵀ as llama.cpp computes it: x quantized to Q8_0 blocks ({@link Q8Activations}), int8 block dots. */
   @Override
   public void referenceMatmul(Tensor out, Tensor x, int batch, int r0, int r1) {
+    Q8Activations a = Q8Activations.quantize(x, batch, cols);
     ByteBuffer w = blocks.bytes();
     int nb = cols / BLOCK;
+    int[] q = new int[BLOCK];
     for (int r = r0; r < r1; r++) {
       int rowBase = r * nb * BLOCK_BYTES;
       for (int b = 0; b < batch; b++) {
-        long xRow = (long) b * cols;
         float sum = 0f;
         for (int k = 0; k < nb; k++) {
           int p = rowBase + k * BLOCK_BYTES;
-          float s = 0f;
           for (int j = 0; j < BLOCK; j++) {
-            s += quant(w, p, j) * x.getFloat(xRow + (long) k * BLOCK + j);
+            q[j] = quant(w, p, j);
           }
-          sum += Halfs.f16ToF32(w.getShort(p)) * s;
+          sum += a.block(b, cols, k, Halfs.f16ToF32(w.getShort(p)), q);
         }
         out.setFloat((long) b * rows + r, sum);
       }

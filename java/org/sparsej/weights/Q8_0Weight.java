@@ -61,23 +61,23 @@ public final class Q8_0Weight implements LinearWeight {
     return blocks.byteSize();
   }
 
+  /** x · Wᵀ as llama.cpp computes it: x quantized to Q8_0 blocks ({@link Q8Activations}), int8 block dots. */
   @Override
   public void referenceMatmul(Tensor out, Tensor x, int batch, int r0, int r1) {
+    Q8Activations a = Q8Activations.quantize(x, batch, cols);
     ByteBuffer w = blocks.bytes();
     int nb = cols / BLOCK;
+    int[] q = new int[BLOCK];
     for (int r = r0; r < r1; r++) {
       int rowBase = r * nb * BLOCK_BYTES;
       for (int b = 0; b < batch; b++) {
-        long xRow = (long) b * cols;
         float sum = 0f;
         for (int k = 0; k < nb; k++) {
           int p = rowBase + k * BLOCK_BYTES;
-          float d = Halfs.f16ToF32(w.getShort(p));
-          float s = 0f;
           for (int j = 0; j < BLOCK; j++) {
-            s += w.get(p + 2 + j) * x.getFloat(xRow + (long) k * BLOCK + j);
+            q[j] = w.get(p + 2 + j);
           }
-          sum += d * s;
+          sum += a.block(b, cols, k, Halfs.f16ToF32(w.getShort(p)), q);
         }
         out.setFloat((long) b * rows + r, sum);
       }

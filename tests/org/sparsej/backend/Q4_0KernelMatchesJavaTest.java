@@ -66,7 +66,9 @@ class Q4_0KernelMatchesJavaTest {
       for (int[] s : SHAPES) {
         Q4_0Weight w = Q4_0Weight.quantize(random.uniform(s[1], s[2]));
         int[] batches = s[2] <= 768 ? new int[] {s[0], 1, 3, 17, 70} : new int[] {s[0]};
-        kernels.check(w, random, batches, 1e-5, isa + " q4_0 matmul " + Arrays.toString(s));
+        // Scalar sums in the reference's order: bit for bit. SIMD sums the int32 block dots in lanes.
+        double tol = isa.equals("scalar") ? 0 : 1e-5;
+        kernels.check(w, random, batches, tol, isa + " q4_0 matmul " + Arrays.toString(s));
       }
     });
   }
@@ -81,7 +83,19 @@ class Q4_0KernelMatchesJavaTest {
       Tensor actual = RandomTensors.poisoned(s[0], s[1]);
       kernels.oracle.matmul(expected, x, new DenseF32Weight(w.toDense()), s[0]);
       kernels.oracle.matmul(actual, x, w, s[0]);
-      assertClose(expected, actual, (long) s[0] * s[1], 1e-4, "q4_0 vs dequantized " + Arrays.toString(s));
+      // The reference quantizes x to Q8_0 blocks as llama.cpp does, each value off by at most d/2 = max|x|/254
+      // (x in [-1, 1]): an output is off by at most Σ_c |W[r][c]| / 254.
+      Tensor dense = w.toDense();
+      for (int b = 0; b < s[0]; b++) {
+        for (int r = 0; r < s[1]; r++) {
+          double bound = 1e-5;
+          for (int c = 0; c < s[2]; c++) {
+            bound += Math.abs(dense.getFloat((long) r * s[2] + c)) / 254;
+          }
+          int i = b * s[1] + r;
+          assertEquals(expected.getFloat(i), actual.getFloat(i), bound, "q4_0 vs dequantized " + Arrays.toString(s));
+        }
+      }
     }
   }
 
@@ -112,7 +126,11 @@ class Q4_0KernelMatchesJavaTest {
         org.sparsej.weights.Q8_0Weight.quantize(new RandomTensors(24).uniform(2, 32)).stored()));
   }
 
-  /** sj-7m written as Q4_0 GGUF: every matrix loads mapped as Q4_0, and cpu logits match the Java backend's. */
+  /**
+   * sj-7m written as Q4_0 GGUF: every matrix loads mapped as Q4_0, and cpu logits match the Java backend's. Not
+   * closely: a matmul agrees to 1e-5, but an activation that lands on the other side of a rounding boundary when
+   * it is quantized moves by a whole step, and six layers carry that on.
+   */
   @Test
   void q4_0GgufRunsAsStoredOnBothBackends() {
     Path file = tmp.resolve("sj-7m-q4_0.gguf");
@@ -130,7 +148,9 @@ class Q4_0KernelMatchesJavaTest {
       InferenceSession b = m.newSession(cpu, 8);
       Tensor la = a.prefill(prompt);
       Tensor lb = b.prefill(prompt);
-      assertClose(la, lb, m.config().vocabSize(), 1e-3, "q4_0 sj-7m logits, cpu vs java");
+      assertClose(la, lb, m.config().vocabSize(), 3e-2, "q4_0 sj-7m logits, cpu vs java");
+      assertEquals(org.sparsej.generate.Sampler.argmax(la, m.config().vocabSize()),
+          org.sparsej.generate.Sampler.argmax(lb, m.config().vocabSize()), "next token");
     }
   }
 }
