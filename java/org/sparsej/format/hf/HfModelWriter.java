@@ -115,7 +115,7 @@ public final class HfModelWriter {
         for (LinearWeight x : new LinearWeight[] {l.wq(), l.wk(), l.wv(), l.wo(), l.w1(), l.w2(), l.w3()}) {
           linears.add(LinearSource.of(x));
         }
-        blocks.add(new Block(l.attentionNorm(), l.ffnNorm(), linears));
+        blocks.add(new Block(l.attentionNorm(), l.ffnNorm(), linears, l.bq(), l.bk(), l.bv()));
       }
       boolean tied = w.classifier() instanceof DenseF32Weight d && d.values() == w.tokenEmbedding();
       return new Source(model.config(), w.tokenEmbedding(), blocks, w.finalNorm(),
@@ -123,8 +123,14 @@ public final class HfModelWriter {
     }
   }
 
-  /** One block of a {@link Source}. */
-  public record Block(Tensor attentionNorm, Tensor ffnNorm, List<LinearSource> linears) {}
+  /** One block of a {@link Source}; bq, bk, bv are Qwen2's q/k/v biases (null for Llama). */
+  public record Block(Tensor attentionNorm, Tensor ffnNorm, List<LinearSource> linears, Tensor bq, Tensor bk,
+                      Tensor bv) {
+    /** A block without biases. */
+    public Block(Tensor attentionNorm, Tensor ffnNorm, List<LinearSource> linears) {
+      this(attentionNorm, ffnNorm, linears, null, null, null);
+    }
+  }
 
   private final Source model;
   private final Options options;
@@ -177,7 +183,10 @@ public final class HfModelWriter {
 
   private void collect() {
     LlamaConfig c = model.config();
-    c.requirePlainLlama("the Hugging Face writer");
+    if (c.ropeScaling().type().equals("factors")) {
+      throw new SparsejException("the Hugging Face writer cannot write this model (its RoPE frequencies come from "
+          + "a GGUF rope_freqs tensor, which config.json has no key for)");
+    }
     List<Linear> linears = new ArrayList<>();
     for (int l = 0; l < c.nLayers(); l++) {
       String[] m = HfModelReader.Names.linears(l);
@@ -198,6 +207,13 @@ public final class HfModelWriter {
       addFloats(HfModelReader.Names.layer(l, "post_attention_layernorm.weight"), layer.ffnNorm(), c.dim());
       for (int i = 0; i < 7; i++) {
         addLinear(linears.get(next++));
+      }
+      if (c.qkvBias()) {
+        String[] m = HfModelReader.Names.linears(l);
+        Tensor[] bias = {layer.bq(), layer.bk(), layer.bv()};
+        for (int i = 0; i < 3; i++) {
+          addBias(m[i] + ".bias", bias[i], i < 2);
+        }
       }
     }
     addFloats(HfModelReader.Names.NORM, model.finalNorm(), c.dim());
@@ -324,6 +340,27 @@ public final class HfModelWriter {
   private void addFloats(String name, Tensor t, int... shape) {
     t.requireDType(DType.F32);
     addF32(name, longs(shape), t::bytes);
+  }
+
+  /** A q/k/v bias, its q/k entries in rotate-half order as their weight rows are. */
+  private void addBias(String name, Tensor b, boolean qk) {
+    if (b == null) {
+      throw new SparsejException("the model declares q/k/v biases but block tensor " + name + " is missing");
+    }
+    b.requireDType(DType.F32);
+    LlamaConfig c = model.config();
+    int n = Math.toIntExact(b.size());
+    if (!qk || c.ropeStyle() == RopeStyle.HALF) {
+      addFloats(name, b, n);
+      return;
+    }
+    addF32(name, new long[] {n}, () -> {
+      ByteBuffer out = ByteBuffer.allocateDirect(4 * n).order(ByteOrder.LITTLE_ENDIAN);
+      for (int r = 0; r < n; r++) {
+        out.putFloat(4 * r, b.getFloat(QkPermutation.sourceRow(r, c.headSize(), c.ropeStyle(), RopeStyle.HALF)));
+      }
+      return out;
+    });
   }
 
   /** F32 data, written in the options' float type. */
@@ -457,8 +494,12 @@ public final class HfModelWriter {
   private ObjectNode config() {
     LlamaConfig c = model.config();
     ObjectNode j = JsonNodeFactory.instance.objectNode();
-    j.putArray("architectures").add("LlamaForCausalLM");
-    j.put("model_type", "llama");
+    // Qwen2 is the architecture with q/k/v biases, Mistral the one with a sliding window (transformers' Llama
+    // has neither); each reads head_dim and rope_scaling as Llama does
+    String type = c.qkvBias() ? "qwen2" : c.slidingWindow() > 0 ? "mistral" : "llama";
+    j.putArray("architectures").add(type.equals("qwen2") ? "Qwen2ForCausalLM" : type.equals("mistral")
+        ? "MistralForCausalLM" : "LlamaForCausalLM");
+    j.put("model_type", type);
     j.put("hidden_size", c.dim());
     j.put("intermediate_size", c.hiddenDim());
     j.put("num_hidden_layers", c.nLayers());
@@ -468,11 +509,24 @@ public final class HfModelWriter {
     j.put("max_position_embeddings", c.seqLen());
     j.put("rms_norm_eps", c.normEps());
     j.put("rope_theta", c.ropeTheta());
-    j.putNull("rope_scaling");
+    if (c.headDim() * c.nHeads() != c.dim()) {
+      j.put("head_dim", c.headDim());
+    }
+    RopeScalingJson.put(j, c.ropeScaling());
+    if (c.slidingWindow() > 0) {
+      j.put("sliding_window", c.slidingWindow());
+    } else if (type.equals("mistral") || type.equals("qwen2")) {
+      j.putNull("sliding_window");
+    }
+    if (type.equals("qwen2")) {
+      j.put("use_sliding_window", false);
+    }
     j.put("tie_word_embeddings", tied());
     j.put("hidden_act", "silu");
-    j.put("attention_bias", false);
-    j.put("mlp_bias", false);
+    if (!type.equals("qwen2")) {  // Qwen2's biases are implied by its architecture
+      j.put("attention_bias", false);
+      j.put("mlp_bias", false);
+    }
     j.put("bos_token_id", 1);
     j.put("eos_token_id", 2);
     j.put("torch_dtype", options.floatType() == StDType.F16 ? "float16" : options.floatType() == StDType.BF16
