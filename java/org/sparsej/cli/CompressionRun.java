@@ -139,7 +139,8 @@ final class CompressionRun {
           compressedBytes += w.residentBytes();
           linears.add(spill.put(w.stored()));
         }
-        blocks.add(new HfModelWriter.Block(layer.attentionNorm(), layer.ffnNorm(), linears));
+        blocks.add(new HfModelWriter.Block(layer.attentionNorm(), layer.ffnNorm(), linears, layer.bq(), layer.bk(),
+            layer.bv()));
       });
       LlamaWeights w = model.weights();
       LinearWeight head = result.classifier();  // as the modifiers left it (INT8 when a target names lm_head)
