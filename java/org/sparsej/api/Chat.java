@@ -9,16 +9,31 @@ import org.sparsej.tokenizer.ChatTemplate;
 import org.sparsej.tokenizer.Tokenizer;
 import org.sparsej.tokenizer.Vocabulary;
 
-/** A model's chat format: the template and the tokens that end an assistant's turn. */
-record Chat(ChatTemplate template, int[] stopTokens) {
-  /** The template named in the options, else the one the model's tokenizer declares, else llama2. */
+/**
+ * A model's chat format: the template and the tokens that end an assistant's turn (used by {@link Model#chat} and
+ * by the {@code sparsej chat} command).
+ *
+ * @param template   the family's format
+ * @param stopTokens the ids that end an assistant's turn (EOS, and the family's end-of-turn tokens)
+ */
+public record Chat(ChatTemplate template, int[] stopTokens) {
   static Chat forModel(Path model, ModelOptions options, Tokenizer tokenizer) {
+    return forModel(model, options.chatTemplate(), options.tokenizer(), tokenizer);
+  }
+
+  /**
+   * The template named {@code templateName} (llama2, llama3, chatml, zephyr), else the one the model's tokenizer
+   * declares (tokenizer_config.json's chat_template, GGUF's tokenizer.chat_template), else llama2.
+   *
+   * @param tokenizerFile the tokenizer file given apart from the model, or null
+   */
+  public static Chat forModel(Path model, String templateName, Path tokenizerFile, Tokenizer tokenizer) {
     ChatTemplate t;
-    if (options.chatTemplate() != null) {
-      t = ChatTemplate.byName(options.chatTemplate());
+    if (templateName != null) {
+      t = ChatTemplate.byName(templateName);
     } else {
       int vocab = tokenizer.vocabSize();
-      Vocabulary v = options.tokenizer() != null ? ModelTokenizers.vocabularyFromFile(options.tokenizer(), vocab)
+      Vocabulary v = tokenizerFile != null ? ModelTokenizers.vocabularyFromFile(tokenizerFile, vocab)
           : ModelTokenizers.vocabularyOrNull(model, vocab);
       t = v == null ? null : ChatTemplate.detect(v.chatTemplate());
       if (t == null) {
@@ -39,8 +54,18 @@ record Chat(ChatTemplate template, int[] stopTokens) {
     return new Chat(t, stops.build().distinct().toArray());
   }
 
-  /** The conversation's tokens, ending with the assistant's turn opened; caller holds the tokenizer's lock. */
-  int[] encode(List<ChatMessage> messages, Tokenizer tokenizer) {
+  /**
+   * The conversation's tokens, ending with the assistant's turn opened; the caller holds the tokenizer's lock if
+   * others share it.
+   *
+   * @throws ModelException (INVALID_REQUEST) for no messages, an unknown role or a special token the tokenizer lacks
+   */
+  public int[] encode(List<ChatMessage> messages, Tokenizer tokenizer) {
+    return encode(messages, tokenizer, true);
+  }
+
+  /** As {@link #encode(List, Tokenizer)}; without {@code addGenerationPrompt} the assistant's turn is not opened. */
+  public int[] encode(List<ChatMessage> messages, Tokenizer tokenizer, boolean addGenerationPrompt) {
     if (messages.isEmpty()) {
       throw new ModelException(ModelException.Kind.INVALID_REQUEST, "a chat needs at least one message");
     }
@@ -52,7 +77,7 @@ record Chat(ChatTemplate template, int[] stopTokens) {
     }
     try {
       int[] ids = template.encode(tokenizer, messages.stream()
-          .map(m -> new ChatTemplate.Message(m.role(), m.content())).toList(), true);
+          .map(m -> new ChatTemplate.Message(m.role(), m.content())).toList(), addGenerationPrompt);
       if (template == ChatTemplate.ZEPHYR && tokenizer.bos() >= 0) {  // its template starts with the tokenizer's BOS
         return IntStream.concat(IntStream.of(tokenizer.bos()), IntStream.of(ids)).toArray();
       }

@@ -33,6 +33,7 @@ final class CompressCommand implements Callable<Integer> {
   @Mixin ModelOptions modelOptions;
   @Mixin BackendOptions backendOptions;
   @Mixin CalibrationOptions calibration;
+  @Mixin HfLayoutOption layout;
 
   @Option(names = "--recipe", required = true, paramLabel = "RECIPE.yaml", description = "The recipe.")
   Path recipe;
@@ -63,7 +64,7 @@ final class CompressCommand implements Callable<Integer> {
     }
     run.runToHf(stages, backendOptions, output,
         () -> Map.of("recipe.yaml", text, "compress.json", CompressionRun.text(run.describe(stages))),
-        org.sparsej.format.hf.HfModelWriter.Options.defaults());
+        layout.writerOptions());
     System.err.println("wrote " + output + " (run: sparsej eval ppl -m " + output + " --text FILE)");
     return 0;
   }

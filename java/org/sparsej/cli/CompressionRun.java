@@ -139,7 +139,8 @@ final class CompressionRun {
           compressedBytes += w.residentBytes();
           linears.add(spill.put(w.stored()));
         }
-        blocks.add(new HfModelWriter.Block(layer.attentionNorm(), layer.ffnNorm(), linears));
+        blocks.add(new HfModelWriter.Block(layer.attentionNorm(), layer.ffnNorm(), linears, layer.bq(), layer.bk(),
+            layer.bv()));
       });
       LlamaWeights w = model.weights();
       LinearWeight head = result.classifier();  // as the modifiers left it (INT8 when a target names lm_head)
@@ -307,8 +308,8 @@ final class CompressionRun {
       }
       ProgressBar bar = new ProgressBar("write", 1);
       HfModelWriter.Summary s = HfModelWriter.write(compressed, output, options.withTokenizerFiles(files));
-      bar.finish(String.format("%s: %d sparse-bitmask weights, %d int8 weights, %.1f MB", output,
-          s.sparseWeights(), s.int8Weights(), s.dataBytes() / 1e6));
+      bar.finish(String.format("%s: %d sparse weights (%s), %d int8 weights, %.1f MB", output,
+          s.sparseWeights(), s.sparseFormat(), s.int8Weights(), s.dataBytes() / 1e6));
     } catch (IOException e) {
       throw new SparsejException("cannot write " + output + ": " + e.getMessage());
     } finally {

@@ -31,9 +31,11 @@ import picocli.CommandLine.Option;
         "  --to hf    a Hugging Face directory: config.json, model.safetensors (sharded past --shard-size),",
         "             tokenizer.json + tokenizer_config.json. Int8 weights (e.g. from a Q8_0 GGUF) are written in",
         "             the compressed-tensors layout (weight I8 + weight_scale, quantization_config in config.json);",
-        "             --sparse-bitmask also stores every decoder linear weight compressed (sparse-24-bitmask when all",
-        "             are 2:4, else sparse-bitmask); --int8 w8a8|w8a16 quantizes them per output row first. Every",
-        "             weight format is written as stored and loads back in the same format.",
+        "             Sparse weights are stored dense with their zeros in place and their sparsity in config.json",
+        "             (what current transformers and vLLM read; SparseJ runs them sparse again at load);",
+        "             --sparse-bitmask stores every decoder linear weight in compressed-tensors' compact sparse",
+        "             layouts instead (sparse-24-bitmask when all are 2:4, else sparse-bitmask); --int8 w8a8|w8a16",
+        "             quantizes them per output row first. Every weight format loads back in the same format.",
         "  --to gguf  one GGUF v3 file in llama.cpp's llama layout with the tokenizer embedded; F32 matrices,",
         "             or F16 / BF16 / Q8_0 / Q4_0 with --type; Q8_0 weights stay Q8_0.",
         "",
@@ -64,7 +66,8 @@ final class ConvertCommand implements Callable<Integer> {
   String type = "f32";
 
   @Option(names = "--sparse-bitmask",
-      description = "hf only: store decoder linear weights as compressed-tensors sparse-bitmask.")
+      description = "hf only: store decoder linear weights in compressed-tensors' sparse-bitmask layouts (read by "
+          + "SparseJ and compressed-tensors < 0.15) instead of dense with the zeros in place.")
   boolean sparseBitmask;
 
   @Option(names = "--int8", paramLabel = "SCHEME",
@@ -148,7 +151,7 @@ final class ConvertCommand implements Callable<Integer> {
           }
         }
         HfModelWriter.Summary s = HfModelWriter.write(model, output, HfModelWriter.Options.defaults()
-            .withSparseBitmask(sparseBitmask).withShardBytes(shardSize).withTokenizerFiles(files).withReplace(force)
+            .withSparseBitmask(sparseBitmask).withDenseStored(!sparseBitmask).withShardBytes(shardSize).withTokenizerFiles(files).withReplace(force)
             .withFloatType(StDType.valueOf(t.toUpperCase(Locale.ROOT))));
         if (s.sparseWeights() > 0) {
           System.err.printf("%s: %d weights, %.1f%% zeros%n", s.sparseFormat(), s.sparseWeights(),

@@ -8,7 +8,6 @@ import org.sparsej.api.Completion;
 import org.sparsej.api.GenerationOptions;
 import org.sparsej.api.Model;
 import org.sparsej.api.TokenLogits;
-import org.sparsej.engine.SamplingParams;
 import org.sparsej.generate.Sampler;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -23,6 +22,7 @@ import picocli.CommandLine.Spec;
 final class GenerateCommand implements Callable<Integer> {
   @Mixin ModelOptions modelOptions;
   @Mixin BackendOptions backendOptions;
+  @Mixin SamplingOptions sampling;
 
   @Option(names = {"-p", "--prompt"}, paramLabel = "TEXT",
       description = "Prompt (default: empty); '-' reads it from standard input (UTF-8).")
@@ -35,30 +35,6 @@ final class GenerateCommand implements Callable<Integer> {
       description = "Tokens to generate (default: until end of text or the context is full).")
   int steps = -1;
 
-  @Option(names = "--temp", paramLabel = "T", description = "Temperature; 0 = greedy (default: ${DEFAULT-VALUE}).")
-  float temperature = 0.8f;
-
-  @Option(names = "--top-p", paramLabel = "P", description = "Nucleus sampling mass (default: ${DEFAULT-VALUE}).")
-  float topP = 0.9f;
-
-  @Option(names = "--top-k", paramLabel = "K",
-      description = "Sample only among the K most likely tokens; 0 = all (default: ${DEFAULT-VALUE}).")
-  int topK = 0;
-
-  @Option(names = "--min-p", paramLabel = "P",
-      description = "Sample only among tokens at least P times as likely as the most likely one (before "
-          + "temperature, as llama.cpp); 0 = off (default: ${DEFAULT-VALUE}).")
-  float minP = 0f;
-
-  @Option(names = "--repeat-penalty", paramLabel = "R",
-      description = "Penalize tokens seen in the last --repeat-last-n tokens (prompt included): positive logits "
-          + "divided by R, negative ones multiplied, as llama.cpp; 1 = off (default: ${DEFAULT-VALUE}).")
-  float repeatPenalty = 1f;
-
-  @Option(names = "--repeat-last-n", paramLabel = "N",
-      description = "Tokens the repeat penalty looks back over; 0 = off (default: ${DEFAULT-VALUE}).")
-  int repeatLastN = SamplingParams.DEFAULT_REPEAT_LAST_N;
-
   @Option(names = "--logits", paramLabel = "K",
       description = "For scripts: write to standard output, instead of the text, one JSON line per generated "
           + "token, {\"index\":I,\"token\":ID,\"top\":[[ID,LOGIT],...]} with the model's K largest logits "
@@ -68,9 +44,6 @@ final class GenerateCommand implements Callable<Integer> {
   @Option(names = "--stop", paramLabel = "STRING",
       description = "Stop when the output contains STRING (not printed); repeatable.")
   java.util.List<String> stop = new java.util.ArrayList<>();
-
-  @Option(names = {"-s", "--seed"}, paramLabel = "SEED", description = "Random seed (default: time-based).")
-  Long seed;
 
   @Spec CommandSpec spec;
 
@@ -90,24 +63,15 @@ final class GenerateCommand implements Callable<Integer> {
       throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
           "give the prompt with -p or -f, not both");
     }
-    if (topK < 0) {
-      throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
-          "--top-k must be >= 0 (0 = all), got " + topK);
-    }
-    String sampling = Sampler.problem(temperature, topP, topK, minP, repeatPenalty, repeatLastN);
-    if (sampling != null) {
-      throw new ParameterException(spec.commandLine(), "--" + sampling.replace(" penalty", "-penalty")
-          .replace("temperature", "temp"));
-    }
+    sampling.check();
     if (logits < 0 || logits > Sampler.MAX_TOP_LOGITS) {
       throw new ParameterException(spec.commandLine(), "--logits must be in 1.." + Sampler.MAX_TOP_LOGITS
           + ", got " + logits);
     }
     String prompt = promptFile != null ? TextFiles.read(promptFile, "prompt") : TextFiles.argumentOrStdin(this.prompt);
-    long actualSeed = seed != null ? seed : System.nanoTime();
-    GenerationOptions options = GenerationOptions.defaults().withMaxTokens(steps).withTemperature(temperature)
-        .withTopP(topP).withTopK(topK).withMinP(minP).withRepeatPenalty(repeatPenalty, repeatLastN).withSeed(actualSeed)
-        .withStop(stop).withTopLogits(logits);
+    long actualSeed = sampling.seed();
+    GenerationOptions options = sampling.apply(GenerationOptions.defaults().withMaxTokens(steps)).withStop(stop)
+        .withTopLogits(logits);
     // With --logits standard output is for the JSON lines alone, so a script can read it as is.
     PrintStream out = logits > 0 ? System.err : System.out;
     try (Model model = Model.load(modelOptions.model, modelOptions.apiOptions(backendOptions).withSlots(1)

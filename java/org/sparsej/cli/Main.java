@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
 /** {@code sparsej <command>}: the command-line entry point. */
 @Command(name = "sparsej", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Sparse, quantized LLM inference for the JVM.",
-    subcommands = {GenerateCommand.class, ServeCommand.class, EvalCommand.class, PruneCommand.class,
+    subcommands = {GenerateCommand.class, ChatCommand.class, ServeCommand.class, EvalCommand.class, PruneCommand.class,
         QuantizeCommand.class, CompressCommand.class, FinetuneCommand.class, ConvertCommand.class, InspectCommand.class,
         BenchCommand.class, SynthCommand.class, InfoCommand.class, TokenizeCommand.class, DetokenizeCommand.class,
         CommandLine.HelpCommand.class})

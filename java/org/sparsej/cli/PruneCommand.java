@@ -7,7 +7,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import org.sparsej.format.hf.HfModelWriter;
 import org.sparsej.model.LlamaModel;
 import org.sparsej.prune.LinearNames;
 import org.sparsej.prune.PruneRecipe;
@@ -33,8 +32,8 @@ import picocli.CommandLine.ParameterException;
         "'prune_stage: pruning_modifiers: SparseGPTModifier|WandaPruningModifier|MagnitudePruningModifier'",
         "of sparsej compress, run by the same code.",
         "OUT is a new directory, written under a temporary name and renamed when complete: by default a",
-        "Hugging Face directory (config.json, model.safetensors with the block linears as compressed-tensors",
-        "sparse-bitmask, tokenizer.json) plus prune.json (recipe, per-layer sparsity and error); run it with",
+        "Hugging Face directory (config.json, model.safetensors with the pruned linears stored dense, zeros in",
+        "place, and their sparsity in config.json; tokenizer.json) plus prune.json (recipe, per-layer sparsity and error); run it with",
         "sparsej generate -m OUT / sparsej eval ppl -m OUT. --format llama2c writes OUT/model.bin (zeros as",
         "dense F32) and tokenizer.bin instead: run -m OUT/model.bin."})
 final class PruneCommand implements Callable<Integer> {
@@ -65,8 +64,8 @@ final class PruneCommand implements Callable<Integer> {
   Path output;
 
   @Option(names = "--format", paramLabel = "FORMAT",
-      description = "hf: a Hugging Face directory with the block linears as compressed-tensors sparse-bitmask "
-          + "(default); llama2c: model.bin + tokenizer.bin, zeros stored as dense F32.")
+      description = "A Hugging Face directory, " + HfLayoutOption.DESCRIPTION + " Or llama2c: model.bin + "
+          + "tokenizer.bin, zeros stored as dense F32.")
   String format = "hf";
 
   @Override
@@ -82,8 +81,9 @@ final class PruneCommand implements Callable<Integer> {
     } catch (SparsejException e) {
       throw usage(e.getMessage());
     }
-    if (!format.equals("hf") && !format.equals("llama2c")) {
-      throw usage("--format must be hf or llama2c, got '" + format + "'");
+    boolean llama2c = format.equals("llama2c");
+    if (!llama2c && HfLayoutOption.writerOptions(format) == null) {
+      throw usage("--format must be hf, sparse-bitmask or llama2c, got '" + format + "'");
     }
     String problem = calibration.problem();
     if (problem != null) {
@@ -98,7 +98,7 @@ final class PruneCommand implements Callable<Integer> {
     if (contextProblem != null) {
       throw usage(contextProblem);
     }
-    if (format.equals("llama2c") && model.config().ropeStyle() != org.sparsej.backend.RopeStyle.INTERLEAVED) {
+    if (llama2c && model.config().ropeStyle() != org.sparsej.backend.RopeStyle.INTERLEAVED) {
       throw new SparsejException(modelOptions.model + " uses Hugging Face's rotate-half RoPE layout, which a "
           + "llama2.c file cannot hold as is: use --format hf");
     }
@@ -111,16 +111,16 @@ final class PruneCommand implements Callable<Integer> {
     List<Stage> stages = List.of(new Stage("prune", List.of(new PruningModifier(recipe))));
     System.err.printf("pruning: %s, %s, sparsity %.2f, %d blocks%n", pruner.name(), p, recipe.targetSparsity(),
         model.config().nLayers());
-    if (format.equals("hf")) {
+    if (!llama2c) {
       run.runToHf(stages, backendOptions, output,
           () -> Map.of("prune.json", CompressionRun.text(describe(run, stages, recipe))),
-          HfModelWriter.Options.defaults().withSparseBitmask(true));
+          HfLayoutOption.writerOptions(format));
     } else {
       run.run(stages, backendOptions);
       CompressionRun.writeLlama2c(modelOptions, run.result().model(), output,
           Map.of("prune.json", CompressionRun.text(describe(run, stages, recipe))));
     }
-    Path runnable = format.equals("hf") ? output : output.resolve("model.bin");
+    Path runnable = !llama2c ? output : output.resolve("model.bin");
     System.err.println("wrote " + output + " (run: sparsej eval ppl -m " + runnable + " --text FILE)");
     return 0;
   }

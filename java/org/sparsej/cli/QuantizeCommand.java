@@ -35,6 +35,7 @@ final class QuantizeCommand implements Callable<Integer> {
   @Mixin ModelOptions modelOptions;
   @Mixin BackendOptions backendOptions;
   @Mixin CalibrationOptions calibration;
+  @Mixin HfLayoutOption layout;
 
   @Option(names = "--scheme", required = true, paramLabel = "SCHEME", description = "w8a8 or w8a16.")
   String scheme;
@@ -97,7 +98,7 @@ final class QuantizeCommand implements Callable<Integer> {
     List<Stage> stages = List.of(new Stage("quantize", modifiers));
     run.runToHf(stages, backendOptions, output,
         () -> Map.of("quantize.json", CompressionRun.text(run.describe(stages))),
-        org.sparsej.format.hf.HfModelWriter.Options.defaults());
+        layout.writerOptions());
     System.err.println("wrote " + output + " (run: sparsej eval ppl -m " + output + " --text FILE)");
     return 0;
   }

@@ -61,6 +61,17 @@ public final class InferenceSession implements AutoCloseable {
   }
 
   /**
+   * Keeps the first {@code keep} tokens of the sequence and forgets the rest (their cache entries are overwritten
+   * by what comes next): a chat that re-renders its conversation reuses the cached prefix it shares.
+   */
+  public void rewind(int keep) {
+    if (keep < 0 || keep > position) {
+      throw new IllegalArgumentException("rewind to " + keep + " of " + position + " tokens");
+    }
+    position = keep;
+  }
+
+  /**
    * Runs {@code count} tokens (count <= maxBatch) at the next positions and returns host logits: [count][vocab] if
    * {@code allLogits}, else [1][vocab] for the last token only (valid until the next call).
    */

@@ -50,7 +50,7 @@ public final class TokenizerJsonWriter {
       rep.putObject("pattern").put("String", " ");
       rep.put("content", "\u2581");
       root.putNull("pre_tokenizer");
-      root.putNull("post_processor");
+      root.set("post_processor", bosPostProcessor(v));
       ObjectNode dec = root.putObject("decoder");
       dec.put("type", "Sequence");
       ArrayNode ds = dec.putArray("decoders");
@@ -74,7 +74,7 @@ public final class TokenizerJsonWriter {
       }
       ps.addObject().put("type", "ByteLevel").put("add_prefix_space", false).put("trim_offsets", true)
           .put("use_regex", false);
-      root.putNull("post_processor");
+      root.set("post_processor", bosPostProcessor(v));
       root.putObject("decoder").put("type", "ByteLevel").put("add_prefix_space", true).put("trim_offsets", true)
           .put("use_regex", true);
       model.putNull("unk_token");
@@ -90,7 +90,9 @@ public final class TokenizerJsonWriter {
     Files.write(dir.resolve("tokenizer.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(root));
 
     ObjectNode config = f.objectNode();
-    config.put("tokenizer_class", spm ? "LlamaTokenizerFast" : "PreTrainedTokenizerFast");
+    // Not LlamaTokenizerFast: transformers 5 would rebuild its own Llama pipeline from the vocabulary (and split
+    // "  two" otherwise than SentencePiece); PreTrainedTokenizerFast runs tokenizer.json as written.
+    config.put("tokenizer_class", "PreTrainedTokenizerFast");
     if (v.bos() >= 0) {
       config.put("bos_token", v.tokens().get(v.bos()));
     }
@@ -105,6 +107,32 @@ public final class TokenizerJsonWriter {
       config.put("chat_template", v.chatTemplate());
     }
     Files.write(dir.resolve("tokenizer_config.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(config));
+  }
+
+  /**
+   * The post-processor that adds BOS as the source tokenizer does (TemplateProcessing "BOS $A", pairs
+   * "BOS $A BOS $B" as transformers' Llama converter writes them), or null when it adds none.
+   */
+  private static ObjectNode bosPostProcessor(Vocabulary v) {
+    if (!v.addBos() || v.bos() < 0) {
+      return null;
+    }
+    String bos = v.tokens().get(v.bos());
+    ObjectNode p = JsonNodeFactory.instance.objectNode();
+    p.put("type", "TemplateProcessing");
+    ArrayNode single = p.putArray("single");
+    single.addObject().putObject("SpecialToken").put("id", bos).put("type_id", 0);
+    single.addObject().putObject("Sequence").put("id", "A").put("type_id", 0);
+    ArrayNode pair = p.putArray("pair");
+    pair.addObject().putObject("SpecialToken").put("id", bos).put("type_id", 0);
+    pair.addObject().putObject("Sequence").put("id", "A").put("type_id", 0);
+    pair.addObject().putObject("SpecialToken").put("id", bos).put("type_id", 1);
+    pair.addObject().putObject("Sequence").put("id", "B").put("type_id", 1);
+    ObjectNode special = p.putObject("special_tokens").putObject(bos);
+    special.put("id", bos);
+    special.putArray("ids").add(v.bos());
+    special.putArray("tokens").add(bos);
+    return p;
   }
 
   /** Every split of a normal piece into two pieces, best-scored merged piece first, then by the pair's ids. */

@@ -56,6 +56,12 @@ public record StoredSummary(int rows, int cols, Layout layout, Precision precisi
         sparseValueType());
   }
 
+  /** This summary after {@link StoredWeight#toDenseLayout()}. */
+  public StoredSummary asDense() {
+    return new StoredSummary(rows, cols, Layout.DENSE, precision, (long) rows * cols, nonZeros, twoFour, groups,
+        scaleType, valueType);
+  }
+
   /** The sparse layouts keep F32 or int8 values: BF16/F16 is widened on compression. */
   private DType sparseValueType() {
     return half() ? DType.F32 : valueType;

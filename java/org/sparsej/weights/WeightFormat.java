@@ -181,6 +181,19 @@ public enum WeightFormat {
     return decode(s.compressed(s.isTwoFour()));
   }
 
+  /**
+   * As {@link #sparseIfPruned} for a weight as a file stores it (dense-stored sparse models): a DENSE float or
+   * per-row int8 weight with at least {@link #MIN_BITMASK_SPARSITY} zeros is compressed straight from the stored
+   * values (BF16/F16 widened one weight at a time), anything else decodes as {@link #decode} does.
+   */
+  public static LinearWeight decodeSparseIfPruned(StoredWeight s) {
+    boolean candidate = s.layout() == Layout.DENSE && (!s.int8() || s.groups() == 1);
+    if (!candidate || s.sparsity() < MIN_BITMASK_SPARSITY) {
+      return decode(s);
+    }
+    return decode(s.compressed(s.isTwoFour()));
+  }
+
   private static LinearWeight denseInt8(StoredWeight s, Precision p) {
     StoredWeight d = s.toDenseLayout();
     return DenseInt8Weight.of(d.values().reshape(s.rows(), s.cols()), s.rowScalesF32(), p);

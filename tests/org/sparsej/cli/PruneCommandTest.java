@@ -44,6 +44,38 @@ class PruneCommandTest {
   }
 
   @Test
+  void defaultDenseStoredOutputLoadsAsTheCompactOneDoes() throws IOException {
+    // prune -> save (default: dense-stored, zeros in place) -> load: the same formats, values and logits as the
+    // compact sparse-bitmask layout, which holds exactly what pruning produced.
+    Path dense = dir.resolve("dense");
+    Path compact = dir.resolve("compact");
+    assertEquals(0, prune(dense, "--method", "magnitude", "--sparsity", "0.6").exitCode());
+    assertEquals(0, prune(compact, "--method", "magnitude", "--sparsity", "0.6", "--format", "sparse-bitmask")
+        .exitCode());
+    assertTrue(Files.readString(compact.resolve("config.json")).contains("\"sparse-bitmask\""));
+    assertFalse(org.sparsej.format.ModelFiles.hfTensors(dense).keySet().stream().anyMatch(n -> n.endsWith(".bitmask")));
+    LlamaModel a = ModelLoader.load(compact);
+    LlamaModel b = ModelLoader.load(dense);
+    for (int l = 0; l < a.config().nLayers(); l++) {
+      List<LinearWeight> x = linears(a.weights().layers().get(l));
+      List<LinearWeight> y = linears(b.weights().layers().get(l));
+      for (int i = 0; i < 7; i++) {
+        assertEquals(org.sparsej.weights.WeightFormat.SPARSE_BITMASK_F32, y.get(i).format());
+        assertEquals(x.get(i).stored().values().bytes(), y.get(i).stored().values().bytes());
+        assertEquals(x.get(i).stored().bitmask().bytes(), y.get(i).stored().bitmask().bytes());
+      }
+    }
+    try (org.sparsej.backend.Backend cpu = org.sparsej.backend.Backends.open("cpu", 2, line -> { })) {
+      int[] tokens = {1, 403, 1191, 57};
+      assertArrayEquals(a.newSession(cpu, 4).forward(tokens, 4, true).toFloatArray(),
+          b.newSession(cpu, 4).forward(tokens, 4, true).toFloatArray());
+    }
+    CliRun bad = prune(dir.resolve("bad"), "--method", "magnitude", "--format", "bitmask");
+    assertEquals(2, bad.exitCode());
+    assertTrue(bad.err().startsWith("error: --format must be hf, sparse-bitmask or llama2c"), bad.err());
+  }
+
+  @Test
   void prunedDirectoryLoadsWithGenerateAndEval() throws IOException {
     Path out = dir.resolve("pruned");
     CliRun run = prune(out, "--method", "sparsegpt", "--pattern", "2:4");
@@ -54,8 +86,8 @@ class PruneCommandTest {
       assertTrue(Files.exists(out.resolve(f)), f);
     }
     String config = Files.readString(out.resolve("config.json"));
-    assertTrue(config.contains("\"sparse-24-bitmask\"") && config.contains("\"sparsity_structure\" : \"2:4\""),
-        "compressed-tensors 2:4: " + config);
+    assertTrue(config.contains("\"format\" : \"dense\"") && config.contains("\"sparsity_structure\" : \"2:4\""),
+        "dense-stored, 2:4: " + config);
     assertTrue(Files.readString(out.resolve("prune.json")).contains("\"mask_structure\" : \"2:4\""));
 
     LlamaModel original = ModelLoader.load(Path.of(MODEL));

@@ -42,7 +42,7 @@ class WeightFormatsRoundTripTest {
   @TempDir Path tmp;
 
   /** sj-7m with linear i of every layer replaced by {@code make.apply(i, its dense weight)}. */
-  private static LlamaModel withLinears(BiFunction<Integer, Tensor, LinearWeight> make) {
+  static LlamaModel withLinears(BiFunction<Integer, Tensor, LinearWeight> make) {
     LlamaModel m = ModelLoader.load(HF);
     LlamaWeights w = m.weights();
     List<LayerWeights> layers = new ArrayList<>();
@@ -62,7 +62,7 @@ class WeightFormatsRoundTripTest {
   }
 
   /** The mask a format is built with in these tests: 60% random for bitmask, magnitude 2:4, none for dense. */
-  private static Tensor maskFor(WeightFormat f, Tensor dense, long seed) {
+  static Tensor maskFor(WeightFormat f, Tensor dense, long seed) {
     switch (f.storedLayout()) {
       case BITMASK: return SparsityMasks.random(dense.dim(0), dense.dim(1), 0.6, seed);
       case TWO_FOUR: return SparsityMasks.twoFour(dense);

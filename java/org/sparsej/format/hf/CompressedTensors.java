@@ -24,11 +24,25 @@ import org.sparsej.weights.StoredWeight.Layout;
  *       a sparse int8 weight stacks the two: the int8 {@code weight} is compressed, {@code weight_scale} stays.</li>
  * </ul>
  */
-public record CompressedTensors(Layout sparseLayout, List<Group> groups, List<String> ignore) {
+public record CompressedTensors(Layout sparseLayout, List<Group> groups, List<String> ignore,
+                                DenseSparsity denseSparsity) {
   /** One quantization config group: the modules it targets and whether their inputs are int8 per token. */
   public record Group(List<String> targets, boolean int8Activations) {}
 
-  static final CompressedTensors NONE = new CompressedTensors(null, List.of(), List.of());
+  /**
+   * A sparsity_config of format "dense" (compressed-tensors' DenseSparsityConfig): the weights are stored dense
+   * with their zeros in place, and {@code targets} less {@code ignore} are sparse. A hint: the reader counts each
+   * target's zeros itself ({@link #sparseTarget}).
+   */
+  public record DenseSparsity(List<String> targets, List<String> ignore) {}
+
+  static final CompressedTensors NONE = new CompressedTensors(null, List.of(), List.of(), null);
+
+  /** Whether config.json says {@code module} is a dense-stored sparse weight (worth counting its zeros at load). */
+  public boolean sparseTarget(String module) {
+    return denseSparsity != null && denseSparsity.targets().stream().anyMatch(t -> matches(t, module))
+        && denseSparsity.ignore().stream().noneMatch(t -> matches(t, module));
+  }
 
   /** Whether a target ("Linear", a module name, or "re:" + a regular expression) selects a linear module. */
   static boolean matches(String target, String module) {
@@ -57,7 +71,31 @@ public record CompressedTensors(Layout sparseLayout, List<Group> groups, List<St
     return Precision.INT8;
   }
 
-  static CompressedTensors parse(Path configFile, JsonNode q) {
+  /**
+   * @param q        the quantization_config block, or null
+   * @param topLevel a sparsity_config beside it at the top of config.json (where SparseJ puts the dense one of a
+   *                 float model, which has no quantization_config), or null
+   */
+  static CompressedTensors parse(Path configFile, JsonNode q, JsonNode topLevel) {
+    DenseSparsity hint = denseSparsity(q == null ? null : q.get("sparsity_config"));
+    if (hint == null) {
+      hint = denseSparsity(topLevel);
+    }
+    CompressedTensors c = parse(configFile, q);
+    return new CompressedTensors(c.sparseLayout, c.groups, c.ignore, hint);
+  }
+
+  /** The hint of a sparsity_config of format "dense" with a non-zero global_sparsity; null for any other. */
+  private static DenseSparsity denseSparsity(JsonNode s) {
+    if (s == null || !s.isObject() || !s.path("format").asText("").equals(Layout.DENSE.compressedTensorsName())
+        || !(s.path("global_sparsity").asDouble(0) > 0)) {
+      return null;
+    }
+    List<String> targets = strings(s.path("targets"));
+    return new DenseSparsity(targets.isEmpty() ? List.of("Linear") : targets, strings(s.path("ignore")));
+  }
+
+  private static CompressedTensors parse(Path configFile, JsonNode q) {
     if (q == null) {
       return NONE;
     }
@@ -96,7 +134,7 @@ public record CompressedTensors(Layout sparseLayout, List<Group> groups, List<St
         groups.add(new Group(strings(g.path("targets")), int8Activations(configFile, g.path("input_activations"))));
       }
     }
-    return new CompressedTensors(sparse, groups, strings(q.path("ignore")));
+    return new CompressedTensors(sparse, groups, strings(q.path("ignore")), null);
   }
 
   /** True for dynamic per-token 8-bit int activations; false for none; anything else is refused. */

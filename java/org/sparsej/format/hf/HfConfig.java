@@ -160,6 +160,12 @@ public record HfConfig(LlamaConfig llama, boolean tiedEmbeddings, ObjectNode jso
     return v.asDouble();
   }
 
+  /** A sparsity_config at the top of config.json (a dense-stored sparse float model's, as SparseJ writes it). */
+  public JsonNode topLevelSparsityConfig() {
+    JsonNode s = json.get("sparsity_config");
+    return s == null || s.isNull() ? null : s;
+  }
+
   /** The compressed-tensors block of config.json ("quantization_config", or the older "compression_config"). */
   public JsonNode compressionConfig() {
     JsonNode q = json.get("quantization_config");

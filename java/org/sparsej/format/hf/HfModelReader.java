@@ -43,7 +43,8 @@ public final class HfModelReader {
       throw new SparsejException(dir + ": not a directory");
     }
     HfConfig hf = HfConfig.read(dir.resolve("config.json"));
-    CompressedTensors compression = CompressedTensors.parse(dir.resolve("config.json"), hf.compressionConfig());
+    CompressedTensors compression = CompressedTensors.parse(dir.resolve("config.json"), hf.compressionConfig(),
+        hf.topLevelSparsityConfig());
     try (HfCheckpoint ckpt = HfCheckpoint.open(dir)) {
       return new LlamaModel(hf.llama(), new Loader(ckpt, hf.llama(), compression).weights(hf));
     }
@@ -59,7 +60,8 @@ public final class HfModelReader {
   public static LlamaModel loadBlockByBlock(Path dir) {
     LlamaModel eager;
     HfConfig hf = HfConfig.read(dir.resolve("config.json"));
-    CompressedTensors compression = CompressedTensors.parse(dir.resolve("config.json"), hf.compressionConfig());
+    CompressedTensors compression = CompressedTensors.parse(dir.resolve("config.json"), hf.compressionConfig(),
+        hf.topLevelSparsityConfig());
     LlamaConfig c = hf.llama();
     try (HfCheckpoint ckpt = HfCheckpoint.open(dir)) {
       Loader loader = new Loader(ckpt, c, compression);
@@ -179,7 +181,10 @@ public final class HfModelReader {
     /** A linear weight stored plain, sparse-compressed, int8-quantized, or both, in the format it runs in. */
     LinearWeight linear(String module, int rows, int cols) {
       try {
-        return WeightFormat.decode(stored(module, rows, cols));
+        StoredWeight s = stored(module, rows, cols);
+        // dense-stored sparse weights (config.json's dense sparsity_config names them) run sparse again, each
+        // decided by its own zeros; one weight at a time, never a dense copy of the model
+        return compression.sparseTarget(module) ? WeightFormat.decodeSparseIfPruned(s) : WeightFormat.decode(s);
       } catch (SparsejException e) {
         String m = e.getMessage();
         throw m.startsWith(ckpt.dir().toString()) ? e : new SparsejException(ckpt.dir() + ": " + module + ": " + m);

@@ -49,13 +49,15 @@ public final class HfModelWriter {
   /**
    * @param sparseBitmask compress the dense decoder linear weights too (lm_head is left dense): sparse-24-bitmask
    *     when all of them are 2:4 and no weight is unstructured-sparse already, else sparse-bitmask
+   * @param denseStored   write every weight dense, zeros in place (see {@link #withDenseStored})
    * @param shardBytes the largest data size of one safetensors file before the model is sharded
    * @param tokenizerFiles files copied into the directory as they are (tokenizer.json, tokenizer_config.json ...)
    */
   public record Options(boolean sparseBitmask, long shardBytes, List<Path> tokenizerFiles, boolean replace,
-                        StDType floatType) {
+                        StDType floatType, boolean denseStored) {
+    /** Each weight in its own layout (sparse ones as compressed-tensors' sparse-bitmask / sparse-24-bitmask). */
     public static Options defaults() {
-      return new Options(false, 5_000_000_000L, List.of(), false, StDType.F32);
+      return new Options(false, 5_000_000_000L, List.of(), false, StDType.F32, false);
     }
 
     /** F32 (default), F16 or BF16 for the float tensors written (the values are rounded to nearest even). */
@@ -63,23 +65,32 @@ public final class HfModelWriter {
       if (type != StDType.F32 && type != StDType.F16 && type != StDType.BF16) {
         throw new SparsejException("float tensors can be written as F32, F16 or BF16, not " + type);
       }
-      return new Options(sparseBitmask, shardBytes, tokenizerFiles, replace, type);
+      return new Options(sparseBitmask, shardBytes, tokenizerFiles, replace, type, denseStored);
     }
 
     public Options withSparseBitmask(boolean on) {
-      return new Options(on, shardBytes, tokenizerFiles, replace, floatType);
+      return new Options(on, shardBytes, tokenizerFiles, replace, floatType, denseStored && !on);
+    }
+
+    /**
+     * Every weight stored dense with its zeros in place (int8 ones as int8), the sparsity in config.json's
+     * {@code sparsity_config} (format "dense"): what current transformers, vLLM and llm-compressor read, since
+     * compressed-tensors 0.15 dropped the sparse layouts. SparseJ finds the sparse weights again at load.
+     */
+    public Options withDenseStored(boolean on) {
+      return new Options(sparseBitmask && !on, shardBytes, tokenizerFiles, replace, floatType, on);
     }
 
     public Options withShardBytes(long bytes) {
-      return new Options(sparseBitmask, bytes, tokenizerFiles, replace, floatType);
+      return new Options(sparseBitmask, bytes, tokenizerFiles, replace, floatType, denseStored);
     }
 
     public Options withTokenizerFiles(List<Path> files) {
-      return new Options(sparseBitmask, shardBytes, files, replace, floatType);
+      return new Options(sparseBitmask, shardBytes, files, replace, floatType, denseStored);
     }
 
     public Options withReplace(boolean on) {
-      return new Options(sparseBitmask, shardBytes, tokenizerFiles, on, floatType);
+      return new Options(sparseBitmask, shardBytes, tokenizerFiles, on, floatType, denseStored);
     }
   }
 
@@ -104,7 +115,7 @@ public final class HfModelWriter {
         for (LinearWeight x : new LinearWeight[] {l.wq(), l.wk(), l.wv(), l.wo(), l.w1(), l.w2(), l.w3()}) {
           linears.add(LinearSource.of(x));
         }
-        blocks.add(new Block(l.attentionNorm(), l.ffnNorm(), linears));
+        blocks.add(new Block(l.attentionNorm(), l.ffnNorm(), linears, l.bq(), l.bk(), l.bv()));
       }
       boolean tied = w.classifier() instanceof DenseF32Weight d && d.values() == w.tokenEmbedding();
       return new Source(model.config(), w.tokenEmbedding(), blocks, w.finalNorm(),
@@ -112,8 +123,14 @@ public final class HfModelWriter {
     }
   }
 
-  /** One block of a {@link Source}. */
-  public record Block(Tensor attentionNorm, Tensor ffnNorm, List<LinearSource> linears) {}
+  /** One block of a {@link Source}; bq, bk, bv are Qwen2's q/k/v biases (null for Llama). */
+  public record Block(Tensor attentionNorm, Tensor ffnNorm, List<LinearSource> linears, Tensor bq, Tensor bk,
+                      Tensor bv) {
+    /** A block without biases. */
+    public Block(Tensor attentionNorm, Tensor ffnNorm, List<LinearSource> linears) {
+      this(attentionNorm, ffnNorm, linears, null, null, null);
+    }
+  }
 
   private final Source model;
   private final Options options;
@@ -122,6 +139,8 @@ public final class HfModelWriter {
   private final List<String> floatLinears = new ArrayList<>();
   private final List<String> uncompressed = new ArrayList<>();
   private Layout sparseLayout;  // of every compressed weight; null if none
+  private final java.util.Set<String> denseSparse = new java.util.LinkedHashSet<>();  // denseStored: the sparse targets, stored dense
+  private String denseStructure;  // denseStored: "2:4" or "unstructured"
   private int sparseCount;
   private int int8Count;
   private long zeros;
@@ -132,7 +151,7 @@ public final class HfModelWriter {
   private record Shard(SafetensorsWriter writer) {}
 
   /** How a linear's stored form is changed on the way out (see {@link #compressIfAsked}). */
-  private enum Change { NONE, TO_BITMASK, TO_TWO_FOUR, TWO_FOUR_TO_BITMASK }
+  private enum Change { NONE, TO_BITMASK, TO_TWO_FOUR, TWO_FOUR_TO_BITMASK, TO_DENSE }
 
   /**
    * One linear to write: its module name, its source, the summary as written (after {@code change}), and whether
@@ -156,14 +175,18 @@ public final class HfModelWriter {
     w.collect();
     AtomicOutput.directory(outDir, options.replace(), tmp -> w.writeTo(tmp));
     int files = w.shards.size();
-    return new Summary(files, w.shards.stream().mapToLong(s -> s.writer().dataBytes()).sum(), w.sparseCount,
-        w.int8Count, w.targetElements == 0 ? 0 : (double) w.zeros / w.targetElements,
+    return new Summary(files, w.shards.stream().mapToLong(s -> s.writer().dataBytes()).sum(),
+        w.sparseCount + w.denseSparse.size(), w.int8Count,
+        w.targetElements == 0 ? 0 : (double) w.zeros / w.targetElements,
         w.sparseLayout == null ? "dense" : w.sparseLayout.compressedTensorsName());
   }
 
   private void collect() {
     LlamaConfig c = model.config();
-    c.requirePlainLlama("the Hugging Face writer");
+    if (c.ropeScaling().type().equals("factors")) {
+      throw new SparsejException("the Hugging Face writer cannot write this model (its RoPE frequencies come from "
+          + "a GGUF rope_freqs tensor, which config.json has no key for)");
+    }
     List<Linear> linears = new ArrayList<>();
     for (int l = 0; l < c.nLayers(); l++) {
       String[] m = HfModelReader.Names.linears(l);
@@ -185,6 +208,13 @@ public final class HfModelWriter {
       for (int i = 0; i < 7; i++) {
         addLinear(linears.get(next++));
       }
+      if (c.qkvBias()) {
+        String[] m = HfModelReader.Names.linears(l);
+        Tensor[] bias = {layer.bq(), layer.bk(), layer.bv()};
+        for (int i = 0; i < 3; i++) {
+          addBias(m[i] + ".bias", bias[i], i < 2);
+        }
+      }
     }
     addFloats(HfModelReader.Names.NORM, model.finalNorm(), c.dim());
     if (next < linears.size()) {
@@ -201,6 +231,9 @@ public final class HfModelWriter {
    * sparse-bitmask. Decided from the summaries alone; the change is made when each linear is written.
    */
   private List<Linear> compressIfAsked(List<Linear> linears) {
+    if (options.denseStored()) {
+      return denseStored(linears);
+    }
     boolean anyBitmask = false;
     boolean anyTwoFour = false;
     boolean prunedAreTwoFour = true;
@@ -244,6 +277,35 @@ public final class HfModelWriter {
   }
 
   /**
+   * {@link Options#denseStored}: every sparse weight written DENSE (zeros in place, int8 stays int8), and the
+   * sparsity counted for config.json's dense sparsity_config: a decoder linear with at least
+   * {@link WeightFormat#MIN_BITMASK_SPARSITY} zeros is a sparse target (what SparseJ's reader runs sparse again),
+   * the structure is 2:4 when every one of them is 2:4.
+   */
+  private List<Linear> denseStored(List<Linear> linears) {
+    List<Linear> out = new ArrayList<>();
+    boolean allTwoFour = true;
+    for (Linear x : linears) {
+      StoredSummary s = x.written();
+      Change change = Change.NONE;
+      if (s.layout() != Layout.DENSE) {
+        change = Change.TO_DENSE;
+        s = s.asDense();
+      }
+      if (x.sparseTarget() && s.sparsity() >= WeightFormat.MIN_BITMASK_SPARSITY) {
+        denseSparse.add(x.module());
+        long total = (long) s.rows() * s.cols();
+        targetElements += total;
+        zeros += total - s.nonZeros();
+        allTwoFour &= s.twoFour();
+      }
+      out.add(new Linear(x.module(), x.source(), s, change, x.qk(), x.sparseTarget()));
+    }
+    denseStructure = allTwoFour ? "2:4" : "unstructured";
+    return out;
+  }
+
+  /**
    * The linear as written: loaded from its source, changed, q/k rows permuted. The tensors of one linear are
    * written one after another, so only the last one loaded is kept.
    */
@@ -255,6 +317,7 @@ public final class HfModelWriter {
         case TO_BITMASK: s = s.compressed(false); break;
         case TO_TWO_FOUR: s = s.compressed(true); break;
         case TWO_FOUR_TO_BITMASK: s = s.toDenseLayout().compressed(false); break;
+        case TO_DENSE: s = s.toDenseLayout(); break;
         default: break;
       }
       LlamaConfig c = model.config();
@@ -277,6 +340,27 @@ public final class HfModelWriter {
   private void addFloats(String name, Tensor t, int... shape) {
     t.requireDType(DType.F32);
     addF32(name, longs(shape), t::bytes);
+  }
+
+  /** A q/k/v bias, its q/k entries in rotate-half order as their weight rows are. */
+  private void addBias(String name, Tensor b, boolean qk) {
+    if (b == null) {
+      throw new SparsejException("the model declares q/k/v biases but block tensor " + name + " is missing");
+    }
+    b.requireDType(DType.F32);
+    LlamaConfig c = model.config();
+    int n = Math.toIntExact(b.size());
+    if (!qk || c.ropeStyle() == RopeStyle.HALF) {
+      addFloats(name, b, n);
+      return;
+    }
+    addF32(name, new long[] {n}, () -> {
+      ByteBuffer out = ByteBuffer.allocateDirect(4 * n).order(ByteOrder.LITTLE_ENDIAN);
+      for (int r = 0; r < n; r++) {
+        out.putFloat(4 * r, b.getFloat(QkPermutation.sourceRow(r, c.headSize(), c.ropeStyle(), RopeStyle.HALF)));
+      }
+      return out;
+    });
   }
 
   /** F32 data, written in the options' float type. */
@@ -410,8 +494,12 @@ public final class HfModelWriter {
   private ObjectNode config() {
     LlamaConfig c = model.config();
     ObjectNode j = JsonNodeFactory.instance.objectNode();
-    j.putArray("architectures").add("LlamaForCausalLM");
-    j.put("model_type", "llama");
+    // Qwen2 is the architecture with q/k/v biases, Mistral the one with a sliding window (transformers' Llama
+    // has neither); each reads head_dim and rope_scaling as Llama does
+    String type = c.qkvBias() ? "qwen2" : c.slidingWindow() > 0 ? "mistral" : "llama";
+    j.putArray("architectures").add(type.equals("qwen2") ? "Qwen2ForCausalLM" : type.equals("mistral")
+        ? "MistralForCausalLM" : "LlamaForCausalLM");
+    j.put("model_type", type);
     j.put("hidden_size", c.dim());
     j.put("intermediate_size", c.hiddenDim());
     j.put("num_hidden_layers", c.nLayers());
@@ -421,17 +509,34 @@ public final class HfModelWriter {
     j.put("max_position_embeddings", c.seqLen());
     j.put("rms_norm_eps", c.normEps());
     j.put("rope_theta", c.ropeTheta());
-    j.putNull("rope_scaling");
+    if (c.headDim() * c.nHeads() != c.dim()) {
+      j.put("head_dim", c.headDim());
+    }
+    RopeScalingJson.put(j, c.ropeScaling());
+    if (c.slidingWindow() > 0) {
+      j.put("sliding_window", c.slidingWindow());
+    } else if (type.equals("mistral") || type.equals("qwen2")) {
+      j.putNull("sliding_window");
+    }
+    if (type.equals("qwen2")) {
+      j.put("use_sliding_window", false);
+    }
     j.put("tie_word_embeddings", tied());
     j.put("hidden_act", "silu");
-    j.put("attention_bias", false);
-    j.put("mlp_bias", false);
+    if (!type.equals("qwen2")) {  // Qwen2's biases are implied by its architecture
+      j.put("attention_bias", false);
+      j.put("mlp_bias", false);
+    }
     j.put("bos_token_id", 1);
     j.put("eos_token_id", 2);
     j.put("torch_dtype", options.floatType() == StDType.F16 ? "float16" : options.floatType() == StDType.BF16
         ? "bfloat16" : "float32");
     if (sparseCount > 0 || int8Count > 0) {
       j.set("quantization_config", compressionConfig());
+    } else if (!denseSparse.isEmpty()) {
+      // no quantization_config for float weights: transformers would then require compressed-tensors (and
+      // llm-compressor writes none); transformers keeps an unknown top-level key as a config attribute
+      j.set("sparsity_config", denseSparsityConfig());
     }
     return j;
   }
@@ -484,7 +589,9 @@ public final class HfModelWriter {
       }
     }
     ObjectNode s = q.putObject("sparsity_config");
-    if (sparseCount > 0) {
+    if (!denseSparse.isEmpty()) {
+      q.set("sparsity_config", denseSparsityConfig());
+    } else if (sparseCount > 0) {
       s.put("format", sparseLayout.compressedTensorsName());
       s.put("global_sparsity", targetElements == 0 ? 0.0 : (double) zeros / targetElements);
       s.put("sparsity_structure", sparseLayout == Layout.TWO_FOUR ? "2:4" : "unstructured");
@@ -498,6 +605,30 @@ public final class HfModelWriter {
     }
     q.putObject("transform_config");
     return q;
+  }
+
+  /**
+   * compressed-tensors' DenseSparsityConfig: format "dense", global_sparsity and sparsity_structure over the sparse
+   * targets, which are "Linear" less {@code ignore} (every other linear, lm_head included, tied or not).
+   */
+  private ObjectNode denseSparsityConfig() {
+    ObjectNode s = JsonNodeFactory.instance.objectNode();
+    s.put("format", Layout.DENSE.compressedTensorsName());
+    s.put("global_sparsity", (double) zeros / targetElements);
+    s.put("sparsity_structure", denseStructure);
+    s.putArray("targets").add("Linear");
+    ArrayNode ignore = s.putArray("ignore");
+    int layers = model.config().nLayers();
+    for (int l = 0; l < layers; l++) {
+      for (String m : HfModelReader.Names.linears(l)) {
+        if (!denseSparse.contains(m)) {
+          ignore.add(m);
+        }
+      }
+    }
+    ignore.add("lm_head");
+    s.put("registry_requires_subclass", false);
+    return s;
   }
 
   /** The weights block of an int8 group, plus a marker of its activations (taken out again when written). */
