@@ -7,8 +7,9 @@ import org.sparsej.model.ModelLoader;
 
 /**
  * Tokens/s of {@link GradientStep#run} (forward + backward, no optimizer) on a real model: not a unit test, run by
- * hand under the benchmark lock (docs/finetune.md):
+ * hand under the benchmark lock (docs/training-backward.md):
  * <pre>
+ *   mvn -B -o -q test-compile dependency:build-classpath -pl sparsej-core -Dmdep.outputFile=$PWD/target/cp.txt
  *   flock /tmp/sparsej-bench.lock java -cp target/classes:target/test-classes:$(cat target/cp.txt) \
  *       org.sparsej.train.GradientStepBench ../shared/models/sj-7m/model.bin 8 256 2 5 ce
  * </pre>
