@@ -66,7 +66,9 @@ PY
   export LD_LIBRARY_PATH="$root/bin:$dirs:${LD_LIBRARY_PATH:-}"
   local java="$root/jre/bin/java" cp="$root/lib/*:$root/lib/runner"
   local sj=("$java" -cp "$cp" org.sparsej.cli.Main)
-  { nvidia-smi; echo "LD_LIBRARY_PATH=$LD_LIBRARY_PATH"; } > "$out/device.txt" 2>&1
+  { nvidia-smi; echo "LD_LIBRARY_PATH=$LD_LIBRARY_PATH"
+    echo "sparse tensor-core instructions in the sm_90 code:"
+    cuobjdump -sass -arch sm_90 "$root/bin/libsparsej_cuda.so" | grep -c 'HMMA.*SP'; } > "$out/device.txt" 2>&1
   echo "== C++ kernel tests"; timeout 120 "$root/bin/sparsej_cuda_test" 2>&1 | tee "$out/kernel_test.txt" | tail -5
   echo "== GEMM bench"; timeout 240 "$root/bin/sparsej_cuda_bench" > "$out/gemm_bench.csv" 2>&1; tail -3 "$out/gemm_bench.csv"
   {
