@@ -19,8 +19,8 @@ public final class KvCache {
   }
 
   /** Positions the reservation covers. */
-  public int reservedTokens() {
-    return reservedPages * pool.pageTokens();
+  public long reservedTokens() {
+    return (long) reservedPages * pool.pageTokens();
   }
 
   /** Positions the allocated pages hold. */

@@ -53,7 +53,7 @@ public final class KvCachePool implements AutoCloseable {
 
   /** Bytes the pages of one sequence of {@code tokens} positions take, with the default page size. */
   public static long sequenceBytes(LlamaConfig c, int tokens) {
-    long pages = (tokens + DEFAULT_PAGE_TOKENS - 1) / DEFAULT_PAGE_TOKENS;
+    long pages = ((long) tokens + DEFAULT_PAGE_TOKENS - 1) / DEFAULT_PAGE_TOKENS;  // long: tokens may be near 2^31
     return pages * pageBytes(c.nLayers(), c.kvDim(), DEFAULT_PAGE_TOKENS);
   }
 
@@ -74,7 +74,7 @@ public final class KvCachePool implements AutoCloseable {
   }
 
   public int pagesFor(int tokens) {
-    return (tokens + pageTokens - 1) / pageTokens;
+    return (int) (((long) tokens + pageTokens - 1) / pageTokens);  // long: tokens may be near 2^31
   }
 
   /** Bytes a sequence of {@code tokens} positions holds at most. */

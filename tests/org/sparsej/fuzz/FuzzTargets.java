@@ -53,14 +53,7 @@ public final class FuzzTargets {
       consume(target, dir, backend);
       return new Outcome(null, null);
     } catch (SparsejException e) {
-      String msg = e.getMessage();
-      if (msg == null || msg.contains("\n")) {
-        return new Outcome("error message is not one line: " + msg, msg);
-      }
-      if (!msg.contains(dir.getFileName().toString())) {
-        return new Outcome("error message does not name the file: " + msg, msg);
-      }
-      return new Outcome(null, msg);
+      return new Outcome(uncleanMessage(e, dir), e.getMessage());
     } catch (Throwable e) {
       return new Outcome(e.toString(), null);
     }
@@ -74,11 +67,23 @@ public final class FuzzTargets {
     try {
       consume(target, dir, backend);
     } catch (SparsejException e) {
-      String msg = e.getMessage();
-      if (msg == null || msg.contains("\n") || !msg.contains(dir.getFileName().toString())) {
-        throw new AssertionError("unclean error message: " + msg, e);
+      String problem = uncleanMessage(e, dir);
+      if (problem != null) {
+        throw new AssertionError(problem, e);
       }
     }
+  }
+
+  /** Null when the error is what a user should see: one line that names the input's directory or file. */
+  private static String uncleanMessage(SparsejException e, Path dir) {
+    String msg = e.getMessage();
+    if (msg == null || msg.contains("\n")) {
+      return "error message is not one line: " + msg;
+    }
+    if (!msg.contains(dir.getFileName().toString())) {
+      return "error message does not name the file: " + msg;
+    }
+    return null;
   }
 
   private static void consume(Target target, Path dir, Backend backend) {
