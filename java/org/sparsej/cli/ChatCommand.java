@@ -21,8 +21,9 @@ import picocli.CommandLine.Spec;
 
 /** An interactive multi-turn chat: one line of standard input per user turn, the reply streamed to stdout. */
 @Command(name = "chat", mixinStandardHelpOptions = true,
-    description = {"Chat with a model: each line read from standard input is a user message, the reply is streamed",
-        "to standard output. The conversation is rendered with the model's chat template (tokenizer_config.json's",
+    description = {"Chat with a model, multi-turn, in its chat template.",
+        "Each line read from standard input is a user message; the reply is streamed to standard output.",
+        "The conversation is rendered with the model's chat template (tokenizer_config.json's",
         "chat_template or GGUF's tokenizer.chat_template: Llama 2, Llama 3, ChatML or Zephyr), or --template NAME.",
         "The KV cache is kept between turns: only the tokens a turn adds are prefilled. Lines: /reset forgets the",
         "conversation (the --system message stays), /exit or end of input (Ctrl-D) ends; Ctrl-C stops at once."})

@@ -118,7 +118,7 @@ class RoughEdgesTest {
     CliRun run = CliRun.of("--help");
     assertEquals(0, run.exitCode());
     String help = run.out().replaceAll("\\s+", " ");
-    for (String command : new String[] {"inspect", "bench"}) {
+    for (String command : new String[] {"inspect", "bench", "chat"}) {
       int at = help.indexOf(" " + command + " ");
       assertTrue(at >= 0, help);
       String rest = help.substring(at + command.length() + 2);
