@@ -16,11 +16,12 @@ import picocli.CommandLine.Option;
 
 /** {@code sparsej bench kernels}: every weight format's matmul kernel against OpenBLAS, with the read bandwidth. */
 @Command(name = "kernels", mixinStandardHelpOptions = true,
-    description = {"Time the matmul kernel of every weight format (dense f32, q8_0, dense w8a16 / w8a8; "
+    description = {"Time the matmul kernel of every weight format (dense f32, q8_0, q4_0, dense w8a16 / w8a8; "
         + "sparse-bitmask and 2:4 in f32, int8 weight-only and w8a8) against OpenBLAS dense FP32 (sgemv/sgemm) on "
         + "the same shapes, in one run. Dense formats run once per shape, 2:4 at 50%% sparsity.",
         "One row per measurement: best ms of repeated calls (weights evicted from the caches before each call), "
-        + "GB/s of weights read, %% of the read bandwidth measured at the start of the run, speedup over OpenBLAS.",
+        + "GB/s of weights read, %% of the read bandwidth measured at the start of the run (! above it), speedup over "
+        + "OpenBLAS; the CPU, kernel ISA and load average at start and end.",
         "A full sweep takes about 12 minutes on 2 cores; --quick about 2."})
 final class BenchKernelsCommand implements Callable<Integer> {
   @Option(names = "--shapes", split = ",", paramLabel = "SHAPE",
@@ -36,7 +37,7 @@ final class BenchKernelsCommand implements Callable<Integer> {
   List<Integer> batches = List.of(1, 8, 64, 256);
 
   @Option(names = "--kernels", split = ",", paramLabel = "KERNEL",
-      description = "Weight formats: dense-f32, q8_0, dense-w8a16, dense-w8a8, sparse-bitmask-f32|i8|w8a8, "
+      description = "Weight formats: dense-f32, q8_0, q4_0, dense-w8a16, dense-w8a8, sparse-bitmask-f32|i8|w8a8, "
           + "sparse-2:4-f32|i8|w8a8 ('sparse-' may be left out; default: all; openblas-f32 always runs: it is the "
           + "reference).")
   List<String> kernels;
