@@ -36,11 +36,13 @@ import org.sparsej.weights.StoredWeight.Layout;
 import org.sparsej.weights.WeightFormat;
 
 /**
- * Writes a model as a Hugging Face directory (config.json, safetensors, tokenizer files) in the compressed-tensors
- * layout that vLLM, transformers and llm-compressor read. Each linear weight is written as stored
- * ({@link LinearWeight#stored}): float as F32 (or F16/BF16), int8 as {@code weight} I8 + {@code weight_scale},
- * sparse formats as "sparse-bitmask" or "sparse-24-bitmask"; with {@link Options#sparseBitmask}, the dense decoder
- * linears are compressed too (as sparse-24-bitmask when every one of them is 2:4). config.json's
+ * Writes a model as a Hugging Face directory (config.json, safetensors, tokenizer files) in compressed-tensors'
+ * conventions. With {@link Options#denseStored} (what the commands write by default) every weight is stored dense,
+ * zeros in place, and config.json's dense sparsity_config names the sparse ones: what current transformers, vLLM
+ * and llm-compressor read. Otherwise each linear weight is written as stored ({@link LinearWeight#stored}): float
+ * as F32 (or F16/BF16), int8 as {@code weight} I8 + {@code weight_scale}, sparse formats as "sparse-bitmask" or
+ * "sparse-24-bitmask" (read by compressed-tensors before 0.15); with {@link Options#sparseBitmask}, the dense
+ * decoder linears are compressed too (as sparse-24-bitmask when every one of them is 2:4). config.json's
  * {@code quantization_config} states formats, sparsity structure, targets and, per int8 group, whether activations
  * are int8 (W8A8) or not (W8A16). q/k rows are stored in Hugging Face's rotate-half order whatever the source's.
  * The directory appears atomically (temp dir, then rename). See docs/formats.md for the exact layout.
