@@ -2,7 +2,7 @@
 # The native test driver (native/test/kernels_test.cpp) built with AddressSanitizer and UndefinedBehaviorSanitizer
 # (CMake option SPARSEJ_SANITIZE=ON) in target/cmake-sanitize, run by ctest: every kernel family on every ISA this
 # CPU runs, against double-precision references. Where the toolchain has no sanitizer runtime it says so in one line
-# and succeeds (nothing to run). .ci/run calls it before `mvn -B verify`.
+# and succeeds (nothing to run). `mvn verify` runs it (sparsej-core/pom.xml, phase integration-test).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=target/cmake-sanitize
