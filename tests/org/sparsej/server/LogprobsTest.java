@@ -102,7 +102,7 @@ class LogprobsTest {
       assertTrue(v < 0, "a probability below 1 at " + j);
       assertEquals(3, tops.get(j).size(), tops.get(j).toString());
       // Greedy: the chosen token is the most likely one, listed first with the same value.
-      Iterator<Map.Entry<String, JsonNode>> it = tops.get(j).fields();
+      Iterator<Map.Entry<String, JsonNode>> it = tops.get(j).properties().iterator();
       Map.Entry<String, JsonNode> first = it.next();
       assertEquals(tokens.get(j).asText(), first.getKey());
       assertEquals(v, first.getValue().asDouble(), 0.0);
@@ -125,7 +125,7 @@ class LogprobsTest {
     for (int j = 0; j < 3; j++) {
       int[] prefix = java.util.Arrays.copyOf(c.tokens(), j);
       int[] ids = withTop.topLogits().get(j).ids();
-      Iterator<Map.Entry<String, JsonNode>> it = tops.get(j).fields();
+      Iterator<Map.Entry<String, JsonNode>> it = tops.get(j).properties().iterator();
       for (int i = 0; i < 3; i++) {
         Map.Entry<String, JsonNode> alt = it.next();
         assertEquals(text(ids[i]), alt.getKey(), "alternative " + i + " at " + j);
@@ -159,6 +159,36 @@ class LogprobsTest {
     assertEquals(wTokens, sTokens);
     assertEquals(wValues, sValues);
     assertEquals(wOffsets, sOffsets);
+  }
+
+  @Test
+  void tokensHeldBackByAStopStringStillJoinTheStreamsList() throws Exception {
+    // " the end" ends it: text that could start the stop string waits, its tokens' entries wait with it.
+    String body = "{\"prompt\": \"" + PROMPT + "\", \"max_tokens\": 20, \"temperature\": 0, "
+        + "\"stop\": [\" the end\"], \"logprobs\": 2";
+    JsonNode whole = client.post("/v1/completions", body + "}").json();
+    JsonNode choice = whole.get("choices").get(0);
+    assertEquals("stop", choice.get("finish_reason").asText());
+    List<String> tokens = new ArrayList<>();
+    choice.get("logprobs").get("tokens").forEach(t -> tokens.add(t.asText()));
+    assertEquals(whole.get("usage").get("completion_tokens").asInt(), tokens.size(), "every generated token");
+    String joined = String.join("", tokens);
+    assertTrue(joined.startsWith(choice.get("text").asText()) && joined.contains(" the end"), joined);
+    List<String> streamed = new ArrayList<>();
+    StringBuilder text = new StringBuilder();
+    boolean heldBack = false;
+    for (JsonNode e : events(client.post("/v1/completions", body + ", \"stream\": true}").body())) {
+      JsonNode c = e.get("choices").get(0);
+      text.append(c.get("text").asText());
+      if (!c.get("logprobs").isNull()) {
+        JsonNode t = c.get("logprobs").get("tokens");
+        t.forEach(x -> streamed.add(x.asText()));
+        heldBack |= t.size() > 1;
+      }
+    }
+    assertEquals(tokens, streamed);
+    assertEquals(choice.get("text").asText(), text.toString());
+    assertTrue(heldBack, "some chunk carried more than one token (text held back for the stop string)");
   }
 
   @Test
