@@ -18,6 +18,7 @@ import java.util.stream.StreamSupport;
 import org.sparsej.engine.SequenceHandle;
 import org.sparsej.engine.SequenceListener;
 import org.sparsej.engine.SequenceResult;
+import org.sparsej.generate.Sampler;
 
 /**
  * One request being generated: its text arrives in chunks ({@link #nextText()}, {@link #iterator()},
@@ -27,7 +28,12 @@ import org.sparsej.engine.SequenceResult;
  * <p>Read it from one thread. The chunks concatenate to {@link Completion#text()}.
  */
 public final class Generation implements Iterable<String>, AutoCloseable {
-  private record Text(String text) {}
+  /**
+   * A chunk of text and, when {@link GenerationOptions#topLogits()} asked, the logits of the tokens it carries:
+   * every generated token is in exactly one chunk (one whose text is held back, or a stop token's, goes with a
+   * later one, the last chunk's text may be empty), so the chunks' lists join to {@link Completion#topLogits()}.
+   */
+  public record Chunk(String text, List<TokenLogits> logits) {}
 
   private record Failed(ModelException error) {}
 
@@ -43,6 +49,9 @@ public final class Generation implements Iterable<String>, AutoCloseable {
   private volatile double[] promptLogprobs;
   private volatile boolean cancelRequested;
   private boolean ended;  // reader side: END or a failure was taken
+  // Engine's thread: every token's logits when asked, and those not yet handed out with a chunk.
+  private final List<TokenLogits> logits = new ArrayList<>();
+  private final List<TokenLogits> pendingLogits = new ArrayList<>();
 
   Generation(int promptTokens, TextDecoder decoder, int[] stopTokens) {
     this.promptTokens = promptTokens;
@@ -54,6 +63,19 @@ public final class Generation implements Iterable<String>, AutoCloseable {
   SequenceListener listener() {
     return new SequenceListener() {
       @Override
+      public boolean onToken(int token, Sampler.Step step) {
+        int n = 0;
+        while (n < step.ids().length && step.ids()[n] >= 0) {
+          n++;  // drop the padding of a vocabulary smaller than k
+        }
+        TokenLogits t = new TokenLogits(token, Arrays.copyOf(step.ids(), n), Arrays.copyOf(step.logits(), n),
+            step.tokenLogit(), step.logSumExp());
+        logits.add(t);
+        pendingLogits.add(t);
+        return onToken(token);
+      }
+
+      @Override
       public boolean onToken(int token) {
         tokenTimes.add(System.nanoTime());
         for (int s : stopTokens) {
@@ -63,7 +85,7 @@ public final class Generation implements Iterable<String>, AutoCloseable {
         }
         String delta = decoder.push(token);
         if (!delta.isEmpty()) {
-          events.add(new Text(delta));
+          events.add(chunk(delta));
         }
         return !decoder.stopped();
       }
@@ -71,8 +93,8 @@ public final class Generation implements Iterable<String>, AutoCloseable {
       @Override
       public void onFinished(SequenceResult r) {
         String rest = decoder.finish();
-        if (!rest.isEmpty()) {
-          events.add(new Text(rest));
+        if (!rest.isEmpty() || !pendingLogits.isEmpty()) {
+          events.add(chunk(rest));
         }
         FinishReason reason = switch (r.finishReason()) {
           case STOP -> FinishReason.STOP;
@@ -82,7 +104,7 @@ public final class Generation implements Iterable<String>, AutoCloseable {
         promptLogprobs = r.promptLogprobs();
         Completion c = new Completion(decoder.text(), promptTokens, r.generated(), reason,
             Duration.ofNanos(r.queuedNanos()), Duration.ofNanos(r.firstTokenNanos()),
-            Duration.ofNanos(r.totalNanos()), tokenTimes.gaps(), topLogits(r));
+            Duration.ofNanos(r.totalNanos()), tokenTimes.gaps(), logits);
         events.add(END);
         future.complete(c);
       }
@@ -98,6 +120,13 @@ public final class Generation implements Iterable<String>, AutoCloseable {
     };
   }
 
+  /** A chunk of text with the logits of the tokens since the last one (engine's thread). */
+  private Chunk chunk(String text) {
+    Chunk c = new Chunk(text, List.copyOf(pendingLogits));
+    pendingLogits.clear();
+    return c;
+  }
+
   void started(SequenceHandle h) {
     handle = h;
     if (cancelRequested) {
@@ -110,8 +139,17 @@ public final class Generation implements Iterable<String>, AutoCloseable {
     return promptTokens;
   }
 
-  /** The next chunk of text, waiting for it; null once the generation has ended. */
+  /**
+   * The next chunk of text, waiting for it; null once the generation has ended (empty only for a last chunk that
+   * carries nothing but the logits of held-back or stop tokens).
+   */
   public String nextText() {
+    Chunk c = nextChunk();
+    return c == null ? null : c.text();
+  }
+
+  /** The next chunk with its tokens' logits, waiting for it; null once the generation has ended. */
+  public Chunk nextChunk() {
     try {
       return take(events.take());
     } catch (InterruptedException e) {
@@ -128,7 +166,11 @@ public final class Generation implements Iterable<String>, AutoCloseable {
   public String pollText(Duration timeout) {
     try {
       Object e = events.poll(timeout.toNanos(), TimeUnit.NANOSECONDS);
-      return e == null ? (ended ? null : "") : take(e);
+      if (e == null) {
+        return ended ? null : "";
+      }
+      Chunk c = take(e);
+      return c == null ? null : c.text();
     } catch (InterruptedException e) {
       cancel();
       Thread.currentThread().interrupt();
@@ -136,13 +178,13 @@ public final class Generation implements Iterable<String>, AutoCloseable {
     }
   }
 
-  private String take(Object e) {
+  private Chunk take(Object e) {
     if (ended) {
       events.add(e);  // keep the end marker for later calls
       return null;
     }
-    if (e instanceof Text t) {
-      return t.text();
+    if (e instanceof Chunk c) {
+      return c;
     }
     ended = true;
     events.add(e);
@@ -164,27 +206,6 @@ public final class Generation implements Iterable<String>, AutoCloseable {
       throw e.getCause() instanceof ModelException m ? m
           : new ModelException(ModelException.Kind.FAILED, String.valueOf(e.getCause()), e.getCause());
     }
-  }
-
-  /** The engine's flat top-logit arrays as one {@link TokenLogits} per generated token; empty when not asked. */
-  private static List<TokenLogits> topLogits(SequenceResult r) {
-    int[] ids = r.topLogitIds();
-    int[] generated = r.generated();
-    if (ids == null || generated.length == 0) {
-      return List.of();
-    }
-    float[] values = r.topLogitValues();
-    int k = ids.length / generated.length;
-    List<TokenLogits> out = new ArrayList<>(generated.length);
-    for (int t = 0; t < generated.length; t++) {
-      int n = 0;
-      while (n < k && ids[t * k + n] >= 0) {
-        n++;  // drop the padding of a vocabulary smaller than k
-      }
-      out.add(new TokenLogits(generated[t], Arrays.copyOfRange(ids, t * k, t * k + n),
-          Arrays.copyOfRange(values, t * k, t * k + n)));
-    }
-    return out;
   }
 
   /** For scoring requests: waits for the end and returns the prompt's log-probabilities. */

@@ -1,5 +1,6 @@
 package org.sparsej.api;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
@@ -133,6 +134,21 @@ public final class Model implements AutoCloseable {
   /** The text of token ids (control tokens print nothing). */
   public String detokenize(int[] ids) {
     return tokenizer.decode(ids);
+  }
+
+  /**
+   * The bytes of one token as it reads inside a text (a SentencePiece word's leading space kept); a control token
+   * (BOS, EOS, a chat template's markers), which prints nothing, gives its spelling instead, so that it can be named.
+   */
+  public byte[] tokenBytes(int id) {
+    if (id < 0 || id >= vocabularySize()) {
+      throw new ModelException(ModelException.Kind.INVALID_REQUEST, "token id " + id
+          + " is outside the vocabulary (0.." + (vocabularySize() - 1) + ")");
+    }
+    synchronized (tokenizer) {  // tokenizers keep a cache that is not thread-safe
+      byte[] b = tokenizer.decodeBytes(-1, id);  // -1: no previous token, so never "the first word after BOS"
+      return b.length > 0 ? b : tokenizer.piece(id).getBytes(StandardCharsets.UTF_8);
+    }
   }
 
   /** Starts generating after a text prompt (BOS is put before it); returns at once. */

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.sparsej.backend.Backend;
 import org.sparsej.backend.PagedKv;
+import org.sparsej.generate.Sampler;
 import org.sparsej.model.ForwardPass;
 import org.sparsej.model.KvCachePool;
 import org.sparsej.tensor.Tensor;
@@ -138,7 +139,8 @@ final class PassRunner {
     }
     boolean more;
     try {
-      more = s.listener.onToken(token);
+      Sampler.Step step = s.sampler.lastStep();  // null unless the request asked for top logits
+      more = step == null ? s.listener.onToken(token) : s.listener.onToken(token, step);
     } catch (RuntimeException e) {
       engine.fail(s, e);
       return;

@@ -1,5 +1,7 @@
 package org.sparsej.engine;
 
+import org.sparsej.generate.Sampler;
+
 /** Called on the engine's thread: must be quick and never block (hand tokens to a queue). */
 public interface SequenceListener {
   /**
@@ -7,6 +9,14 @@ public interface SequenceListener {
    * stop string appeared in the text.
    */
   boolean onToken(int token);
+
+  /**
+   * Instead of {@link #onToken(int)} when the sampling records top logits: the token with the logits of the step
+   * that drew it (so a stream can carry each token's log-probabilities as it goes).
+   */
+  default boolean onToken(int token, Sampler.Step step) {
+    return onToken(token);
+  }
 
   void onFinished(SequenceResult result);
 

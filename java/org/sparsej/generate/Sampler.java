@@ -24,6 +24,10 @@ public final class Sampler {
   // Per drawn token, topLogits (id, logit) pairs, largest first; -1 ids pad when the vocabulary is smaller.
   private int[] recordedIds = new int[0];
   private float[] recordedValues = new float[0];
+  // Per drawn token when recording: its own logit and log(sum exp) of the step's logits, so that any recorded
+  // logit minus it is that token's log-softmax (the model's raw distribution: what OpenAI logprobs report).
+  private float[] recordedTokenLogits = new float[0];
+  private double[] recordedLogSumExps = new double[0];
   private int recorded;
   private final SplittableRandom random;
   private float[] probs = new float[0];
@@ -165,6 +169,9 @@ public final class Sampler {
       off = 0;
     }
     int token = pick(l, off, vocab);
+    if (topLogits > 0) {
+      recordedTokenLogits[recorded - 1] = logits[offset + token];
+    }
     remember(token);
     return token;
   }
@@ -177,6 +184,11 @@ public final class Sampler {
       recordedIds = Arrays.copyOf(recordedIds, cap);
       recordedValues = Arrays.copyOf(recordedValues, cap);
     }
+    if (recordedLogSumExps.length == recorded) {
+      recordedLogSumExps = Arrays.copyOf(recordedLogSumExps, Math.max(16, recorded * 2));
+      recordedTokenLogits = Arrays.copyOf(recordedTokenLogits, recordedLogSumExps.length);
+    }
+    recordedLogSumExps[recorded] = logSumExp(logits, offset, vocab);
     int base = recorded * k;
     int size = 0;
     // Insertion into a sorted list of k: k is small next to the vocabulary, and this runs only when asked.
@@ -209,6 +221,53 @@ public final class Sampler {
   /** The logits matching {@link #topLogitIds()}. */
   public float[] topLogitValues() {
     return Arrays.copyOf(recordedValues, recorded * topLogits);
+  }
+
+  /** With top logits recorded: each drawn token's own logit (as given, before penalty and temperature). */
+  public float[] tokenLogits() {
+    return Arrays.copyOf(recordedTokenLogits, recorded);
+  }
+
+  /**
+   * With top logits recorded: per drawn token, log(sum exp) of the logits it was drawn from (as given); a logit
+   * minus it is that token's log-probability under the model's own distribution.
+   */
+  public double[] logSumExps() {
+    return Arrays.copyOf(recordedLogSumExps, recorded);
+  }
+
+  /** The last drawn token's recorded step (top ids, their logits, its logit, log-sum-exp); null when not recording. */
+  public Step lastStep() {
+    if (topLogits == 0 || recorded == 0) {
+      return null;
+    }
+    int base = (recorded - 1) * topLogits;
+    return new Step(Arrays.copyOfRange(recordedIds, base, base + topLogits),
+        Arrays.copyOfRange(recordedValues, base, base + topLogits), recordedTokenLogits[recorded - 1],
+        recordedLogSumExps[recorded - 1]);
+  }
+
+  /**
+   * One drawn token's recorded logits.
+   *
+   * @param ids the top logits' ids, largest first (-1 pads a vocabulary smaller than k)
+   * @param logits their logits
+   * @param tokenLogit the drawn token's logit
+   * @param logSumExp log(sum exp) over the step's whole vocabulary
+   */
+  public record Step(int[] ids, float[] logits, float tokenLogit, double logSumExp) {}
+
+  /** log(sum exp(logits)), in double with the max taken out (PassRunner.logProb's rule). */
+  static double logSumExp(float[] logits, int offset, int vocab) {
+    double max = Double.NEGATIVE_INFINITY;
+    for (int i = 0; i < vocab; i++) {
+      max = Math.max(max, logits[offset + i]);
+    }
+    double sum = 0;
+    for (int i = 0; i < vocab; i++) {
+      sum += Math.exp(logits[offset + i] - max);
+    }
+    return max + Math.log(sum);
   }
 
   /** How many (id, logit) pairs per drawn token {@link #topLogitIds()} holds. */

@@ -2,6 +2,7 @@ package org.sparsej.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.eclipse.jetty.http.HttpHeader;
@@ -53,7 +54,8 @@ final class CompletionEndpoint {
     AtomicBoolean writing = new AtomicBoolean();
     request.addIdleTimeoutListener(timeout -> writing.get());
     String id = (chat ? "chatcmpl-" : "cmpl-") + Long.toHexString(System.nanoTime()) + "-" + nextId.incrementAndGet();
-    Responses out = new Responses(chat, id, System.currentTimeMillis() / 1000, name, r.includeUsage());
+    Responses out = new Responses(chat, id, System.currentTimeMillis() / 1000, name, r.includeUsage(),
+        r.logprobs(), model::tokenBytes);
     try (g) {
       if (!r.stream()) {
         Completion c;
@@ -83,10 +85,10 @@ final class CompletionEndpoint {
     response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-cache");
     try {
       if (chat) {
-        event(response, writing, HttpIo.json(out.delta("", true)));
+        event(response, writing, HttpIo.json(out.delta("", true, List.of())));
       }
-      for (String text = g.nextText(); text != null; text = g.nextText()) {
-        event(response, writing, HttpIo.json(out.delta(text, false)));
+      for (Generation.Chunk c = g.nextChunk(); c != null; c = g.nextChunk()) {
+        event(response, writing, HttpIo.json(out.delta(c.text(), false, c.logits())));
       }
       Completion c = g.await();
       metrics.finished(c);

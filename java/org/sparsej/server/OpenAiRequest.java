@@ -15,9 +15,12 @@ import org.sparsej.generate.Sampler;
  * their neutral value (n = 1, echo = false...); fields nobody defines are ignored, as OpenAI's own server does.
  */
 record OpenAiRequest(String model, String prompt, int[] promptTokens, List<ChatMessage> messages,
-                     GenerationOptions options, boolean stream, boolean includeUsage) {
+                     GenerationOptions options, boolean stream, boolean includeUsage, int logprobs) {
   /** OpenAI's default max_tokens for /v1/completions; chat runs to the end of the context. */
   static final int COMPLETIONS_DEFAULT_MAX_TOKENS = 16;
+  /** OpenAI's bounds: chat's top_logprobs in 0..20, the legacy completions' logprobs in 0..5. */
+  static final int MAX_TOP_LOGPROBS = 20;
+  static final int MAX_COMPLETION_LOGPROBS = 5;
 
   static OpenAiRequest parse(JsonNode root, boolean chat, int context) {
     if (root == null || !root.isObject()) {
@@ -92,6 +95,7 @@ record OpenAiRequest(String model, String prompt, int[] promptTokens, List<ChatM
       throw ApiError.invalid("n", "unsupported", "only n = 1 is supported, got " + n);
     }
     refuseUnlessNeutral(root);
+    int logprobs = logprobs(root, chat);
     Boolean ignoreEos = optionalBoolean(root, "ignore_eos");  // vLLM's and llama.cpp's extension
     Boolean stream = optionalBoolean(root, "stream");
     boolean includeUsage = false;
@@ -116,8 +120,41 @@ record OpenAiRequest(String model, String prompt, int[] promptTokens, List<ChatM
         .withSeed(seed)
         .withStop(stop)
         .withIgnoreEos(ignoreEos != null && ignoreEos);
+    if (logprobs >= 0) {
+      // The engine records top logits only when asked; at least one, as each token's own logprob comes with them.
+      options = options.withTopLogits(Math.max(logprobs, 1));
+    }
     return new OpenAiRequest(model, prompt, promptTokens, messages, options, stream != null && stream,
-        includeUsage);
+        includeUsage, logprobs);
+  }
+
+  /**
+   * How many alternatives per token the answer's logprobs list, or -1 for no logprobs: chat's logprobs (true/false)
+   * with top_logprobs (0..20, only with logprobs: true), or the completions' logprobs (0..5).
+   */
+  private static int logprobs(JsonNode root, boolean chat) {
+    if (!chat) {
+      JsonNode v = present(root, "logprobs");
+      if (v != null && v.isBoolean() && !v.asBoolean()) {
+        return -1;  // false: the off value some clients send
+      }
+      Long n = optionalInteger(root, "logprobs");
+      if (n != null && (n < 0 || n > MAX_COMPLETION_LOGPROBS)) {
+        throw ApiError.invalid("logprobs", "invalid_value", "'logprobs' must be in 0.." + MAX_COMPLETION_LOGPROBS
+            + ", got " + n);
+      }
+      return n == null ? -1 : n.intValue();
+    }
+    Boolean on = optionalBoolean(root, "logprobs");
+    Long top = optionalInteger(root, "top_logprobs");
+    if (top != null && (top < 0 || top > MAX_TOP_LOGPROBS)) {
+      throw ApiError.invalid("top_logprobs", "invalid_value", "'top_logprobs' must be in 0.." + MAX_TOP_LOGPROBS
+          + ", got " + top);
+    }
+    if (top != null && (on == null || !on)) {
+      throw ApiError.invalid("top_logprobs", "invalid_value", "'top_logprobs' needs 'logprobs': true");
+    }
+    return on == null || !on ? -1 : top == null ? 0 : top.intValue();
   }
 
   private static void refuseUnlessNeutral(JsonNode root) {
@@ -134,10 +171,6 @@ record OpenAiRequest(String model, String prompt, int[] promptTokens, List<ChatM
     Long bestOf = optionalInteger(root, "best_of");
     if (bestOf != null && bestOf != 1) {
       throw ApiError.invalid("best_of", "unsupported", "only best_of = 1 is supported");
-    }
-    JsonNode logprobs = present(root, "logprobs");
-    if (logprobs != null && !(logprobs.isBoolean() && !logprobs.asBoolean())) {
-      throw ApiError.invalid("logprobs", "unsupported", "'logprobs' is not supported");
     }
     for (String f : List.of("suffix", "tools", "functions", "logit_bias")) {
       JsonNode v = present(root, f);
