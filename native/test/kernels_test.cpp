@@ -166,28 +166,61 @@ void test_dense(Rng& rng) {
   }
 }
 
-void test_q8_0(Rng& rng) {
+// The activations as the Q8_0/Q4_0 kernels see them: quantized to Q8_0 blocks (int8, one f32 scale per 32), as
+// llama.cpp does. The quantizer itself is checked here (each value within half a step, scale amax/127); the matmul
+// reference then multiplies those exact values in double.
+std::vector<double> q8_activations(const std::vector<float>& x, int batch, int cols) {
+  std::vector<int8_t> xq((size_t)batch * cols);
+  std::vector<float> xd((size_t)batch * (cols / 32));
+  sj_quantize_q8_blocks(xq.data(), xd.data(), x.data(), batch, cols);
+  std::vector<double> v((size_t)batch * cols);
+  for (size_t i = 0; i < v.size(); i++) {
+    double d = xd[i / 32];
+    v[i] = d * xq[i];
+    if (std::fabs(v[i] - x[i]) > 0.5001 * d + 1e-30) {
+      if (g_failures++ < 40)
+        std::printf("FAIL quantize_q8_blocks at %zu: %g -> %g (step %g)\n", i, (double)x[i], v[i], d);
+    }
+  }
+  return v;
+}
+
+// Q8_0 (int8 values) or Q4_0 (nibbles minus 8) blocks of 32 weights with an f16 scale, on Q8_0 activations.
+void test_block_format(Rng& rng, bool q4) {
+  const int bytes = q4 ? 18 : 34;
   for (const Shape& s0 : kShapes) {
     Shape s{s0.batch, s0.rows, (s0.cols + 31) / 32 * 32};
     const int blocks = s.cols / 32;
-    std::vector<uint8_t> w((size_t)s.rows * blocks * 34);
+    std::vector<uint8_t> w((size_t)s.rows * blocks * bytes);
     std::vector<double> dw((size_t)s.rows * s.cols);
     for (int r = 0; r < s.rows; r++)
       for (int k = 0; k < blocks; k++) {
-        uint8_t* block = w.data() + ((size_t)r * blocks + k) * 34;
+        uint8_t* block = w.data() + ((size_t)r * blocks + k) * bytes;
         uint16_t d = random_f16(rng);
         std::memcpy(block, &d, 2);
         for (int j = 0; j < 32; j++) {
-          int8_t q = (int8_t)(rng.below(256) - 128);
-          block[2 + j] = (uint8_t)q;
+          int q;
+          if (q4) {  // value j is the low nibble of byte j, value 16+j the high one
+            int nib = (int)rng.below(16);
+            uint8_t& b = block[2 + (j % 16)];
+            b = j < 16 ? (uint8_t)((b & 0xf0) | nib) : (uint8_t)((b & 0x0f) | (nib << 4));
+            q = nib - 8;
+          } else {
+            q = (int8_t)(rng.below(256) - 128);
+            block[2 + j] = (uint8_t)q;
+          }
           dw[(size_t)r * s.cols + 32 * k + j] = f16_value(d) * q;
         }
       }
     std::vector<float> x = randoms(rng, (size_t)s.batch * s.cols), out((size_t)s.batch * s.rows, NAN);
     std::vector<double> ref, mag;
-    reference_matmul(dw, widen(x), s.batch, s.rows, s.cols, &ref, &mag);
-    sj_matmul_q8_0(out.data(), x.data(), w.data(), s.batch, s.rows, s.cols);
-    expect("matmul_q8_0", out.data(), ref, mag, 1e-5, s.batch, s.rows, s.cols);
+    reference_matmul(dw, q8_activations(x, s.batch, s.cols), s.batch, s.rows, s.cols, &ref, &mag);
+    if (q4) {
+      sj_matmul_q4_0(out.data(), x.data(), w.data(), s.batch, s.rows, s.cols);
+    } else {
+      sj_matmul_q8_0(out.data(), x.data(), w.data(), s.batch, s.rows, s.cols);
+    }
+    expect(q4 ? "matmul_q4_0" : "matmul_q8_0", out.data(), ref, mag, 1e-5, s.batch, s.rows, s.cols);
   }
 }
 
@@ -498,7 +531,8 @@ int main(int argc, char** argv) {
       sj_set_threads(threads);
       Rng rng{0x9e3779b97f4a7c15ULL + (uint64_t)isa * 7919 + threads};
       test_dense(rng);
-      test_q8_0(rng);
+      test_block_format(rng, false);
+      test_block_format(rng, true);
       test_sparse(rng);
       test_quantize(rng);
       test_attention(rng);
