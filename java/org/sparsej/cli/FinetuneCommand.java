@@ -32,34 +32,32 @@ import picocli.CommandLine.ParameterException;
 
 /** Sparse fine-tuning: train a pruned student on text, optionally distilling a dense teacher, its mask fixed. */
 @Command(name = "finetune", mixinStandardHelpOptions = true,
-    description = {"Fine-tune a (pruned) model on text with its sparsity mask fixed: every zero weight of a sparse",
-        "linear stays zero, and AdamW keeps state for the kept weights only. Losses:",
+    description = {"Fine-tune a (pruned) model -m STUDENT on text with its sparsity mask fixed:",
+        "each zero of a sparse linear stays zero; AdamW keeps state for kept ones only.",
         "  ce             next-token cross-entropy on the text (no teacher needed)",
         "  kd             KL(teacher || student) at temperature 2, plus 0.25 x ce",
-        "  kd+squarehead  kd plus SquareHead (Kurtic et al. 2023): per block, the MSE of the student's hidden",
-        "                 state to the teacher's, normalised by the teacher's",
-        "Each step trains on --batch windows of [BOS] + --seqlen ids drawn at random (seeded) from --data; the",
-        "last --heldout ids of the text are held out and scored for perplexity every --eval-every steps.",
-        "Learning rate: linear warm-up over --warmup steps, then cosine decay to a tenth of --lr by the end of",
-        "--steps or of --time-limit, whichever comes first; gradients clipped to global norm 1.",
-        "OUT is written whole at the end in the student's format (sparse-bitmask and 2:4 stay so) and file type",
-        "(a Hugging Face directory, or for a llama2.c .bin student a directory with model.bin and tokenizer.bin),",
-        "with finetune.json (options, result) and finetune.csv (the log per step). The checkpoint (OUT.checkpoint",
-        "unless --checkpoint DIR) is replaced atomically every --checkpoint-every steps and at the end:",
-        "--resume DIR continues an interrupted run from it, losing at most --checkpoint-every steps. A loss that",
-        "becomes NaN stops the run; nothing is written and the last checkpoint is kept."})
+        "  kd+squarehead  kd plus SquareHead (Kurtic et al. 2023): per block, the MSE",
+        "                 of the student's hidden state to the teacher's, normalised",
+        "                 by the teacher's",
+        "Each step trains on --batch windows of [BOS] + --seqlen ids drawn at random",
+        "(seeded) from --data; its last --heldout ids are held out and scored for",
+        "perplexity every --eval-every steps. Learning rate: linear warm-up, then cosine",
+        "decay to a tenth of --lr by the end of --steps or --time-limit, whichever is",
+        "first; gradients clipped to global norm 1.",
+        "OUT appears whole at the end in the student's formats (sparse-bitmask and 2:4",
+        "stay so) and file type (a Hugging Face directory; for a llama2.c .bin student",
+        "a directory with model.bin and tokenizer.bin), with finetune.json and",
+        "finetune.csv (one row per step). The checkpoint (OUT.checkpoint unless",
+        "--checkpoint DIR) is replaced atomically every --checkpoint-every steps and at",
+        "the end; --resume DIR continues an interrupted run, losing at most that many",
+        "steps. A loss that becomes NaN stops the run: nothing is written, the last",
+        "checkpoint is kept. See docs/finetune.md."})
 final class FinetuneCommand implements Callable<Integer> {
-  @Option(names = {"-m", "--model"}, required = true, paramLabel = "STUDENT",
-      description = "The model to train (a pruned Hugging Face directory, or a .bin/.gguf file).")
-  Path student;
+  @Mixin ModelOptions modelOptions;  // -m STUDENT (the model to train), -z TOKENIZER
 
   @Option(names = "--teacher", paramLabel = "TEACHER",
       description = "The dense model to distil (same architecture and vocabulary); required for kd losses.")
   Path teacher;
-
-  @Option(names = {"-z", "--tokenizer"}, paramLabel = "FILE",
-      description = "Tokenizer for --data (default: the student's own).")
-  Path tokenizer;
 
   @Option(names = "--data", required = true, paramLabel = "TEXT", description = "UTF-8 training text.")
   Path data;
@@ -68,7 +66,7 @@ final class FinetuneCommand implements Callable<Integer> {
       description = "Updates (default: 1000, or unbounded with --time-limit).")
   Long steps;
 
-  @Option(names = "--batch", paramLabel = "B", description = "Windows per step (default: 8).")
+  @Option(names = "--batch", paramLabel = "B", description = "Windows per step (default: 4).")
   Integer batch;
 
   @Option(names = "--seqlen", paramLabel = "L",
@@ -76,7 +74,7 @@ final class FinetuneCommand implements Callable<Integer> {
   Integer seqLen;
 
   @Option(names = "--lr", paramLabel = "LR", description = "Peak learning rate (default: ${DEFAULT-VALUE}).")
-  float lr = 3e-4f;
+  float lr = 1e-3f;
 
   @Option(names = "--warmup", paramLabel = "N",
       description = "Warm-up steps (default: ${DEFAULT-VALUE}, at most a tenth of --steps).")
@@ -98,7 +96,7 @@ final class FinetuneCommand implements Callable<Integer> {
   Long seed;
 
   @Option(names = "--heldout", paramLabel = "N",
-      description = "Ids held out at the end of --data for perplexity (default: 8192; at most a tenth).")
+      description = "Ids held out at the end of --data for perplexity (default: 4096; at most a tenth).")
   Integer heldOut;
 
   @Option(names = "--eval-every", paramLabel = "K",
@@ -126,9 +124,9 @@ final class FinetuneCommand implements Callable<Integer> {
   public Integer call() {
     Map<String, String> resumed = resume == null ? Map.of() : Checkpoint.options(resume);
     long s = value("steps", steps, timeLimit != null ? Long.MAX_VALUE : 1000L, resumed, false);
-    int b = (int) value("batch", batch == null ? null : (long) batch, 8L, resumed, true);
+    int b = (int) value("batch", batch == null ? null : (long) batch, 4L, resumed, true);
     long sd = value("seed", seed, 0L, resumed, true);
-    int held = (int) value("heldout", heldOut == null ? null : (long) heldOut, 8192L, resumed, true);
+    int held = (int) value("heldout", heldOut == null ? null : (long) heldOut, 4096L, resumed, true);
     String lossText = loss != null ? loss : resumed.getOrDefault("loss", teacher != null ? "kd" : "ce");
     if (resume != null && !lossText.equals(resumed.get("loss"))) {
       throw usage("--resume " + resume + " was trained with --loss " + resumed.get("loss") + ", not " + lossText);
@@ -164,7 +162,8 @@ final class FinetuneCommand implements Callable<Integer> {
     }
     AtomicOutput.checkWritable(ck, true);
 
-    LlamaModel studentModel = ModelLoader.load(student);
+    Path student = modelOptions.model;
+    LlamaModel studentModel = modelOptions.loadModel();
     int l = (int) value("seqlen", seqLen == null ? null : (long) seqLen,
         (long) Math.min(128, studentModel.config().seqLen()), resumed, true);
     checkRange(l >= 1 && l <= studentModel.config().seqLen(), "--seqlen must be in 1.." + studentModel.config().seqLen()
@@ -179,9 +178,7 @@ final class FinetuneCommand implements Callable<Integer> {
     if (!trainable.hasSparseLinears()) {
       System.err.println("warning: " + student + " has no sparse layers: it trains dense");
     }
-    Tokenizer tok = tokenizer != null ? org.sparsej.format.ModelTokenizers.fromFile(tokenizer,
-        studentModel.config().vocabSize())
-        : org.sparsej.format.ModelTokenizers.forModel(student, studentModel.config().vocabSize());
+    Tokenizer tok = modelOptions.loadTokenizer(studentModel);
     long t0 = System.nanoTime();
     int[] ids = tok.encode(TextFiles.read(data, "training"), false, false);
     TrainingData trainingData;
@@ -194,7 +191,7 @@ final class FinetuneCommand implements Callable<Integer> {
         ids.length, data, trainingData.trainTokens(), trainingData.heldOut().length, (System.nanoTime() - t0) / 1e9);
 
     Map<String, String> described = new LinkedHashMap<>();
-    described.put("student", student.toString());
+    described.put("student", modelOptions.model.toString());
     described.put("teacher", teacher == null ? "" : teacher.toString());
     described.put("data", data.toString());
     described.put("loss", lossText);
@@ -234,13 +231,11 @@ final class FinetuneCommand implements Callable<Integer> {
     Map<String, String> extras = new LinkedHashMap<>();
     extras.put("finetune.json", CompressionRun.text(describe(described, result)));
     extras.put("finetune.csv", trainer.csv());
-    ModelOptions mo = new ModelOptions();
-    mo.model = student;
-    mo.tokenizer = tokenizer;
     if (ModelLoader.detect(student) == ModelLoader.Format.LLAMA2C) {
-      CompressionRun.writeLlama2c(mo, trained, output, extras);
+      CompressionRun.writeLlama2c(modelOptions, trained, output, extras);
     } else {
-      CompressionRun.writeHf(mo, HfModelWriter.Source.of(trained), output, extras, HfModelWriter.Options.defaults());
+      CompressionRun.writeHf(modelOptions, HfModelWriter.Source.of(trained), output, extras,
+          HfModelWriter.Options.defaults());
     }
     System.out.printf(Locale.ROOT, "finetune: %d steps in %.1f s%s; held-out ppl %.4f; peak RSS %.0f MB%n",
         result.steps(), result.seconds(), result.timedOut() ? " (time limit)" : "", result.lastPerplexity(),

@@ -43,7 +43,7 @@ class FinetuneResumeTest {
     SplittableRandom random = new SplittableRandom(seed);
     Path out = dir.resolve("out");
     Path ck = dir.resolve("out.checkpoint");
-    List<String> args = FinetuneCommandTest.finetune(FinetuneCommandTest.student, out, "--steps", "12",
+    List<String> args = FinetuneCommandTest.finetune(FinetuneCommandTest.student, out, "--steps", "8",
         "--checkpoint-every", "2", "--loss", "ce");
     List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-cp", System.getProperty("java.class.path"), "org.sparsej.cli.Main"));
@@ -68,7 +68,7 @@ class FinetuneResumeTest {
     List<String> steps = Files.readAllLines(out.resolve("finetune.csv")).stream().skip(1)
         .map(l -> l.substring(0, l.indexOf(','))).toList();
     List<String> expected = new ArrayList<>();
-    for (int s = 0; s <= 12; s++) {
+    for (int s = 0; s <= 8; s++) {
       expected.add(Integer.toString(s));
     }
     assertEquals(expected, steps, "every step once (seed " + seed + ")");
