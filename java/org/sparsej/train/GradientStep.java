@@ -113,7 +113,7 @@ public final class GradientStep implements AutoCloseable {
       teacherActs[l] = new Activations(c, n, false);
       teacherObservers[l] = teacherActs[l];
     }
-    this.attention = new AttentionBackward(seqLen);
+    this.attention = new AttentionBackward(seqLen, pool);
     this.ropeFrequencies = c.ropeScaling().inverseFrequencies(c.ropeTheta(), c.headSize());
     dx = f32(n, c.dim());
     dxb = f32(n, c.dim());
@@ -344,7 +344,6 @@ public final class GradientStep implements AutoCloseable {
     for (Tensor p : pages) {
       backend.free(p);
     }
-    attention.close();
     pool.shutdown();
     backend.close();
   }
