@@ -54,8 +54,9 @@ public final class HfCheckpoint implements AutoCloseable {
       for (Iterator<Map.Entry<String, JsonNode>> it = map.fields(); it.hasNext(); ) {
         Map.Entry<String, JsonNode> e = it.next();
         String shard = e.getValue().asText("");
+        // A NUL cannot be in a path (Path.resolve would throw): refused with the other non-file names.
         if (!e.getValue().isTextual() || shard.isEmpty() || shard.contains("/") || shard.contains("\\")
-            || shard.equals("..") || shard.equals(".")) {
+            || shard.indexOf('\0') >= 0 || shard.equals("..") || shard.equals(".")) {
           throw new SparsejException(index + ": tensor '" + e.getKey() + "' points to '" + e.getValue()
               + "', which is not a file name in this directory");
         }
