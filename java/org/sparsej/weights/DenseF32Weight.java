@@ -5,43 +5,19 @@ import org.sparsej.tensor.DType;
 import org.sparsej.tensor.Tensor;
 
 /** A plain row-major float32 matrix: the baseline format. */
-public final class DenseF32Weight implements LinearWeight {
-  private final Tensor values;
-  private final int rows;
-  private final int cols;
-
+public final class DenseF32Weight extends DenseMatrixWeight {
   public DenseF32Weight(Tensor values) {
+    super(requireF32(values));
+  }
+
+  private static Tensor requireF32(Tensor values) {
     values.requireDType(DType.F32);
-    if (values.rank() != 2) {
-      throw new IllegalArgumentException("dense weight must be 2-D, got " + values);
-    }
-    this.values = values;
-    this.rows = values.dim(0);
-    this.cols = values.dim(1);
-  }
-
-  public Tensor values() {
     return values;
-  }
-
-  @Override
-  public int rows() {
-    return rows;
-  }
-
-  @Override
-  public int cols() {
-    return cols;
   }
 
   @Override
   public WeightFormat format() {
     return WeightFormat.DENSE_F32;
-  }
-
-  @Override
-  public long residentBytes() {
-    return values.byteSize();
   }
 
   @Override

@@ -9,21 +9,16 @@ import org.sparsej.tensor.Tensor;
  * A row-major BF16 or F16 matrix kept as stored (2 bytes per weight; a file's tensor is mapped, never widened).
  * The matmul widens each weight to float32 and accumulates in float32 against F32 activations.
  */
-public final class DenseHalfWeight implements LinearWeight {
-  private final Tensor values;  // BF16 or F16 [rows][cols]
-  private final int rows;
-  private final int cols;
+public final class DenseHalfWeight extends DenseMatrixWeight {
+  public DenseHalfWeight(Tensor values) {  // BF16 or F16 [rows][cols]
+    super(requireHalf(values));
+  }
 
-  public DenseHalfWeight(Tensor values) {
+  private static Tensor requireHalf(Tensor values) {
     if (values.dtype() != DType.BF16 && values.dtype() != DType.F16) {
       throw new IllegalArgumentException("half weight must be BF16 or F16, got " + values.dtype());
     }
-    if (values.rank() != 2) {
-      throw new IllegalArgumentException("dense weight must be 2-D, got " + values);
-    }
-    this.values = values;
-    this.rows = values.dim(0);
-    this.cols = values.dim(1);
+    return values;
   }
 
   /** A dense F32 [rows][cols] matrix rounded to {@code dtype} (BF16 or F16), to nearest even. */
@@ -38,29 +33,9 @@ public final class DenseHalfWeight implements LinearWeight {
     return new DenseHalfWeight(h);
   }
 
-  /** The raw 16-bit values, row-major. */
-  public Tensor values() {
-    return values;
-  }
-
-  @Override
-  public int rows() {
-    return rows;
-  }
-
-  @Override
-  public int cols() {
-    return cols;
-  }
-
   @Override
   public WeightFormat format() {
     return values.dtype() == DType.BF16 ? WeightFormat.DENSE_BF16 : WeightFormat.DENSE_F16;
-  }
-
-  @Override
-  public long residentBytes() {
-    return values.byteSize();
   }
 
   /** Weight i (row-major) widened to float32. */

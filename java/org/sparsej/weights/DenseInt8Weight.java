@@ -11,21 +11,17 @@ import org.sparsej.util.SparsejException;
  * float32, W8A8 quantizes them per token to int8 and sums int8 products exactly in int32 (as the native kernels
  * do; native/include/sparsej/gemm_int8.h). The values may be the mapped bytes of a model file.
  */
-public final class DenseInt8Weight implements LinearWeight {
-  private final Tensor values;   // I8 [rows][cols]
+public final class DenseInt8Weight extends DenseMatrixWeight {
+  // values: I8 [rows][cols]
   private final Tensor scales;   // F32 [rows]
   private final Tensor rowSums;  // I32 [rows]: Σ_c q[r][c], for the VNNI kernels' unsigned activations
   private final Precision precision;
-  private final int rows;
-  private final int cols;
 
   private DenseInt8Weight(Tensor values, Tensor scales, Tensor rowSums, Precision precision) {
-    this.values = values;
+    super(values);
     this.scales = scales;
     this.rowSums = rowSums;
     this.precision = precision;
-    this.rows = values.dim(0);
-    this.cols = values.dim(1);
   }
 
   /**
@@ -93,11 +89,6 @@ public final class DenseInt8Weight implements LinearWeight {
     return precision;
   }
 
-  /** I8 [rows][cols]. */
-  public Tensor values() {
-    return values;
-  }
-
   /** F32 [rows]. */
   public Tensor scales() {
     return scales;
@@ -109,23 +100,13 @@ public final class DenseInt8Weight implements LinearWeight {
   }
 
   @Override
-  public int rows() {
-    return rows;
-  }
-
-  @Override
-  public int cols() {
-    return cols;
-  }
-
-  @Override
   public WeightFormat format() {
     return precision == Precision.W8A8 ? WeightFormat.DENSE_W8A8 : WeightFormat.DENSE_W8A16;
   }
 
   @Override
   public long residentBytes() {
-    return values.byteSize() + scales.byteSize() + rowSums.byteSize();
+    return super.residentBytes() + scales.byteSize() + rowSums.byteSize();
   }
 
   @Override
