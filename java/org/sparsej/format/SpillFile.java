@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import org.sparsej.tensor.DType;
 import org.sparsej.tensor.Tensor;
+import org.sparsej.util.OffHeapCollector;
 import org.sparsej.weights.StoredSummary;
 import org.sparsej.weights.StoredWeight;
 
@@ -21,9 +22,9 @@ import org.sparsej.weights.StoredWeight;
 public final class SpillFile implements AutoCloseable {
   private final Path path;
   private final FileChannel channel;
-  private static final long COLLECT_BYTES = 256L << 20;
   private long end;
-  private long readSinceCollect;
+  // read-back buffers are off-heap and freed only when collected: without this the write phase keeps them all
+  private final OffHeapCollector collector = new OffHeapCollector(256L << 20);
 
   /** A hidden temporary file in {@code dir} (put it beside the output: the same disk, the same free space). */
   public SpillFile(Path dir) {
@@ -67,12 +68,7 @@ public final class SpillFile implements AutoCloseable {
 
   private synchronized Tensor read(Part p) {
     Tensor t = Tensor.allocate(p.dtype(), p.shape());
-    readSinceCollect += t.bytes().capacity();
-    if (readSinceCollect > COLLECT_BYTES) {
-      // read-back buffers are off-heap and freed only when collected: without this the write phase keeps them all
-      readSinceCollect = 0;
-      System.gc();
-    }
+    collector.dropped(t.bytes().capacity());
     ByteBuffer b = t.bytes().duplicate();
     b.clear();
     try {

@@ -13,6 +13,7 @@ import org.sparsej.model.LlamaModel;
 import org.sparsej.model.LlamaWeights;
 import org.sparsej.tensor.DType;
 import org.sparsej.tensor.Tensor;
+import org.sparsej.util.OffHeapCollector;
 import org.sparsej.util.SparsejException;
 import org.sparsej.weights.DenseF32Weight;
 import org.sparsej.weights.LinearWeight;
@@ -69,19 +70,14 @@ public final class HfModelReader {
       loader.layer(c.nLayers() - 1);  // a checkpoint missing the last block fails here, before any work
     }
     long blockBytes = 4L * ((long) c.dim() * (2L * c.dim() + 2L * c.kvDim() + 3L * c.hiddenDim()));
+    // Blocks read before are off-heap (widened copies, mappings) and freed only when collected: a pass over all
+    // blocks (validation, a summary) would otherwise hold them all, up to the JVM's direct-memory limit.
+    OffHeapCollector collector = new OffHeapCollector(COLLECT_BYTES);
     List<LayerWeights> layers = new java.util.AbstractList<>() {
-      private long sinceCollect;
-
       @Override
       public LayerWeights get(int l) {
         java.util.Objects.checkIndex(l, c.nLayers());
-        // Blocks read before are off-heap (widened copies, mappings) and freed only when collected: a pass over
-        // all blocks (validation, a summary) would otherwise hold them all, up to the JVM's direct-memory limit.
-        sinceCollect += blockBytes;
-        if (sinceCollect > COLLECT_BYTES) {
-          sinceCollect = 0;
-          System.gc();
-        }
+        collector.dropped(blockBytes);
         try (HfCheckpoint ckpt = HfCheckpoint.open(dir)) {
           return new Loader(ckpt, c, compression).layer(l);
         }
@@ -120,6 +116,8 @@ public final class HfModelReader {
     final HfCheckpoint ckpt;
     final LlamaConfig c;
     final CompressedTensors compression;
+    // a dense-stored pruned weight re-encoded sparse leaves its mapping and the encoder's buffers behind
+    final OffHeapCollector reencoded = new OffHeapCollector(COLLECT_BYTES);
 
     Loader(HfCheckpoint ckpt, LlamaConfig c, CompressedTensors compression) {
       this.ckpt = ckpt;
@@ -184,7 +182,14 @@ public final class HfModelReader {
         StoredWeight s = stored(module, rows, cols);
         // dense-stored sparse weights (config.json's dense sparsity_config names them) run sparse again, each
         // decided by its own zeros; one weight at a time, never a dense copy of the model
-        return compression.sparseTarget(module) ? WeightFormat.decodeSparseIfPruned(s) : WeightFormat.decode(s);
+        if (!compression.sparseTarget(module)) {
+          return WeightFormat.decode(s);
+        }
+        LinearWeight w = WeightFormat.decodeSparseIfPruned(s);
+        if (w.format().storedLayout() != s.layout()) {
+          reencoded.dropped(s.values().byteSize());
+        }
+        return w;
       } catch (SparsejException e) {
         String m = e.getMessage();
         throw m.startsWith(ckpt.dir().toString()) ? e : new SparsejException(ckpt.dir() + ": " + module + ": " + m);
