@@ -87,7 +87,7 @@ class LoadGeneratorConnectionTest {
     assertEquals(20, r.requests());
     assertEquals(20, r.completionTokens());
     assertEquals(0, r.retries());
-    // Before the fix it stopped at [DONE]: each request closed its connection (20 connections for 20 requests).
+    // Stopping at [DONE], as before the fix, the JDK client closed 18 of 20 connections against a stand-in like this one.
     assertTrue(connections.get() <= 2, connections.get() + " connections for 20 requests by 2 clients");
   }
 
