@@ -27,7 +27,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class LoadGenerator {
   /** What one level of concurrency gave. */
-  public record Result(int clients, int requests, int errors, double seconds, long completionTokens,
+  public record Result(int clients, int requests, int errors, int retries, double seconds, long completionTokens,
                        double ttftP50, double ttftP99, double itlP50, double itlP99, String firstError) {
     public double requestsPerSecond() {
       return requests / seconds;
@@ -39,13 +39,18 @@ public final class LoadGenerator {
   }
 
   static {
-    // The client must drop an idle pooled connection before the server does (its idle timeout, 30 s by default);
-    // JDK 17 keeps them 1200 s, and a request sent on a connection the server is closing fails with "HTTP/1.1
-    // header parser received no bytes" (2 of 3824 requests in a 10-minute soak). Only if not set by the user.
+    // Drop an idle pooled connection before the server does (its idle timeout, 30 s by default; JDK 17 keeps them
+    // 1200 s), so an idle client does not send on a connection the server is closing. Only if not set by the user.
     if (System.getProperty("jdk.httpclient.keepalive.timeout") == null) {
       System.setProperty("jdk.httpclient.keepalive.timeout", "10");
     }
   }
+
+  /**
+   * What the JDK client says when a connection it took from its pool gave EOF before any byte of the response:
+   * the request never reached a server that could answer it, so sending it again on a new connection is safe.
+   */
+  static final String NO_RESPONSE_BYTES = "header parser received no bytes";
 
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private final URI uri;
@@ -70,6 +75,7 @@ public final class LoadGenerator {
     List<Double> itl = Collections.synchronizedList(new ArrayList<>());
     AtomicInteger started = new AtomicInteger();
     AtomicInteger errors = new AtomicInteger();
+    AtomicInteger retries = new AtomicInteger();
     var firstError = new java.util.concurrent.atomic.AtomicReference<String>();
     long[] tokens = new long[clients];
     long t0 = System.nanoTime();
@@ -81,7 +87,7 @@ public final class LoadGenerator {
       done.add(pool.submit(() -> {
         while (System.nanoTime() < deadline && started.incrementAndGet() <= maxRequests) {
           try {
-            tokens[client] += one(client * 1_000_003L + started.get(), ttft, itl);
+            tokens[client] += oneRetried(client * 1_000_003L + started.get(), ttft, itl, retries);
           } catch (IOException | RuntimeException e) {
             errors.incrementAndGet();
             firstError.compareAndSet(null, e.toString());
@@ -105,11 +111,34 @@ public final class LoadGenerator {
       total += t;
     }
     int requests = Math.min(started.get(), maxRequests) - errors.get();
-    return new Result(clients, requests, errors.get(), wall, total, percentile(ttft, 50), percentile(ttft, 99),
+    return new Result(clients, requests, errors.get(), retries.get(), wall, total, percentile(ttft, 50), percentile(ttft, 99),
         percentile(itl, 50), percentile(itl, 99), firstError.get());
   }
 
-  /** One streamed request; returns its completion tokens. */
+  /**
+   * One request, sent once more (and counted in {@code retries}) only when a pooled connection gave no byte of a
+   * response ({@link #NO_RESPONSE_BYTES}); any other failure, and a second one, is an error.
+   */
+  private long oneRetried(long seed, List<Double> ttft, List<Double> itl, AtomicInteger retries)
+      throws IOException, InterruptedException {
+    try {
+      return one(seed, ttft, itl);
+    } catch (IOException e) {
+      if (e.getMessage() == null || !e.getMessage().contains(NO_RESPONSE_BYTES)) {
+        throw e;
+      }
+      retries.incrementAndGet();
+      return one(seed, ttft, itl);
+    }
+  }
+
+  /**
+   * One streamed request; returns its completion tokens. It reads the body to its end, past {@code [DONE]}: the
+   * chunked terminator comes in a separate write after {@code [DONE]} (Jetty's generator flushes the last chunk on
+   * its own), and closing the stream before the JDK client has parsed it makes the client cancel the exchange and
+   * close the connection, and at times hand the same connection to the next request, which then fails with
+   * {@link #NO_RESPONSE_BYTES} (docs/serving.md, "The soak error").
+   */
   private long one(long seed, List<Double> ttft, List<Double> itl) throws IOException, InterruptedException {
     long start = System.nanoTime();
     HttpResponse<InputStream> r = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(120))
@@ -128,9 +157,12 @@ public final class LoadGenerator {
           continue;
         }
         String data = line.substring(6);
+        if (doneSeen) {
+          throw new IOException("data after [DONE]: " + line);
+        }
         if (data.equals("[DONE]")) {
           doneSeen = true;
-          break;
+          continue;
         }
         JsonNode j = HttpIo.JSON.readTree(data);
         if (j.has("error")) {
