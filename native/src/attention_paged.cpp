@@ -13,10 +13,10 @@
 
 namespace {
 
-// Below this many multiply-adds one thread does the whole batch: decode steps over short contexts take tens of
+// Below this many multiply-adds one thread does the whole batch: decode steps over short contexts take a few
 // microseconds, less than waking the pool costs (and far less than waiting for a descheduled worker on a busy
-// machine), while long prompts and contexts still split.
-constexpr long kMinParallelWork = 1L << 20;
+// machine), while long prompts and contexts (a decode step past ~160 positions on 12 heads of 64) still split.
+constexpr long kMinParallelWork = 1L << 18;
 
 struct Segment {
   int row0, rows, pos0, table0;
@@ -56,28 +56,23 @@ void sj_attention_paged_window(float* out, const float* q, int n_segments, const
   std::vector<int> segment_of(rows, 0);
   for (int s = 0; s < n_segments; s++)
     std::fill(segment_of.begin() + seg[s].row0, segment_of.begin() + seg[s].row0 + seg[s].rows, s);
-  const int tasks = rows * n_heads;
   const int nt = work < kMinParallelWork ? 1 : sj::configured_threads();
+  // A task is one row's heads, or a share of them when there are fewer rows than threads (a decode step).
+  const int chunks = std::min(n_heads, std::max(1, (nt + rows - 1) / rows));
+  const int tasks = rows * chunks;
   sj::parallel(nt, [&](int thread, int n_threads) {
-    std::vector<float> scores(longest);
-    const int first = (int)((long)tasks * thread / n_threads), end = (int)((long)tasks * (thread + 1) / n_threads);
-    for (int task = first; task < end; task++) {
-      const int r = task / n_heads, h = task % n_heads, kvh = h / group;
+    thread_local std::vector<float> scores;
+    scores.resize((size_t)((n_heads + chunks - 1) / chunks + 1) * longest);
+    // Tasks dealt out in turn, not in blocks: a prompt's later rows attend to more positions, and blocks of rows
+    // would leave the last thread the longest ones.
+    for (int task = thread; task < tasks; task += n_threads) {
+      const int r = task / chunks, c = task % chunks;
+      const int h0 = (int)((long)n_heads * c / chunks), h1 = (int)((long)n_heads * (c + 1) / chunks);
       const Segment& s = seg[segment_of[r]];
       const int last = s.pos0 + (r - s.row0);
       const int from = window > 0 ? std::max(0, last - window + 1) : 0;  // sliding window: the last `window`
-      const float* qh = q + (size_t)r * dim + (size_t)h * head_size;
-      for (int t = from; t <= last; t++) {
-        const float* key = page_at(pages, s, t, page_tokens) + key_offset + (size_t)(t % page_tokens) * kv_dim;
-        scores[t] = k.dot_f32(qh, key + (size_t)kvh * head_size, head_size) * scale;
-      }
-      sj_softmax(scores.data() + from, last + 1 - from);
-      float* oh = out + (size_t)r * dim + (size_t)h * head_size;
-      std::fill(oh, oh + head_size, 0.0f);
-      for (int t = from; t <= last; t++) {
-        const float* value = page_at(pages, s, t, page_tokens) + value_offset + (size_t)(t % page_tokens) * kv_dim;
-        k.axpy_f32(oh, scores[t], value + (size_t)kvh * head_size, head_size);
-      }
+      k.attend_heads(out + (size_t)r * dim, q + (size_t)r * dim, pages + s.table0, key_offset, value_offset,
+                     page_tokens, kv_dim, from, last, h0, h1, group, head_size, scale, scores.data());
     }
   });
 }

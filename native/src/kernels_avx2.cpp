@@ -2,7 +2,9 @@
 // template instantiations included: the rest of the library stays baseline x86-64.
 #include "isa_list.h"
 #include <immintrin.h>
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include "kernel_table.h"
 
 SJ_ISA_BEGIN(avx2)

@@ -5,7 +5,9 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include "isa_list.h"
 #include <immintrin.h>
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include "kernel_table.h"
 
 SJ_ISA_BEGIN(avx512)

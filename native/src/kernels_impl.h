@@ -2,8 +2,10 @@
 // to its vector traits, so one template yields the scalar, AVX2 and AVX-512 variants. Internal linkage keeps
 // the variants apart (no ODR merging of code built for different ISAs).
 #pragma once
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 
 namespace {
 
@@ -120,9 +122,69 @@ float sum_f32(const float* x, long n) {
   return s;
 }
 
+// Attention of one row's heads [h0, h1) (KernelTable::attend_heads). Positions are the outer loop and the heads
+// the inner one: a position's keys (then values) for all those heads are one contiguous piece of its KV row, and
+// the rows of a page follow one another, so the cache streams through once per token in address order. One head
+// after another instead strided through it 256 bytes at a time: at 512 positions of stories110M, 40 MB of KV per
+// token read at memory latency, 44% of a decode step (docs/benchmarks.md, "Prefill").
+inline const float* kv_run(const int64_t* pages, int p) {
+  return reinterpret_cast<const float*>(static_cast<intptr_t>(pages[p]));
+}
+
+// Lines [c0, c1) (floats) of position t's KV row, fetched ahead: every page starts a new stream, and the KV is
+// read once per token, after the weights have pushed it out of cache, so the hardware prefetcher alone left the
+// loop waiting on memory (4-7 GB/s against 13 for the weights).
+constexpr int kKvAhead = 4;  // positions
+
+inline void prefetch_kv_row(const int64_t* pages, long offset, int run, long stride, int t, long c0, long c1) {
+  const float* row = kv_run(pages, t / run) + offset + (size_t)(t % run) * stride;
+  for (long c = c0; c < c1; c += 16) __builtin_prefetch(row + c);
+}
+
+template <class V>
+void attend_heads(float* out, const float* q, const int64_t* pages, long key_offset, long value_offset, int run,
+                  long stride, int from, int last, int h0, int h1, int group, int hs, float scale, float* scores) {
+  const int n = last - from + 1;
+  const long c0 = (long)(h0 / group) * hs, c1 = (long)((h1 - 1) / group + 1) * hs;  // the kv heads read
+  for (int p = from / run; p <= last / run; p++) {
+    const int t0 = std::max(from, p * run), t1 = std::min(last, p * run + (run - 1));
+    const float* key = kv_run(pages, p) + key_offset + (size_t)(t0 - p * run) * stride;
+    for (int t = t0; t <= t1; t++, key += stride) {
+      if (t + kKvAhead <= last) prefetch_kv_row(pages, key_offset, run, stride, t + kKvAhead, c0, c1);
+      for (int h = h0; h < h1; h++)
+        scores[(size_t)(h - h0) * n + (t - from)] =
+            dot_f32<V>(key + (size_t)(h / group) * hs, q + (size_t)h * hs, hs) * scale;
+    }
+  }
+  for (int h = h0; h < h1; h++) {  // softmax of each head's scores, as sj_softmax computes it
+    float* s = scores + (size_t)(h - h0) * n;
+    float max = s[0];
+    for (int i = 1; i < n; i++) max = std::max(max, s[i]);
+    float sum = 0.0f;
+    for (int i = 0; i < n; i++) {
+      s[i] = expf(s[i] - max);
+      sum += s[i];
+    }
+    const float inv = 1.0f / sum;
+    for (int i = 0; i < n; i++) s[i] *= inv;
+  }
+  std::fill(out + (size_t)h0 * hs, out + (size_t)h1 * hs, 0.0f);
+  for (int p = from / run; p <= last / run; p++) {
+    const int t0 = std::max(from, p * run), t1 = std::min(last, p * run + (run - 1));
+    const float* value = kv_run(pages, p) + value_offset + (size_t)(t0 - p * run) * stride;
+    for (int t = t0; t <= t1; t++, value += stride) {
+      if (t + kKvAhead <= last) prefetch_kv_row(pages, value_offset, run, stride, t + kKvAhead, c0, c1);
+      for (int h = h0; h < h1; h++)
+        axpy_f32<V>(out + (size_t)h * hs, scores[(size_t)(h - h0) * n + (t - from)],
+                    value + (size_t)(h / group) * hs, hs);
+    }
+  }
+}
+
 template <class V>
 constexpr sj::KernelTable make_kernel_table(const char* name) {
-  return sj::KernelTable{name, &matmul_f32_rows<V>, &dot_f32<V>, &axpy_f32<V>, &rmsnorm_row<V>, &sum_f32<V>};
+  return sj::KernelTable{name, &matmul_f32_rows<V>, &dot_f32<V>, &axpy_f32<V>, &rmsnorm_row<V>, &sum_f32<V>,
+                         &attend_heads<V>};
 }
 
 }  // namespace

@@ -1,5 +1,8 @@
 // Scalar variants: baseline x86-64, the fallback where no SIMD extension is present.
 #include "isa_list.h"
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
 #include "kernel_table.h"
 SJ_ISA_BEGIN(scalar)
 #include "simd_scalar.h"

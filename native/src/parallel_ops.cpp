@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <vector>
 
 #include "kernels.h"
 #include "thread_pool.h"
+#include "sparsej/attention_paged.h"
 #include "sparsej/dispatch.h"
 #include "sparsej/gemv_dense.h"
 #include "sparsej/llama_ops.h"
@@ -115,27 +117,13 @@ void sj_softmax(float* x, int n) {
 
 void sj_attention(float* out, const float* q, const float* key_cache, const float* value_cache, int batch, int pos0,
                   int n_heads, int n_kv_heads, int head_size) {
-  const sj::KernelTable& k = *sj::kernels().dense;
-  const int dim = n_heads * head_size, kv_dim = n_kv_heads * head_size, group = n_heads / n_kv_heads;
-  const float scale = 1.0f / sqrtf((float)head_size);
-  const int tasks = batch * n_heads;
-  long work = (long)tasks * (pos0 + batch) * head_size * 2;
-  sj::parallel(threads_for(work), [&](int thread, int n_threads) {
-    std::vector<float> scores(pos0 + batch);
-    int first, end;
-    split_range(tasks, thread, n_threads, 1, &first, &end);
-    for (int task = first; task < end; task++) {
-      const int b = task / n_heads, h = task % n_heads, kvh = h / group, last = pos0 + b;
-      const float* qh = q + (size_t)b * dim + (size_t)h * head_size;
-      for (int t = 0; t <= last; t++)
-        scores[t] = k.dot_f32(qh, key_cache + (size_t)t * kv_dim + (size_t)kvh * head_size, head_size) * scale;
-      sj_softmax(scores.data(), last + 1);
-      float* oh = out + (size_t)b * dim + (size_t)h * head_size;
-      std::fill(oh, oh + head_size, 0.0f);
-      for (int t = 0; t <= last; t++)
-        k.axpy_f32(oh, scores[t], value_cache + (size_t)t * kv_dim + (size_t)kvh * head_size, head_size);
-    }
-  });
+  // A contiguous cache is one page of every position: the same kernel, so the same values as the paged cache.
+  // The values are addressed from the keys' base (an offset in floats between the two buffers).
+  const int32_t segment[4] = {0, batch, pos0, 0};
+  const int64_t page[1] = {(int64_t)(intptr_t)key_cache};
+  const long value_offset = (long)(((intptr_t)value_cache - (intptr_t)key_cache) / (intptr_t)sizeof(float));
+  sj_attention_paged_window(out, q, 1, segment, page, pos0 + batch, 0, value_offset, n_heads, n_kv_heads, head_size,
+                            0);
 }
 
 void sj_swiglu(float* h1, const float* h3, long n) {

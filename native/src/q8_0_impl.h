@@ -5,6 +5,7 @@
 //   wvec load_q8(const uint8_t* qs)   32 int8 weights       wvec load_q4(const uint8_t* qs)   32 nibbles minus 8
 //   acc  zero()                        acc fma_block(acc, float scale, wvec w, const int8_t* x32): acc + scale ·
 //   float sum(acc)                     Σ w·x, the products summed exactly in int32
+//   float half(const uint8_t* p)       the f16 block scale at p as a float (exact)
 // Each output is one chain of blocks in a fixed order, so a row of a batch equals the row alone bit for bit.
 #pragma once
 #include <cstddef>
@@ -66,12 +67,13 @@ inline void block_dot(const uint8_t* w_row, size_t row_bytes, const float* dw, i
   for (int i = 0; i < NR; i++) s[i] = V::sum(acc[i]);
 }
 
-// The block scales of rows [r, r + nr) as floats, converted once for every token of the batch.
-template <class B>
+// The block scales of rows [r, r + nr) as floats, converted once for every token of the batch (V::half: F16C
+// where the ISA has it; the software conversion cost as much as the int8 dot of a block at batch 1).
+template <class V, class B>
 inline void row_scales(float* dw, const uint8_t* w, size_t row_bytes, int r, int nr, int nb) {
   for (int i = 0; i < nr; i++)
     for (int k = 0; k < nb; k++)
-      dw[(size_t)i * nb + k] = q8_f16_to_f32(w + (r + i) * row_bytes + (size_t)k * B::kBytes);
+      dw[(size_t)i * nb + k] = V::half(w + (r + i) * row_bytes + (size_t)k * B::kBytes);
 }
 
 // Rows [r0, r1) of out = x · Wᵀ for a weight of blocks B, x given as Q8_0 activations xq/xd.
@@ -83,7 +85,7 @@ void matmul_block_rows(float* out, const int8_t* xq, const float* xd, const uint
   std::vector<float> dw((size_t)4 * nb);
   int r = r0;
   for (; r + 4 <= r1; r += 4) {
-    row_scales<B>(dw.data(), w, row_bytes, r, 4, nb);
+    row_scales<V, B>(dw.data(), w, row_bytes, r, 4, nb);
     for (int b = 0; b < batch; b++) {
       float s[4];
       block_dot<V, B, 4>(w + r * row_bytes, row_bytes, dw.data(), nb, xq + (size_t)b * cols, xd + (size_t)b * nb, s);
@@ -92,7 +94,7 @@ void matmul_block_rows(float* out, const int8_t* xq, const float* xd, const uint
     }
   }
   for (; r < r1; r++) {
-    row_scales<B>(dw.data(), w, row_bytes, r, 1, nb);
+    row_scales<V, B>(dw.data(), w, row_bytes, r, 1, nb);
     for (int b = 0; b < batch; b++)
       block_dot<V, B, 1>(w + r * row_bytes, row_bytes, dw.data(), nb, xq + (size_t)b * cols, xd + (size_t)b * nb,
                          out + (size_t)b * rows + r);

@@ -25,6 +25,11 @@ struct Q8BlocksYmm {
     __m256i p32 = _mm256_madd_epi16(p16, _mm256_set1_epi16(1));
     return _mm256_fmadd_ps(_mm256_set1_ps(scale), _mm256_cvtepi32_ps(p32), a);
   }
+  static inline float half(const uint8_t* p) {
+    uint16_t h;
+    __builtin_memcpy(&h, p, 2);
+    return _cvtsh_ss(h);
+  }
   static inline float sum(acc a) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));

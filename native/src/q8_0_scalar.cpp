@@ -33,10 +33,15 @@ struct Q8BlocksScalar {
     return a + scale * (float)s;
   }
   static inline float sum(acc a) { return a; }
+  static inline float half(const uint8_t* p);
 };
 }  // namespace
 
 #include "q8_0_impl.h"
+
+namespace {
+inline float Q8BlocksScalar::half(const uint8_t* p) { return q8_f16_to_f32(p); }
+}  // namespace
 
 namespace sj {
 extern const Q8Table q8_0_scalar{"scalar", &matmul_block_rows<Q8BlocksScalar, BlockQ8_0>,

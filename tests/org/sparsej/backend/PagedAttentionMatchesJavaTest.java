@@ -44,6 +44,12 @@ class PagedAttentionMatchesJavaTest {
 
   private static Case randomCase(RandomTensors random, int layers, int heads, int kvHeads, int headSize,
                                  int pageTokens, int segments) {
+    return randomCase(random, layers, heads, kvHeads, headSize, pageTokens, segments, 40);
+  }
+
+  /** Segments whose history reaches up to {@code maxPos0} positions before this pass's rows. */
+  private static Case randomCase(RandomTensors random, int layers, int heads, int kvHeads, int headSize,
+                                 int pageTokens, int segments, int maxPos0) {
     int kvDim = kvHeads * headSize;
     long pageFloats = PagedKv.pageFloats(layers, pageTokens, kvDim);
     PagedKv.Builder b = PagedKv.builder(layers, pageTokens, kvDim);
@@ -51,7 +57,7 @@ class PagedAttentionMatchesJavaTest {
     int rows = 0;
     for (int s = 0; s < segments; s++) {
       int count = 1 + random.nextInt(random.nextInt(2) == 0 ? 2 : 9);
-      int pos0 = random.nextInt(40);
+      int pos0 = random.nextInt(maxPos0);
       int pages = (pos0 + count + pageTokens - 1) / pageTokens + random.nextInt(2);  // sometimes a spare page
       Tensor[] own = new Tensor[pages];
       for (int p = 0; p < pages; p++) {
@@ -109,6 +115,36 @@ class PagedAttentionMatchesJavaTest {
           Tensor actual = RandomTensors.poisoned(rows, dim);
           oracle.pagedAttention(expected, a.q(), a.kv(), a.layer(), shape[0], shape[1], shape[2]);
           cpu.pagedAttention(actual, b.q(), b.kv(), b.layer(), shape[0], shape[1], shape[2]);
+          assertClose(expected, actual, expected.size(), 1e-5, what + " attention");
+        }
+      }
+    });
+  }
+
+  /**
+   * Long histories (hundreds of positions over many pages, enough work to split over threads, a decode row and
+   * prompt chunks in one batch), sliding windows shorter and longer than a page, grouped-query heads, head sizes
+   * below, at and past a vector multiple: native against the oracle.
+   */
+  @ParameterizedTest
+  @MethodSource("isas")
+  void longContextsAndWindowsMatchOracle(String isa) {
+    RandomTensors random = new RandomTensors(13);
+    int[][] shapes = {{12, 12, 64}, {8, 2, 48}, {4, 1, 71}, {6, 3, 128}};
+    Isa.with(isa, () -> {
+      for (int[] shape : shapes) {
+        for (int window : new int[] {0, 5, 37, 1000}) {
+          Case a = randomCase(random, 2, shape[0], shape[1], shape[2], 16, 1 + random.nextInt(4), 600);
+          Case b = copyPages(a);
+          String what = isa + " heads " + shape[0] + "/" + shape[1] + " size " + shape[2] + " window " + window;
+          oracle.writeKv(a.kv(), a.layer(), a.k(), a.v());
+          cpu.writeKv(b.kv(), b.layer(), b.k(), b.v());
+          int rows = a.kv().totalRows();
+          int dim = shape[0] * shape[2];
+          Tensor expected = RandomTensors.poisoned(rows, dim);
+          Tensor actual = RandomTensors.poisoned(rows, dim);
+          oracle.pagedAttention(expected, a.q(), a.kv(), a.layer(), shape[0], shape[1], shape[2], window);
+          cpu.pagedAttention(actual, b.q(), b.kv(), b.layer(), shape[0], shape[1], shape[2], window);
           assertClose(expected, actual, expected.size(), 1e-5, what + " attention");
         }
       }

@@ -6,15 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.sparsej.testing.TensorAssert.assertClose;
 
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.List;
-import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 import org.sparsej.format.gguf.GgmlType;
 import org.sparsej.format.gguf.GgufModelWriter;
 import org.sparsej.model.InferenceSession;
@@ -22,82 +16,19 @@ import org.sparsej.model.LayerWeights;
 import org.sparsej.model.LlamaModel;
 import org.sparsej.model.ModelLoader;
 import org.sparsej.tensor.Tensor;
-import org.sparsej.testing.Isa;
 import org.sparsej.testing.RandomTensors;
 import org.sparsej.testing.SharedData;
 import org.sparsej.util.SparsejException;
-import org.sparsej.weights.DenseF32Weight;
 import org.sparsej.weights.LinearWeight;
 import org.sparsej.weights.Q4_0Weight;
 import org.sparsej.weights.WeightFormat;
 
 /**
- * Q4_0 as stored: the native matmul on every ISA against the Java reference, the reference against the
- * dequantized matrix, ggml's rounding on a hand-made block, and a Q4_0 GGUF loaded mapped and run on both backends.
+ * Q4_0 as stored: ggml's rounding on a hand-made block, the int8 view packed back, and a Q4_0 GGUF loaded mapped
+ * and run on both backends (the kernels against the Java reference: BlockQuantKernelsMatchJavaTest).
  */
 class Q4_0KernelMatchesJavaTest {
-  private static KernelFixture kernels;
-
   @TempDir Path tmp;
-
-  @BeforeAll
-  static void open() {
-    kernels = new KernelFixture();
-  }
-
-  @AfterAll
-  static void close() {
-    kernels.close();
-  }
-
-  static Stream<String> isas() {
-    return Isa.runnable();
-  }
-
-  // batch, rows, cols: rows not multiples of 4 or of any vector width, cols multiples of 32 as Q4_0 requires.
-  private static final int[][] SHAPES = {{1, 1, 32}, {1, 5, 64}, {3, 37, 96}, {17, 64, 288}, {2, 301, 768},
-      {1, 1031, 4096}};
-
-  @ParameterizedTest
-  @MethodSource("isas")
-  void nativeMatchesReference(String isa) {
-    RandomTensors random = new RandomTensors(21);
-    Isa.with(isa, () -> {
-      for (int[] s : SHAPES) {
-        Q4_0Weight w = Q4_0Weight.quantize(random.uniform(s[1], s[2]));
-        int[] batches = s[2] <= 768 ? new int[] {s[0], 1, 3, 17, 70} : new int[] {s[0]};
-        // Scalar sums in the reference's order: bit for bit. SIMD sums the int32 block dots in lanes.
-        double tol = isa.equals("scalar") ? 0 : 1e-5;
-        kernels.check(w, random, batches, tol, isa + " q4_0 matmul " + Arrays.toString(s));
-      }
-    });
-  }
-
-  @Test
-  void referenceEqualsDenseMatmulOfDequantizedWeights() {
-    RandomTensors random = new RandomTensors(22);
-    for (int[] s : SHAPES) {
-      Q4_0Weight w = Q4_0Weight.quantize(random.uniform(s[1], s[2]));
-      Tensor x = random.uniform(s[0], s[2]);
-      Tensor expected = RandomTensors.poisoned(s[0], s[1]);
-      Tensor actual = RandomTensors.poisoned(s[0], s[1]);
-      kernels.oracle.matmul(expected, x, new DenseF32Weight(w.toDense()), s[0]);
-      kernels.oracle.matmul(actual, x, w, s[0]);
-      // The reference quantizes x to Q8_0 blocks as llama.cpp does, each value off by at most d/2 = max|x|/254
-      // (x in [-1, 1]): an output is off by at most Σ_c |W[r][c]| / 254.
-      Tensor dense = w.toDense();
-      for (int b = 0; b < s[0]; b++) {
-        for (int r = 0; r < s[1]; r++) {
-          double bound = 1e-5;
-          for (int c = 0; c < s[2]; c++) {
-            bound += Math.abs(dense.getFloat((long) r * s[2] + c)) / 254;
-          }
-          int i = b * s[1] + r;
-          assertEquals(expected.getFloat(i), actual.getFloat(i), bound, "q4_0 vs dequantized " + Arrays.toString(s));
-        }
-      }
-    }
-  }
 
   @Test
   void quantizeRoundsLikeGgml() {
