@@ -62,6 +62,12 @@ final class CompressCommand implements Callable<Integer> {
     if (contextProblem != null) {
       throw usage(contextProblem);
     }
+    if (stages.stream().anyMatch(Stage::trains)) {
+      TrainingRecipeRun.run(modelOptions, calibration, backendOptions, stages, run, output, text,
+          layout.writerOptions());
+      System.err.println("wrote " + output + " (run: sparsej eval ppl -m " + output + " --text FILE)");
+      return 0;
+    }
     run.runToHf(stages, backendOptions, output,
         () -> Map.of("recipe.yaml", text, "compress.json", CompressionRun.text(run.describe(stages))),
         layout.writerOptions());
