@@ -27,8 +27,11 @@ import picocli.CommandLine.ParameterException;
         "QuantizationModifier (scheme W8A8|W8A16, targets, ignore; ignore may hold auto:K). Names in targets",
         "and ignore: Linear, model.layers.L.self_attn.q_proj-style module names, suffixes (down_proj) or",
         "re:REGEX. The classifier stays FP32 unless a QuantizationModifier's targets name it (targets: [Linear,",
-        "lm_head]; unlike llm-compressor, Linear alone leaves it out). OUT is a new Hugging Face directory with",
-        "recipe.yaml and compress.json beside the model."})
+        "lm_head]; unlike llm-compressor, Linear alone leaves it out). A stage with run_type: train fine-tunes",
+        "the model as sparsej finetune does, masks held: fields data, steps (required), lr, batch, seqlen,",
+        "warmup, weight_decay, seed, heldout, eval_every; ConstantPruningModifier (required) and optionally",
+        "OutputDistillationModifier {teacher: MODEL, comparison: kl_divergence|square_head} (see",
+        "docs/finetune.md). OUT is a new Hugging Face directory with recipe.yaml and compress.json beside the model."})
 final class CompressCommand implements Callable<Integer> {
   @Mixin ModelOptions modelOptions;
   @Mixin BackendOptions backendOptions;
@@ -61,6 +64,12 @@ final class CompressCommand implements Callable<Integer> {
     String contextProblem = calibration.contextProblem(run.model);
     if (contextProblem != null) {
       throw usage(contextProblem);
+    }
+    if (stages.stream().anyMatch(Stage::trains)) {
+      TrainingRecipeRun.run(modelOptions, calibration, backendOptions, stages, run, output, text,
+          layout.writerOptions());
+      System.err.println("wrote " + output + " (run: sparsej eval ppl -m " + output + " --text FILE)");
+      return 0;
     }
     run.runToHf(stages, backendOptions, output,
         () -> Map.of("recipe.yaml", text, "compress.json", CompressionRun.text(run.describe(stages))),

@@ -64,6 +64,13 @@ final class CompressionRun {
         ? HfModelReader.loadBlockByBlock(ModelLoader.hfDirectory(modelOptions.model)) : modelOptions.loadModel();
   }
 
+  /** A run on {@code model} as the previous stages left it (a recipe's stages after a train stage). */
+  CompressionRun(ModelOptions modelOptions, CalibrationOptions calibration, LlamaModel model) {
+    this.modelOptions = modelOptions;
+    this.calibration = calibration;
+    this.model = model;
+  }
+
   LayerwisePruning.Result result() {
     return result;
   }

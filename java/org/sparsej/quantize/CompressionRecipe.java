@@ -36,7 +36,8 @@ import org.sparsej.util.SparsejException;
  * {@code NAME_modifiers} groups, a group maps modifier names to their fields. Stages and modifiers run in file
  * order. Modifiers: SparseGPTModifier, WandaPruningModifier, MagnitudePruningModifier (sparsity, mask_structure
  * "0:0" = unstructured or "N:M", targets, ignore), SmoothQuantModifier (smoothing_strength, mappings, ignore),
- * QuantizationModifier (scheme W8A8|W8A16, targets, ignore; a target lm_head quantizes the classifier too). Anything else — an unknown key, modifier or field, a
+ * QuantizationModifier (scheme W8A8|W8A16, targets, ignore; a target lm_head quantizes the classifier too).
+ * A stage with {@code run_type: train} fine-tunes the whole model ({@link TrainStage}). Anything else — an unknown key, modifier or field, a
  * value of the wrong type — is one error naming it.
  */
 public final class CompressionRecipe {
@@ -67,10 +68,19 @@ public final class CompressionRecipe {
       throw new SparsejException(source + ": not valid YAML: " + m.lines().findFirst().orElse(m)
           + (e.getLocation() != null ? " (line " + e.getLocation().getLineNr() + ")" : ""));
     }
-    return new CompressionRecipe(source, rankSamples).stages(root);
+    List<Stage> stages = new CompressionRecipe(source, rankSamples).stages(root);
+    boolean quantized = false;
+    for (Stage st : stages) {
+      if (st.trains() && quantized) {
+        throw new SparsejException(source + ": stage '" + st.name() + "' trains after a QuantizationModifier: "
+            + "sparsej trains F32 weights only, so fine-tune before quantizing");
+      }
+      quantized |= st.modifiers().stream().anyMatch(m -> m instanceof QuantizationModifier);
+    }
+    return stages;
   }
 
-  private SparsejException error(String message) {
+  SparsejException error(String message) {
     return new SparsejException(source + ": " + message);
   }
 
@@ -96,13 +106,18 @@ public final class CompressionRecipe {
     if (!node.isObject()) {
       throw error("stage '" + key + "' must be a mapping of NAME_modifiers groups");
     }
+    String name = key.substring(0, key.length() - "_stage".length());
+    JsonNode runType = node.get("run_type");
+    if (runType != null && runType.asText().equals("train")) {
+      return TrainStage.parse(this::error, key, name, node);
+    }
     List<BlockModifier> modifiers = new ArrayList<>();
     for (Map.Entry<String, JsonNode> e : fields(node)) {
       String k = e.getKey();
       if (k.equals("run_type")) {
         if (!e.getValue().asText().equals("oneshot")) {
           throw error("stage '" + key + "': run_type '" + e.getValue().asText() + "' is not supported (sparsej "
-              + "runs oneshot stages only)");
+              + "runs oneshot and train stages)");
         }
       } else if (k.endsWith("_modifiers")) {
         modifiers.addAll(group(key + "." + k, e.getValue()));
@@ -113,7 +128,7 @@ public final class CompressionRecipe {
     if (modifiers.isEmpty()) {
       throw error("stage '" + key + "' has no modifiers");
     }
-    return new Stage(key.substring(0, key.length() - "_stage".length()), modifiers);
+    return new Stage(name, modifiers);
   }
 
   private List<BlockModifier> group(String where, JsonNode node) {
@@ -145,6 +160,8 @@ public final class CompressionRecipe {
       case "MagnitudePruningModifier": return pruning(name, "magnitude", fields);
       case "SmoothQuantModifier": return smoothQuant(fields);
       case "QuantizationModifier": return quantization(fields);
+      case "ConstantPruningModifier", "OutputDistillationModifier":
+        throw error(name + " belongs in a stage with run_type: train");
       default:
         throw error("unknown modifier '" + name + "' (sparsej runs SparseGPTModifier, WandaPruningModifier, "
             + "MagnitudePruningModifier, SmoothQuantModifier and QuantizationModifier)");
@@ -298,7 +315,7 @@ public final class CompressionRecipe {
     return out;
   }
 
-  private static Iterable<Map.Entry<String, JsonNode>> fields(JsonNode node) {
+  static Iterable<Map.Entry<String, JsonNode>> fields(JsonNode node) {
     if (node == null || node.isNull()) {
       return List.of();
     }

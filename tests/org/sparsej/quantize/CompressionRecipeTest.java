@@ -133,7 +133,9 @@ class CompressionRecipeTest {
         .contains("mask_structure"));
     assertTrue(error("s_stage:\n  m_modifiers:\n    WandaPruningModifier: {}\n").contains("needs a sparsity"));
     assertTrue(error("s_stage:\n  run_type: train\n  m_modifiers:\n    SmoothQuantModifier: {}\n")
-        .contains("oneshot"));
+        .contains("cannot run in a train stage"));
+    assertTrue(error("s_stage:\n  run_type: calibrate\n  m_modifiers:\n    SmoothQuantModifier: {}\n")
+        .contains("oneshot and train"));
     assertTrue(error("s_stage:\n  extra: 1\n").contains("unknown key 'extra'"));
     assertTrue(error("stages:\n  - a\n").contains("unknown top-level key 'stages'"));
     assertTrue(error("- just a list\n").contains("not a recipe"));
