@@ -12,15 +12,13 @@ namespace {
 
 struct SparseAvx2 : VecAvx2 {
   static constexpr int kI8Block = 0;  // no wide int8 expand: int8 rows go W columns at a time
-  static inline __m256 lane_mask(uint32_t m) {
-    const __m256i bits = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
-    return _mm256_castsi256_ps(_mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32((int)m), bits), bits));
-  }
   static inline reg expand_f32(uint32_t m, const float*& p) {
+    // One table row drives both steps: vpermps reads the low 3 bits of each index, vblendvps its sign bit,
+    // which the table sets where bit j of m is clear (those lanes become 0).
     __m256i idx = _mm256_loadu_si256((const __m256i*)sj::kExpandLut.idx[m]);
     __m256 v = _mm256_permutevar8x32_ps(_mm256_loadu_ps(p), idx);
     p += _mm_popcnt_u32(m);
-    return _mm256_and_ps(v, lane_mask(m));
+    return _mm256_blendv_ps(v, _mm256_setzero_ps(), _mm256_castsi256_ps(idx));
   }
   // 8 packed int8 values under 8 mask bits, as 8 bytes.
   static inline __m128i expand8(uint32_t m, const int8_t*& p) {
@@ -50,8 +48,8 @@ struct SparseAvx2 : VecAvx2 {
   }
 };
 
-// W8A8 on AVX2: |x| times w carrying x's sign (vpsignb) keeps vpmaddubsw's int16 pair sums below 2*127*127,
-// so nothing saturates; vpmaddwd widens to int32.
+// W8A8 on AVX2 (the dense int8 kernels' traits, and the base of the sparse ones): |x| times w carrying x's sign
+// (vpsignb) keeps vpmaddubsw's int16 pair sums below 2*127*127, so nothing saturates; vpmaddwd widens to int32.
 struct I8Avx2 {
   using acc = __m256i;
   static constexpr int QB = 32;
@@ -64,9 +62,6 @@ struct I8Avx2 {
     return _mm_cvtsi128_si32(s);
   }
   using Block = __m256i;
-  struct Selected {
-    __m256i ctl, w;
-  };
   static inline acc dot_bytes(acc a, __m256i w, __m256i x) {
     __m256i prod = _mm256_maddubs_epi16(_mm256_abs_epi8(x), _mm256_sign_epi8(w, x));
     return _mm256_add_epi32(a, _mm256_madd_epi16(prod, _mm256_set1_epi16(1)));
@@ -74,28 +69,65 @@ struct I8Avx2 {
   static inline acc dot(acc a, Block w, const int8_t* x) {
     return dot_bytes(a, w, _mm256_loadu_si256((const __m256i*)x));
   }
-  static inline __m128i expand8(uint32_t m, const int8_t*& p) { return SparseAvx2::expand8(m, p); }
+};
+
+// The sparse W8A8 traits on AVX2, 64 columns per step. Bitmask: each 16 mask bits expand their packed bytes with
+// one vpshufb (the second 8 bytes loaded from where the first 8 end, bytes_hi indexing them); 2:4: the 64 2-bit
+// indices of 32 values become a vpshufb control by vector ops (no scalar loop), which gathers their 32
+// activations from 64 columns; no zero is multiplied.
+struct I8SparseAvx2 : I8Avx2 {
+  static constexpr int QB = 64;
+  struct Block {
+    __m256i lo, hi;
+  };
+  struct Selected {
+    __m256i ctl, w;
+  };
+  static inline __m128i loadh(__m128i v, const void* p) {
+    return _mm_castpd_si128(_mm_loadh_pd(_mm_castsi128_pd(v), (const double*)p));
+  }
+  // 16 packed values under 16 mask bits, as 16 bytes (0 where a bit is clear).
+  static inline __m128i expand16(uint32_t m, const int8_t*& p) {
+    const uint32_t m0 = m & 255, m1 = m >> 8;
+    const __m128i ctl = loadh(_mm_loadl_epi64((const __m128i*)&sj::kExpandLut.bytes[m0]), &sj::kExpandLut.bytes_hi[m1]);
+    const __m128i v = loadh(_mm_loadl_epi64((const __m128i*)p), p + _mm_popcnt_u32(m0));
+    p += _mm_popcnt_u32(m);
+    return _mm_shuffle_epi8(v, ctl);
+  }
   static inline Block expand(uint64_t m, const int8_t*& p) {
-    __m128i b0 = expand8(m & 255, p), b1 = expand8((m >> 8) & 255, p);
-    __m128i b2 = expand8((m >> 16) & 255, p), b3 = expand8((m >> 24) & 255, p);
-    return _mm256_set_m128i(_mm_unpacklo_epi64(b2, b3), _mm_unpacklo_epi64(b0, b1));
+    const __m128i b0 = expand16((uint32_t)m & 0xffff, p);
+    const __m128i b1 = expand16((uint32_t)(m >> 16) & 0xffff, p);
+    const __m128i b2 = expand16((uint32_t)(m >> 32) & 0xffff, p);
+    const __m128i b3 = expand16((uint32_t)(m >> 48), p);
+    return Block{_mm256_set_m128i(b1, b0), _mm256_set_m128i(b3, b2)};
   }
-  // 16 values against 32 columns: each 128-bit lane of x (16 columns) feeds 8 values through one vpshufb.
-  static inline uint64_t ctl4(uint32_t meta_byte, uint32_t base) {
-    uint64_t c = 0;
-    for (int k = 0; k < 4; k++) c |= (uint64_t)(base + 4 * (k / 2) + ((meta_byte >> (2 * k)) & 3)) << (8 * k);
-    return c;
+  static inline acc dot(acc a, const Block& w, const int8_t* x) {
+    a = dot_bytes(a, w.lo, _mm256_loadu_si256((const __m256i*)x));
+    return dot_bytes(a, w.hi, _mm256_loadu_si256((const __m256i*)(x + 32)));
   }
+  // 32 values covering 64 columns. Byte (lane L, position p) of the control serves value
+  // v = 8L + (p & 7) + (p < 8 ? 0 : 16): its 16-column lane of x is lane L of x[0..31] (p < 8) or of x[32..63],
+  // and inside that lane its group starts at 4 * ((p & 7) / 2). Its 2-bit index is bits 2(v%4).. of meta byte v/4.
   static inline Selected s24_select(const int8_t* v, uint64_t meta) {
-    uint64_t lo = ctl4(meta & 255, 0) | ctl4((meta >> 8) & 255, 8) << 32;
-    uint64_t hi = ctl4((meta >> 16) & 255, 0) | ctl4((meta >> 24) & 255, 8) << 32;
-    const long long zero_ctl = (long long)0x8080808080808080ULL;
-    return Selected{_mm256_set_epi64x(zero_ctl, (long long)hi, zero_ctl, (long long)lo),
-                    _mm256_set_m128i(_mm_loadl_epi64((const __m128i*)(v + 8)), _mm_loadl_epi64((const __m128i*)v))};
+    const __m256i spread = _mm256_setr_epi8(0, 0, 0, 0, 1, 1, 1, 1, 4, 4, 4, 4, 5, 5, 5, 5,  //
+                                            2, 2, 2, 2, 3, 3, 3, 3, 6, 6, 6, 6, 7, 7, 7, 7);
+    const __m256i field = _mm256_set1_epi32(0xc0300c03);  // byte p keeps bits 2(p%4), 2(p%4)+1
+    // Each field, moved into the low nibble, is i or 4i: the table maps both to i.
+    const __m256i to_index = _mm256_setr_epi8(0, 1, 2, 3, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0,  //
+                                              0, 1, 2, 3, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0);
+    const __m256i base = _mm256_setr_epi8(0, 0, 4, 4, 8, 8, 12, 12, 0, 0, 4, 4, 8, 8, 12, 12,  //
+                                          0, 0, 4, 4, 8, 8, 12, 12, 0, 0, 4, 4, 8, 8, 12, 12);
+    __m256i f = _mm256_and_si256(_mm256_shuffle_epi8(_mm256_set1_epi64x((long long)meta), spread), field);
+    f = _mm256_and_si256(_mm256_or_si256(f, _mm256_srli_epi16(f, 4)), _mm256_set1_epi8(0x0f));
+    const __m256i ctl = _mm256_add_epi8(_mm256_shuffle_epi8(to_index, f), base);
+    // Values in the control's order: qwords v0-7, v16-23 | v8-15, v24-31.
+    const __m256i w = _mm256_permute4x64_epi64(_mm256_loadu_si256((const __m256i*)v), 0xd8);
+    return Selected{ctl, w};
   }
   static inline acc s24_dot(acc a, const Selected& s, const int8_t* x) {
-    __m256i xs = _mm256_shuffle_epi8(_mm256_loadu_si256((const __m256i*)x), s.ctl);
-    return dot_bytes(a, s.w, xs);  // upper 8 bytes of each lane: x is zero there
+    const __m256i lo = _mm256_shuffle_epi8(_mm256_loadu_si256((const __m256i*)x), s.ctl);
+    const __m256i hi = _mm256_shuffle_epi8(_mm256_loadu_si256((const __m256i*)(x + 32)), s.ctl);
+    return dot_bytes(a, s.w, _mm256_blend_epi32(lo, hi, 0xcc));  // bytes 8-15 of each lane from x[32..63]
   }
 };
 

@@ -9,6 +9,6 @@ SJ_ISA_BEGIN(avx2)
 #include "sparse_kernels_impl.h"
 
 namespace sj {
-extern const SparseKernelTable sparse_avx2 = make_sparse_table<SparseAvx2, I8Avx2>("avx2");
+extern const SparseKernelTable sparse_avx2 = make_sparse_table<SparseAvx2, I8SparseAvx2>("avx2");
 }
 SJ_ISA_END

@@ -14,6 +14,6 @@ SJ_ISA_BEGIN(avx512)
 #include "sparse_kernels_impl.h"
 
 namespace sj {
-extern const SparseKernelTable sparse_avx512 = make_sparse_table<SparseAvx512, I8Avx2>("avx512");
+extern const SparseKernelTable sparse_avx512 = make_sparse_table<SparseAvx512, I8SparseAvx2>("avx512");
 }
 SJ_ISA_END

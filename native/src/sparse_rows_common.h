@@ -75,9 +75,10 @@ inline int token_block(int batch, size_t bytes_per_token) {
 }
 
 // Tokens per group of the f32-activation decode kernels: enough to share each expand, few enough that a group's
-// 4 accumulators per token stay in registers (16 vector registers on AVX2, 32 on AVX-512).
+// 4 accumulators per token stay in registers (AVX2's 16: 3 tokens' 12, the expanded weights and their table row;
+// AVX-512's 32).
 template <class S>
-constexpr int kF32Group = sizeof(typename S::reg) >= 64 ? 4 : 2;
+constexpr int kF32Group = sizeof(typename S::reg) >= 64 ? 4 : 3;
 
 // F32-activation rows: for each block of tokens, each row r in [r0, r1), the tokens in groups of up to G;
 // dots(r, x, ldx, s, g) writes the g sums of row r with the tokens at x (ldx floats apart) into s, before the
