@@ -395,11 +395,13 @@ void check_gemms() {
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  // --require-gpu (the device check): no usable GPU is a failure there, not a skip.
+  const bool require_gpu = argc > 1 && std::strcmp(argv[1], "--require-gpu") == 0;
   check_pack();
   if (const char* r = sjc_unavailable_reason()) {
-    std::printf("SKIP device checks: %s\n", r);
-    return failures;
+    std::printf("%s device checks: %s\n", require_gpu ? "FAIL" : "SKIP", r);
+    return failures + (require_gpu ? 1 : 0);
   }
   std::printf("device: %s\nINFO cuSPARSELt %s\n", sjc_describe(),
               sjc_cusparselt_reason() ? sjc_cusparselt_reason() : sjc_cusparselt_version());
