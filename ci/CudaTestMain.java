@@ -1,8 +1,11 @@
 import java.io.PrintWriter;
 import java.util.Arrays;
 import org.junit.platform.engine.discovery.DiscoverySelectors;
+import org.junit.platform.engine.TestExecutionResult;
 import org.junit.platform.launcher.Launcher;
 import org.junit.platform.launcher.LauncherDiscoveryRequest;
+import org.junit.platform.launcher.TestExecutionListener;
+import org.junit.platform.launcher.TestIdentifier;
 import org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder;
 import org.junit.platform.launcher.core.LauncherFactory;
 import org.junit.platform.launcher.listeners.SummaryGeneratingListener;
@@ -20,7 +23,17 @@ public final class CudaTestMain {
         .selectors(Arrays.stream(classes).map(DiscoverySelectors::selectClass).toList()).build();
     SummaryGeneratingListener listener = new SummaryGeneratingListener();
     Launcher launcher = LauncherFactory.create();
-    launcher.execute(request, listener);
+    // One line per test that did not pass, with its reason: a skip (assumption) there says why the GPU was refused.
+    TestExecutionListener reasons = new TestExecutionListener() {
+      @Override
+      public void executionFinished(TestIdentifier test, TestExecutionResult result) {
+        if (test.isTest() && result.getStatus() != TestExecutionResult.Status.SUCCESSFUL) {
+          System.out.println(result.getStatus() + " " + test.getDisplayName() + ": "
+              + result.getThrowable().map(Throwable::getMessage).orElse(""));
+        }
+      }
+    };
+    launcher.execute(request, listener, reasons);
     TestExecutionSummary s = listener.getSummary();
     PrintWriter out = new PrintWriter(System.out, true);
     s.printTo(out);

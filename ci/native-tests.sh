@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The native test driver (native/test/kernels_test.cpp) built with AddressSanitizer and UndefinedBehaviorSanitizer
+# The native test drivers (native/test/kernels_test.cpp; cuda/test/sparse24_pack_test.cpp, the CUDA backend's 2:4
+# encoding against an emulation of mma.sp, host code only) built with AddressSanitizer and UndefinedBehaviorSanitizer
 # (CMake option SPARSEJ_SANITIZE=ON) in target/cmake-sanitize, run by ctest: every kernel family on every ISA this
 # CPU runs, against double-precision references. Where the toolchain has no sanitizer runtime it says so in one line
 # and succeeds (nothing to run). `mvn verify` runs it (sparsej-core/pom.xml, phase integration-test).
@@ -16,7 +17,7 @@ fi
 start=$(date +%s)
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DSPARSEJ_SANITIZE=ON >"$build/configure.log" 2>&1 \
   || { cat "$build/configure.log" >&2; echo "error: cmake configure failed" >&2; exit 1; }
-cmake --build "$build" --parallel "${JOBS:-2}" --target sparsej_kernels_test >"$build/build.log" 2>&1 \
+cmake --build "$build" --parallel "${JOBS:-2}" --target sparsej_kernels_test sparse24_pack_test >"$build/build.log" 2>&1 \
   || { tail -n 40 "$build/build.log" >&2; echo "error: sanitized native build failed ($build/build.log)" >&2; exit 1; }
 built=$(date +%s)
 # detect_leaks: LeakSanitizer cannot run under ptrace (some CI sandboxes); leaks are not what this checks.

@@ -35,8 +35,10 @@ struct Weight {
     cudaFree(values);
     cudaFree(meta);
     for (auto& p : plans) {
-      sjc::cusparselt().plan_destroy(&p.second->plan);
-      for (auto* d : {&p.second->a, &p.second->b, &p.second->c}) sjc::cusparselt().descriptor_destroy(d);
+      sjc::CusparseLt& lt = sjc::cusparselt();
+      lt.plan_destroy(&p.second->plan);
+      if (lt.alg_selection_destroy != nullptr) lt.alg_selection_destroy(&p.second->sel);
+      for (auto* d : {&p.second->a, &p.second->b, &p.second->c}) lt.descriptor_destroy(d);
       cudaFree(p.second->workspace);
     }
   }
@@ -129,12 +131,12 @@ LtPlan* lt_plan(Weight& w, int batch_padded) {
   auto p = std::make_unique<LtPlan>();
   // C (col-major rows x batch) = A (row-major rows x cols, 2:4) * B (col-major cols x batch): out row-major.
   if (lt_status(lt.structured_descriptor(&lt.handle, &p->a, w.rows_padded, w.cols_padded, w.cols_padded, 16,
-                                         sjc::CUDA_R_16F, sjc::CUSPARSE_ORDER_ROW,
+                                         CUDA_R_16F, sjc::CUSPARSE_ORDER_ROW,
                                          sjc::CUSPARSELT_SPARSITY_50_PERCENT), "structured descriptor") ||
       lt_status(lt.dense_descriptor(&lt.handle, &p->b, w.cols_padded, batch_padded, w.cols_padded, 16,
-                                    sjc::CUDA_R_16F, sjc::CUSPARSE_ORDER_COL), "dense descriptor B") ||
+                                    CUDA_R_16F, sjc::CUSPARSE_ORDER_COL), "dense descriptor B") ||
       lt_status(lt.dense_descriptor(&lt.handle, &p->c, w.rows_padded, batch_padded, w.rows_padded, 16,
-                                    sjc::CUDA_R_16F, sjc::CUSPARSE_ORDER_COL), "dense descriptor C") ||
+                                    CUDA_R_16F, sjc::CUSPARSE_ORDER_COL), "dense descriptor C") ||
       lt_status(lt.matmul_descriptor(&lt.handle, &p->desc, sjc::CUSPARSE_OPERATION_NON_TRANSPOSE,
                                      sjc::CUSPARSE_OPERATION_NON_TRANSPOSE, &p->a, &p->b, &p->c, &p->c,
                                      sjc::CUSPARSE_COMPUTE_32F), "matmul descriptor") ||
@@ -170,14 +172,16 @@ int64_t prepare_cusparselt(const float* host, int rows, int cols) {
   sjc::CusparseLt& lt = sjc::cusparselt();
   size_t compressed = 0, buffer = 0;
   void *d_dense = nullptr, *d_buffer = nullptr;
-  int status = lt_status(lt.compressed_size(&lt.handle, &plan->plan, &compressed, &buffer), "compressed size");
+  int status = lt_status(lt.compressed_size2(&lt.handle, &plan->a, &compressed, &buffer), "compressed size");
   if (status == 0) status = sjc::check(cudaMalloc(&d_dense, dense.size() * 2), "cudaMalloc");
   if (status == 0) status = sjc::check(cudaMalloc(&w->values, compressed), "cudaMalloc");
   if (status == 0 && buffer > 0) status = sjc::check(cudaMalloc(&d_buffer, buffer), "cudaMalloc");
   if (status == 0)
     status = sjc::check(cudaMemcpy(d_dense, dense.data(), dense.size() * 2, cudaMemcpyHostToDevice), "upload");
   if (status == 0)
-    status = lt_status(lt.compress(&lt.handle, &plan->plan, d_dense, w->values, d_buffer, sjc::stream()), "compress");
+    status = lt_status(lt.compress2(&lt.handle, &plan->a, 1, sjc::CUSPARSE_OPERATION_NON_TRANSPOSE, d_dense, w->values,
+                                    d_buffer, sjc::stream()),
+                       "compress");
   if (status == 0) status = sjc::check(cudaStreamSynchronize(sjc::stream()), "compress");
   cudaFree(d_dense);
   cudaFree(d_buffer);
@@ -207,10 +211,10 @@ int matmul_cublas(const Weight& w, int64_t d_out, int64_t d_x, int batch) {
   if (xh == nullptr) return sjc::fail("matmul: out of device memory for the input");
   if (to_half(xh, d_x, batch, w.cols, batch, w.cols, w.dtype) != 0) return -1;
   const float alpha = 1.0f, beta = 0.0f;
-  const int type = w.dtype == SJC_BF16 ? sjc::CUDA_R_16BF : sjc::CUDA_R_16F;
+  const int type = w.dtype == SJC_BF16 ? CUDA_R_16BF : CUDA_R_16F;
   // Column-major view: out (rows x batch) = Wᵀ' (W stored row-major is cols x rows) * x (cols x batch).
   const int status = blas.gemm_ex(blas.handle, sjc::CUBLAS_OP_T, sjc::CUBLAS_OP_N, w.rows, batch, w.cols, &alpha,
-                                  w.values, type, w.cols, xh, type, w.cols, &beta, dev<void>(d_out), sjc::CUDA_R_32F,
+                                  w.values, type, w.cols, xh, type, w.cols, &beta, dev<void>(d_out), CUDA_R_32F,
                                   w.rows, sjc::CUBLAS_COMPUTE_32F, sjc::CUBLAS_GEMM_DEFAULT);
   return status == 0 ? 0 : sjc::fail("cublasGemmEx failed (status " + std::to_string(status) + ")");
 }

@@ -61,6 +61,18 @@ void load_cusparselt(CusparseLt& l) {
     l.missing = "cuda: libcusparseLt.so.0 not found; 2:4 on GPU unavailable, dense GPU still works";
     return;
   }
+  bind(lib, "cusparseLtGetProperty", l.get_property, l.missing, name);
+  if (!l.missing.empty()) return;
+  int major = -1, minor = -1, patch = -1;
+  l.get_property(MAJOR_VERSION, &major);
+  l.get_property(MINOR_VERSION, &minor);
+  l.get_property(PATCH_LEVEL, &patch);
+  l.version = std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(patch);
+  if (major < 0 || (major == 0 && minor < kLtMinMinor)) {
+    l.missing = "cuda: " + name + " is cuSPARSELt " + l.version + ", older than 0." + std::to_string(kLtMinMinor) +
+                " (its compute-type numbering differs); 2:4 on GPU unavailable, dense GPU still works";
+    return;
+  }
   bind(lib, "cusparseLtInit", l.init, l.missing, name);
   bind(lib, "cusparseLtDenseDescriptorInit", l.dense_descriptor, l.missing, name);
   bind(lib, "cusparseLtStructuredDescriptorInit", l.structured_descriptor, l.missing, name);
@@ -68,12 +80,15 @@ void load_cusparselt(CusparseLt& l) {
   bind(lib, "cusparseLtMatmulAlgSelectionInit", l.alg_selection, l.missing, name);
   bind(lib, "cusparseLtMatmulPlanInit", l.plan_init, l.missing, name);
   bind(lib, "cusparseLtMatmulGetWorkspace", l.workspace, l.missing, name);
-  bind(lib, "cusparseLtSpMMACompressedSize", l.compressed_size, l.missing, name);
-  bind(lib, "cusparseLtSpMMACompress", l.compress, l.missing, name);
+  bind(lib, "cusparseLtSpMMACompressedSize2", l.compressed_size2, l.missing, name);
+  bind(lib, "cusparseLtSpMMACompress2", l.compress2, l.missing, name);
   bind(lib, "cusparseLtMatmul", l.matmul, l.missing, name);
   bind(lib, "cusparseLtMatmulPlanDestroy", l.plan_destroy, l.missing, name);
   bind(lib, "cusparseLtMatDescriptorDestroy", l.descriptor_destroy, l.missing, name);
   if (!l.missing.empty()) return;
+  // Optional: 0.8 added it and requires it; earlier releases have nothing to release.
+  l.alg_selection_destroy = reinterpret_cast<decltype(l.alg_selection_destroy)>(
+      dlsym(lib, "cusparseLtMatmulAlgSelectionDestroy"));
   if (l.init(&l.handle) != 0) l.missing = "cusparseLtInit failed";
 }
 

@@ -11,6 +11,7 @@ const char* sjc_unavailable_reason(void) { return kWhy; }
 const char* sjc_describe(void) { return ""; }
 const char* sjc_cublas_reason(void) { return kWhy; }
 const char* sjc_cusparselt_reason(void) { return kWhy; }
+const char* sjc_cusparselt_version(void) { return ""; }
 const char* sjc_last_error(void) { return kWhy; }
 int64_t sjc_malloc(int64_t) { return 0; }
 int sjc_free(int64_t) { return -1; }

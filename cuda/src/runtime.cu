@@ -92,6 +92,8 @@ const char* sjc_cublas_reason(void) { return sjc::cublas().reason(); }
 
 const char* sjc_cusparselt_reason(void) { return sjc::cusparselt().reason(); }
 
+const char* sjc_cusparselt_version(void) { return sjc::cusparselt().version.c_str(); }
+
 int64_t sjc_malloc(int64_t bytes) {
   if (sjc_unavailable_reason() != nullptr) {
     sjc::fail(unavailable);

@@ -43,7 +43,8 @@ int main() {
     std::printf("no device: %s\n", r);
     return 1;
   }
-  std::printf("# %s\n# cuSPARSELt: %s\n", sjc_describe(), sjc_cusparselt_reason() ? sjc_cusparselt_reason() : "loaded");
+  std::printf("# %s\n# cuSPARSELt: %s %s\n", sjc_describe(),
+              sjc_cusparselt_reason() ? sjc_cusparselt_reason() : "loaded", sjc_cusparselt_version());
   std::printf("rows,cols,batch,path,us,tflops,vs_cublas\n");
   std::mt19937 rng(7);
   const int shapes[3][2] = {{4096, 4096}, {11008, 4096}, {4096, 11008}};

@@ -21,6 +21,7 @@ const char* sjc_describe(void);
 // Null when cuBLAS resp. cuSPARSELt were opened (dlopen), else one line naming the library that is missing.
 const char* sjc_cublas_reason(void);
 const char* sjc_cusparselt_reason(void);
+const char* sjc_cusparselt_version(void);  // "0.6.2" once cuSPARSELt loaded, else ""
 // The reason of the last failed call on this thread.
 const char* sjc_last_error(void);
 
