@@ -21,6 +21,11 @@ public final class BoundedFile implements AutoCloseable {
   private final Path path;
   private final FileChannel channel;
   private final long size;
+  /** The whole file's mapping once a small file has been mapped (see {@link #map}). */
+  private ByteBuffer whole;
+
+  /** Files up to this size are mapped whole: tiny and test models, fuzzed inputs. */
+  static final long MAP_WHOLE = 64L << 20;
 
   private BoundedFile(Path path, FileChannel channel, long size) {
     this.path = path;
@@ -85,17 +90,32 @@ public final class BoundedFile implements AutoCloseable {
     return buf.flip();
   }
 
-  /** Maps [offset, offset+length) read-only, little-endian; one mapping holds at most 2 GiB. */
+  /**
+   * Maps [offset, offset+length) read-only, little-endian; one mapping holds at most 2 GiB. A small file (at most
+   * {@link #MAP_WHOLE}) is mapped once, on its first map, and each tensor is a slice of that mapping: for small
+   * models one mmap and munmap per tensor was most of the load time. Large files keep one mapping per tensor, so a
+   * tensor dropped after load (converted, dequantized) releases its pages.
+   */
   public ByteBuffer map(long offset, long length, String what) {
     requireRange(offset, length, what);
     if (length > Integer.MAX_VALUE) {
       throw error(what + " is " + length + " bytes; one tensor may hold at most 2 GiB");
     }
     try {
+      if (size <= MAP_WHOLE) {
+        return whole().slice((int) offset, (int) length).order(ByteOrder.LITTLE_ENDIAN);
+      }
       return channel.map(FileChannel.MapMode.READ_ONLY, offset, length).order(ByteOrder.LITTLE_ENDIAN);
     } catch (IOException e) {
       throw error("cannot map " + what + ": " + e.getMessage());
     }
+  }
+
+  private synchronized ByteBuffer whole() throws IOException {
+    if (whole == null) {
+      whole = channel.map(FileChannel.MapMode.READ_ONLY, 0, size);
+    }
+    return whole;
   }
 
   /**

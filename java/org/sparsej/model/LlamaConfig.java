@@ -24,16 +24,27 @@ public record LlamaConfig(
     boolean qkvBias,
     int slidingWindow) {
 
+  // Each message is built only when its check fails: every model load (and every fuzzed input) passes here.
   public LlamaConfig {
     require(dim > 0 && hiddenDim > 0 && nLayers > 0 && nHeads > 0 && nKvHeads > 0 && vocabSize > 0 && seqLen > 0
         && headDim > 0, "all dimensions must be positive");
-    require(nHeads % nKvHeads == 0, "n_heads " + nHeads + " is not a multiple of n_kv_heads " + nKvHeads);
-    require(headDim % 2 == 0, "head size " + headDim + " is odd (RoPE rotates pairs)");
+    if (nHeads % nKvHeads != 0) {
+      throw invalid("n_heads " + nHeads + " is not a multiple of n_kv_heads " + nKvHeads);
+    }
+    if (headDim % 2 != 0) {
+      throw invalid("head size " + headDim + " is odd (RoPE rotates pairs)");
+    }
     require((long) nHeads * headDim <= Integer.MAX_VALUE / 2, "n_heads x head_dim is too large");
-    require(slidingWindow >= 0, "sliding window " + slidingWindow + " is negative");
+    if (slidingWindow < 0) {
+      throw invalid("sliding window " + slidingWindow + " is negative");
+    }
     require(ropeScaling != null, "no rope scaling");
-    require(normEps > 0 && Float.isFinite(normEps), "rms_norm_eps " + normEps + " must be a positive number");
-    require(ropeTheta > 0 && Float.isFinite(ropeTheta), "rope_theta " + ropeTheta + " must be a positive number");
+    if (!(normEps > 0 && Float.isFinite(normEps))) {
+      throw invalid("rms_norm_eps " + normEps + " must be a positive number");
+    }
+    if (!(ropeTheta > 0 && Float.isFinite(ropeTheta))) {
+      throw invalid("rope_theta " + ropeTheta + " must be a positive number");
+    }
     // One weight matrix is one Java array or one mapping: its element count must fit in an int.
     requireFits((long) vocabSize * dim, "vocab_size x dim (the embedding table)");
     requireFits((long) hiddenDim * dim, "hidden_dim x dim (one MLP matrix)");
@@ -41,8 +52,9 @@ public record LlamaConfig(
   }
 
   private static void requireFits(long elements, String what) {
-    require(elements <= Integer.MAX_VALUE, what + " is " + elements + " elements, beyond the 2^31 - 1 one matrix "
-        + "may hold");
+    if (elements > Integer.MAX_VALUE) {
+      throw invalid(what + " is " + elements + " elements, beyond the 2^31 - 1 one matrix may hold");
+    }
   }
 
   /** A plain Llama: head size dim / nHeads, unscaled RoPE, no biases, full attention. */
@@ -70,8 +82,12 @@ public record LlamaConfig(
 
   private static void require(boolean ok, String message) {
     if (!ok) {
-      throw new SparsejException("invalid model config: " + message);
+      throw invalid(message);
     }
+  }
+
+  private static SparsejException invalid(String message) {
+    return new SparsejException("invalid model config: " + message);
   }
 
   /** Refuses what a writer of plain Llama files cannot hold, rather than writing a model that runs differently. */

@@ -111,6 +111,25 @@ public final class GgufFile implements AutoCloseable {
     file.close();
   }
 
+  /**
+   * A field's name in error messages ("value of 'KEY'"), spelled out only when a check fails: the parser reads
+   * every element of every metadata array, and building each element's name up front cost a string each.
+   */
+  private record Quoted(String label, String key) {
+    @Override
+    public String toString() {
+      return label + " '" + key + "'";
+    }
+  }
+
+  /** "length of FIELD", spelled out only when a check fails. */
+  private record LengthOf(Object what) {
+    @Override
+    public String toString() {
+      return "length of " + what;
+    }
+  }
+
   /** Reads the header sequentially, one bounded read at a time. */
   private static final class Parser {
     private static final int WINDOW = 1 << 20;
@@ -247,7 +266,7 @@ public final class GgufFile implements AutoCloseable {
     }
 
     private Object value(String key, int type, int depth) {
-      String what = "value of '" + key + "'";
+      Quoted what = new Quoted("value of", key);
       switch (type) {
         case 0: return (long) (u8(what) & 0xff);
         case 1: return (long) u8(what);
@@ -311,7 +330,7 @@ public final class GgufFile implements AutoCloseable {
       return file.size() - pos;
     }
 
-    private ByteBuffer need(int n, String what) {
+    private ByteBuffer need(int n, Object what) {
       if (n > remaining()) {
         throw file.error("truncated: " + what + " at byte " + pos + " needs " + n + " bytes, " + remaining()
             + " remain");
@@ -326,24 +345,24 @@ public final class GgufFile implements AutoCloseable {
       return window;
     }
 
-    private byte u8(String what) {
+    private byte u8(Object what) {
       return need(1, what).get();
     }
 
-    private short i16(String what) {
+    private short i16(Object what) {
       return need(2, what).getShort();
     }
 
-    private int i32(String what) {
+    private int i32(Object what) {
       return need(4, what).getInt();
     }
 
-    private long u64(String what) {
+    private long u64(Object what) {
       return need(8, what).getLong();
     }
 
-    private String string(String what) {
-      long n = u64("length of " + what);
+    private String string(Object what) {
+      long n = u64(new LengthOf(what));
       if (n < 0 || n > remaining()) {
         throw file.error("truncated or corrupt: " + what + " claims " + Long.toUnsignedString(n) + " bytes, "
             + remaining() + " remain");

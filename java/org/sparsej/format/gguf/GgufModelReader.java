@@ -34,9 +34,14 @@ public final class GgufModelReader {
 
   public static LlamaModel load(Path path) {
     try (GgufFile gguf = GgufFile.open(path)) {
-      LlamaConfig c = config(gguf);
-      return new LlamaModel(c, new Loader(gguf, c).weights());
+      return load(gguf);
     }
+  }
+
+  /** The model of an open GGUF file (its tensors stay mapped after the file is closed). */
+  public static LlamaModel load(GgufFile gguf) {
+    LlamaConfig c = config(gguf);
+    return new LlamaModel(c, new Loader(gguf, c).weights());
   }
 
   /** The model's hyper-parameters from the "llama.*" metadata and the embedding's shape. */
