@@ -21,7 +21,8 @@ final class TrainingOptions {
   @Option(names = "--lr", paramLabel = "LR", description = "Peak learning rate (default: 1e-3).")
   Float lr;
 
-  @Option(names = "--warmup", paramLabel = "N", description = "Warm-up steps (default: 20, at most a tenth of --steps).")
+  @Option(names = "--warmup", paramLabel = "N",
+      description = "Warm-up steps (default: 20, at most a tenth of --steps).")
   Integer warmup;
 
   @Option(names = "--weight-decay", paramLabel = "WD",

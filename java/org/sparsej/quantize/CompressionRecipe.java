@@ -37,8 +37,8 @@ import org.sparsej.util.SparsejException;
  * order. Modifiers: SparseGPTModifier, WandaPruningModifier, MagnitudePruningModifier (sparsity, mask_structure
  * "0:0" = unstructured or "N:M", targets, ignore), SmoothQuantModifier (smoothing_strength, mappings, ignore),
  * QuantizationModifier (scheme W8A8|W8A16, targets, ignore; a target lm_head quantizes the classifier too).
- * A stage with {@code run_type: train} fine-tunes the whole model ({@link TrainStage}). Anything else — an unknown key, modifier or field, a
- * value of the wrong type — is one error naming it.
+ * A stage with {@code run_type: train} fine-tunes the whole model ({@link TrainStage}). Anything else — an
+ * unknown key, modifier or field, a value of the wrong type — is one error naming it.
  */
 public final class CompressionRecipe {
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())

@@ -111,8 +111,8 @@ public final class LoadGenerator {
       total += t;
     }
     int requests = Math.min(started.get(), maxRequests) - errors.get();
-    return new Result(clients, requests, errors.get(), retries.get(), wall, total, percentile(ttft, 50), percentile(ttft, 99),
-        percentile(itl, 50), percentile(itl, 99), firstError.get());
+    return new Result(clients, requests, errors.get(), retries.get(), wall, total, percentile(ttft, 50),
+        percentile(ttft, 99), percentile(itl, 50), percentile(itl, 99), firstError.get());
   }
 
   /**
