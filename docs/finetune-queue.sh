@@ -19,19 +19,21 @@ run() {  # name student loss steps every
   /usr/bin/time -v java -jar $J finetune -m $student --teacher $T --data $E/train.txt --loss $loss \
     --batch 4 --seqlen 128 --lr 1e-3 --steps $steps --heldout 4096 --eval-every $every --checkpoint-every 100 \
     -t 2 -o $name $from >> $name.log 2>&1
-  echo "$(date -u +%T) end $name rc=$? $(cat /proc/loadavg)" >> queue.log
+  local rc=$?  # taken at once: the $(date) below would reset $?
+  echo "$(date -u +%T) end $name rc=$rc $(cat /proc/loadavg)" >> queue.log
+  [ -e $name/finetune.json ] || return 1  # killed or failed: no model to evaluate; a rerun resumes it
   evals $name
 }
 evals() {  # perplexity of model $1 on the four eval files, ctx 256 as in sj-7m-ppl.json
-  [ -e $1.eval4 ] && return 0
+  [ -s $1.eval4 ] && return 0
   for f in fortunes kjv shakespeare wikitext2; do
     java -jar $J eval ppl -m $1 --text $E/eval-$f.txt -t 2 2>/dev/null >> $1.eval4.tmp
   done
   mv $1.eval4.tmp $1.eval4
 }
-run kd70-3n sj7m-sgpt70 kd 4800 400
-run ce70-n sj7m-sgpt70 ce 1600 160
-run kdsq70-n sj7m-sgpt70 kd+squarehead 1600 160
+run kd70-3n sj7m-sgpt70 kd 4800 400 || exit 1
+run ce70-n sj7m-sgpt70 ce 1600 160 || exit 1
+run kdsq70-n sj7m-sgpt70 kd+squarehead 1600 160 || exit 1
 evals sj7m-sgpt24
-run kd24-n sj7m-sgpt24 kd 1600 160
+run kd24-n sj7m-sgpt24 kd 1600 160 || exit 1
 echo "$(date -u +%T) queue done" >> queue.log
