@@ -13,6 +13,7 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.sparsej.testing.ChildJvm;
 
 /**
  * kill -9 of a child JVM in the middle of a fine-tuning run (between steps or while a checkpoint is written),
@@ -45,10 +46,7 @@ class FinetuneResumeTest {
     Path ck = dir.resolve("out.checkpoint");
     List<String> args = FinetuneCommandTest.finetune(FinetuneCommandTest.student, out, "--steps", "8",
         "--checkpoint-every", "2", "--loss", "ce");
-    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-cp", System.getProperty("java.class.path"), "org.sparsej.cli.Main"));
-    cmd.addAll(args);
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+    Process p = new ProcessBuilder(ChildJvm.sparsej(args)).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD)
         .start();
     long deadline = System.nanoTime() + 120_000_000_000L;
     while (checkpointStep(ck) < 2 && p.isAlive() && System.nanoTime() < deadline) {

@@ -11,6 +11,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.sparsej.testing.ChildJvm;
 import org.sparsej.testing.SharedData;
 
 /** `sparsej serve` as its own process: loads, answers `bench serve`, stops cleanly on SIGTERM. */
@@ -19,11 +20,9 @@ class ServeCommandTest {
 
   @Test
   void serveAnswersTheLoadGeneratorAndStopsOnSigterm(@TempDir Path dir) throws Exception {
-    String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     Path log = dir.resolve("serve.log");
-    Process server = new ProcessBuilder(javaBin, "-cp", System.getProperty("java.class.path"),
-        "org.sparsej.cli.Main", "serve", "-m", SharedData.sj7m().toString(), "--port", "0", "-t", "1",
-        "--slots", "2").redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    Process server = new ProcessBuilder(ChildJvm.sparsej("serve", "-m", SharedData.sj7m().toString(), "--port", "0",
+        "-t", "1", "--slots", "2")).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     try {
       int port = -1;
       for (long end = System.nanoTime() + 60_000_000_000L; System.nanoTime() < end && server.isAlive(); ) {
