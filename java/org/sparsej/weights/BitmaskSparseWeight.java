@@ -208,8 +208,8 @@ public final class BitmaskSparseWeight extends SparseRowsWeight {
   }
 
   @Override
-  public long residentBytes() {
-    return values.residentBytes() + bitmask.byteSize() + offsets.byteSize();
+  Tensor[] residentTensors() {
+    return new Tensor[] {values.values, values.scales, values.rowSums, bitmask, offsets};
   }
 
   @Override

@@ -105,8 +105,8 @@ public final class DenseInt8Weight extends DenseMatrixWeight {
   }
 
   @Override
-  public long residentBytes() {
-    return super.residentBytes() + scales.byteSize() + rowSums.byteSize();
+  Tensor[] residentTensors() {
+    return new Tensor[] {values, scales, rowSums};
   }
 
   @Override

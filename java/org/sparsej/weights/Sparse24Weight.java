@@ -229,8 +229,8 @@ public final class Sparse24Weight extends SparseRowsWeight {
   }
 
   @Override
-  public long residentBytes() {
-    return values.residentBytes() + indices.byteSize();
+  Tensor[] residentTensors() {
+    return new Tensor[] {values.values, values.scales, values.rowSums, indices};
   }
 
   @Override

@@ -7,14 +7,11 @@ import org.sparsej.tensor.Tensor;
  * What the sparse formats share: each can list a row's kept (column, value) pairs, and from that list follow the
  * reference matmul (the Java oracle, see {@link SparseOracle}) and the conversion back to dense.
  */
-abstract class SparseRowsWeight implements LinearWeight {
-  protected final int rows;
-  protected final int cols;
+abstract class SparseRowsWeight extends HostWeight {
   protected final SparseValues values;
 
   SparseRowsWeight(int rows, int cols, SparseValues values) {
-    this.rows = rows;
-    this.cols = cols;
+    super(rows, cols);
     this.values = values;
   }
 
@@ -38,16 +35,6 @@ abstract class SparseRowsWeight implements LinearWeight {
   /** The values buffer the kernels read (padded past the last value). */
   public Tensor paddedValues() {
     return values.padded;
-  }
-
-  @Override
-  public int rows() {
-    return rows;
-  }
-
-  @Override
-  public int cols() {
-    return cols;
   }
 
   @Override
