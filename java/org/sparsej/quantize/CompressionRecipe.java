@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -11,6 +12,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 import org.sparsej.prune.BlockModifier;
 import org.sparsej.prune.PruneRecipe;
 import org.sparsej.prune.Pruner;
@@ -142,10 +144,8 @@ public final class CompressionRecipe {
     return out;
   }
 
-  private BlockModifier modifier(String name, JsonNode fields) {
-    if (!fields.isNull() && !fields.isObject()) {
-      throw error(name + ": expected a mapping of fields");
-    }
+  private BlockModifier modifier(String name, JsonNode node) {
+    JsonNode fields = modifierFields(name, node, this::error);
     try {
       return build(name, fields);
     } catch (SparsejException e) {
@@ -313,6 +313,20 @@ public final class CompressionRecipe {
       out.add(n.asText());
     }
     return out;
+  }
+
+  /**
+   * A modifier's fields: its mapping, or an empty one where the recipe names the modifier with no fields (YAML
+   * null); anything else is one {@code error}. Every modifier, oneshot or train, is read through here.
+   */
+  static JsonNode modifierFields(String name, JsonNode node, Function<String, SparsejException> error) {
+    if (node.isNull()) {
+      return JsonNodeFactory.instance.objectNode();
+    }
+    if (!node.isObject()) {
+      throw error.apply(name + ": expected a mapping of fields");
+    }
+    return node;
   }
 
   static Iterable<Map.Entry<String, JsonNode>> fields(JsonNode node) {

@@ -1,7 +1,6 @@
 package org.sparsej.quantize;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -63,10 +62,7 @@ final class TrainStage {
           throw error("'" + k + "' must map modifier names to their fields");
         }
         for (Map.Entry<String, JsonNode> m : CompressionRecipe.fields(e.getValue())) {
-          JsonNode f = m.getValue().isNull() ? JsonNodeFactory.instance.objectNode() : m.getValue();
-          if (!f.isObject()) {
-            throw error(m.getKey() + ": expected a mapping of fields");
-          }
+          JsonNode f = CompressionRecipe.modifierFields(m.getKey(), m.getValue(), this::error);
           switch (m.getKey()) {
             case "ConstantPruningModifier" -> {
               known(m.getKey(), f, CONSTANT_FIELDS);
