@@ -6,9 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -26,17 +25,8 @@ import org.sparsej.weights.WeightFormat;
  * the oracle's, so W8A8 must match bit for bit.
  */
 class DenseInt8KernelsMatchJavaTest {
-  private static KernelFixture kernels;
-
-  @BeforeAll
-  static void open() {
-    kernels = new KernelFixture();
-  }
-
-  @AfterAll
-  static void close() {
-    kernels.close();
-  }
+  @RegisterExtension
+  static final KernelFixture kernels = new KernelFixture();
 
   static Stream<Arguments> cases() {
     List<Arguments> cases = new ArrayList<>();
