@@ -168,17 +168,19 @@ public final class CompressionRecipe {
     }
   }
 
-  private void requireKnown(String modifier, JsonNode fields, List<String> known) {
+  /** Refuses, with one {@code error}, a field of {@code modifier} that is not in {@code known}. */
+  static void requireKnown(String modifier, JsonNode fields, List<String> known,
+                           Function<String, SparsejException> error) {
     for (Map.Entry<String, JsonNode> e : fields(fields)) {
       if (!known.contains(e.getKey())) {
-        throw error(modifier + " has no field '" + e.getKey() + "' that sparsej reads (its fields: "
+        throw error.apply(modifier + " has no field '" + e.getKey() + "' that sparsej reads (its fields: "
             + String.join(", ", known) + ")");
       }
     }
   }
 
   private BlockModifier pruning(String name, String method, JsonNode f) {
-    requireKnown(name, f, PRUNING_FIELDS);
+    requireKnown(name, f, PRUNING_FIELDS, this::error);
     SparsityPattern pattern = SparsityPattern.UNSTRUCTURED;
     if (f.has("mask_structure")) {
       String text = string(name, "mask_structure", f.get("mask_structure"));
@@ -205,7 +207,7 @@ public final class CompressionRecipe {
 
   private BlockModifier smoothQuant(JsonNode f) {
     String name = "SmoothQuantModifier";
-    requireKnown(name, f, SMOOTH_FIELDS);
+    requireKnown(name, f, SMOOTH_FIELDS, this::error);
     double alpha = f.has("smoothing_strength") ? number(name, "smoothing_strength", f.get("smoothing_strength"))
         : 0.5;
     if (!(alpha >= 0 && alpha <= 1)) {
@@ -259,7 +261,7 @@ public final class CompressionRecipe {
 
   private BlockModifier quantization(JsonNode f) {
     String name = "QuantizationModifier";
-    requireKnown(name, f, QUANT_FIELDS);
+    requireKnown(name, f, QUANT_FIELDS, this::error);
     if (!f.has("scheme")) {
       throw error(name + " needs a scheme (W8A8 or W8A16)");
     }
