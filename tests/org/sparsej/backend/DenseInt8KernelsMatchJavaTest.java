@@ -3,8 +3,6 @@ package org.sparsej.backend;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import java.util.ArrayList;
-import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -29,12 +27,7 @@ class DenseInt8KernelsMatchJavaTest {
   static final KernelFixture kernels = new KernelFixture();
 
   static Stream<Arguments> cases() {
-    List<Arguments> cases = new ArrayList<>();
-    Isa.runnable().forEach(isa -> {
-      cases.add(Arguments.of(isa, WeightFormat.DENSE_W8A16));
-      cases.add(Arguments.of(isa, WeightFormat.DENSE_W8A8));
-    });
-    return cases.stream();
+    return Isa.runnableWith(WeightFormat.DENSE_W8A16, WeightFormat.DENSE_W8A8);
   }
 
   /** Random weights with rows 0 and every 7th from row 3 all zero. */

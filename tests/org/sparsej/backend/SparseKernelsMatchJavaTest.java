@@ -1,7 +1,5 @@
 package org.sparsej.backend;
 
-import java.util.ArrayList;
-import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -30,13 +28,7 @@ class SparseKernelsMatchJavaTest {
   static final KernelFixture kernels = new KernelFixture();
 
   static Stream<Arguments> cases() {
-    List<Arguments> cases = new ArrayList<>();
-    Isa.runnable().forEach(isa -> {
-      for (Precision p : Precision.values()) {
-        cases.add(Arguments.of(isa, p));
-      }
-    });
-    return cases.stream();
+    return Isa.runnableWith((Object[]) Precision.values());
   }
 
   /** A dense matrix with every 5th row empty, so kernels meet rows without a kept weight. */
