@@ -15,6 +15,25 @@ abstract class SparseRowsWeight extends HostWeight {
     this.values = values;
   }
 
+  /** Refuses a keep mask that is not I8 [rows][cols], named {@code what}; null (keep the non-zeros) passes. */
+  static void requireMask(Tensor mask, String what, int rows, int cols) {
+    if (mask != null) {
+      mask.requireDType(DType.I8);
+      mask.requireShape(what, rows, cols);
+    }
+  }
+
+  /** Row r's keep flags (non-zero = keep): the mask's row, or where the row is non-zero when mask is null. */
+  static void keepRow(float[] row, Tensor mask, int r, byte[] keep) {
+    if (mask == null) {
+      for (int c = 0; c < row.length; c++) {
+        keep[c] = (byte) (row[c] != 0f ? 1 : 0);
+      }
+    } else {
+      mask.bytes().position(r * row.length).get(keep);
+    }
+  }
+
   /** Row r's kept columns and raw values (before the row scale), in column order; returns how many. */
   abstract int row(int r, int[] colsOut, float[] valuesOut);
 
