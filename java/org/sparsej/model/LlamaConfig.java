@@ -1,5 +1,6 @@
 package org.sparsej.model;
 
+import java.util.function.Supplier;
 import org.sparsej.backend.RopeStyle;
 import org.sparsej.util.SparsejException;
 
@@ -27,24 +28,15 @@ public record LlamaConfig(
   // Each message is built only when its check fails: every model load (and every fuzzed input) passes here.
   public LlamaConfig {
     require(dim > 0 && hiddenDim > 0 && nLayers > 0 && nHeads > 0 && nKvHeads > 0 && vocabSize > 0 && seqLen > 0
-        && headDim > 0, "all dimensions must be positive");
-    if (nHeads % nKvHeads != 0) {
-      throw invalid("n_heads " + nHeads + " is not a multiple of n_kv_heads " + nKvHeads);
-    }
-    if (headDim % 2 != 0) {
-      throw invalid("head size " + headDim + " is odd (RoPE rotates pairs)");
-    }
-    require((long) nHeads * headDim <= Integer.MAX_VALUE / 2, "n_heads x head_dim is too large");
-    if (slidingWindow < 0) {
-      throw invalid("sliding window " + slidingWindow + " is negative");
-    }
-    require(ropeScaling != null, "no rope scaling");
-    if (!(normEps > 0 && Float.isFinite(normEps))) {
-      throw invalid("rms_norm_eps " + normEps + " must be a positive number");
-    }
-    if (!(ropeTheta > 0 && Float.isFinite(ropeTheta))) {
-      throw invalid("rope_theta " + ropeTheta + " must be a positive number");
-    }
+        && headDim > 0, () -> "all dimensions must be positive");
+    require(nHeads % nKvHeads == 0, () -> "n_heads " + nHeads + " is not a multiple of n_kv_heads " + nKvHeads);
+    require(headDim % 2 == 0, () -> "head size " + headDim + " is odd (RoPE rotates pairs)");
+    require((long) nHeads * headDim <= Integer.MAX_VALUE / 2, () -> "n_heads x head_dim is too large");
+    require(slidingWindow >= 0, () -> "sliding window " + slidingWindow + " is negative");
+    require(ropeScaling != null, () -> "no rope scaling");
+    require(normEps > 0 && Float.isFinite(normEps), () -> "rms_norm_eps " + normEps + " must be a positive number");
+    require(ropeTheta > 0 && Float.isFinite(ropeTheta),
+        () -> "rope_theta " + ropeTheta + " must be a positive number");
     // One weight matrix is one Java array or one mapping: its element count must fit in an int.
     requireFits((long) vocabSize * dim, "vocab_size x dim (the embedding table)");
     requireFits((long) hiddenDim * dim, "hidden_dim x dim (one MLP matrix)");
@@ -52,9 +44,8 @@ public record LlamaConfig(
   }
 
   private static void requireFits(long elements, String what) {
-    if (elements > Integer.MAX_VALUE) {
-      throw invalid(what + " is " + elements + " elements, beyond the 2^31 - 1 one matrix may hold");
-    }
+    require(elements <= Integer.MAX_VALUE,
+        () -> what + " is " + elements + " elements, beyond the 2^31 - 1 one matrix may hold");
   }
 
   /** A plain Llama: head size dim / nHeads, unscaled RoPE, no biases, full attention. */
@@ -65,7 +56,7 @@ public record LlamaConfig(
   }
 
   private static int headDimOf(int dim, int nHeads) {
-    require(nHeads > 0 && dim % nHeads == 0, "dim " + dim + " is not a multiple of n_heads " + nHeads);
+    require(nHeads > 0 && dim % nHeads == 0, () -> "dim " + dim + " is not a multiple of n_heads " + nHeads);
     return dim / nHeads;
   }
 
@@ -80,9 +71,10 @@ public record LlamaConfig(
     return headDim * nHeads == dim && ropeScaling.type().equals("default") && !qkvBias && slidingWindow == 0;
   }
 
-  private static void require(boolean ok, String message) {
+  /** Fails with {@code message} unless ok; the message is built only then. */
+  private static void require(boolean ok, Supplier<String> message) {
     if (!ok) {
-      throw invalid(message);
+      throw invalid(message.get());
     }
   }
 

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -11,6 +12,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 import org.sparsej.prune.BlockModifier;
 import org.sparsej.prune.PruneRecipe;
 import org.sparsej.prune.Pruner;
@@ -142,10 +144,8 @@ public final class CompressionRecipe {
     return out;
   }
 
-  private BlockModifier modifier(String name, JsonNode fields) {
-    if (!fields.isNull() && !fields.isObject()) {
-      throw error(name + ": expected a mapping of fields");
-    }
+  private BlockModifier modifier(String name, JsonNode node) {
+    JsonNode fields = modifierFields(name, node, this::error);
     try {
       return build(name, fields);
     } catch (SparsejException e) {
@@ -168,17 +168,19 @@ public final class CompressionRecipe {
     }
   }
 
-  private void requireKnown(String modifier, JsonNode fields, List<String> known) {
+  /** Refuses, with one {@code error}, a field of {@code modifier} that is not in {@code known}. */
+  static void requireKnown(String modifier, JsonNode fields, List<String> known,
+                           Function<String, SparsejException> error) {
     for (Map.Entry<String, JsonNode> e : fields(fields)) {
       if (!known.contains(e.getKey())) {
-        throw error(modifier + " has no field '" + e.getKey() + "' that sparsej reads (its fields: "
+        throw error.apply(modifier + " has no field '" + e.getKey() + "' that sparsej reads (its fields: "
             + String.join(", ", known) + ")");
       }
     }
   }
 
   private BlockModifier pruning(String name, String method, JsonNode f) {
-    requireKnown(name, f, PRUNING_FIELDS);
+    requireKnown(name, f, PRUNING_FIELDS, this::error);
     SparsityPattern pattern = SparsityPattern.UNSTRUCTURED;
     if (f.has("mask_structure")) {
       String text = string(name, "mask_structure", f.get("mask_structure"));
@@ -205,7 +207,7 @@ public final class CompressionRecipe {
 
   private BlockModifier smoothQuant(JsonNode f) {
     String name = "SmoothQuantModifier";
-    requireKnown(name, f, SMOOTH_FIELDS);
+    requireKnown(name, f, SMOOTH_FIELDS, this::error);
     double alpha = f.has("smoothing_strength") ? number(name, "smoothing_strength", f.get("smoothing_strength"))
         : 0.5;
     if (!(alpha >= 0 && alpha <= 1)) {
@@ -259,7 +261,7 @@ public final class CompressionRecipe {
 
   private BlockModifier quantization(JsonNode f) {
     String name = "QuantizationModifier";
-    requireKnown(name, f, QUANT_FIELDS);
+    requireKnown(name, f, QUANT_FIELDS, this::error);
     if (!f.has("scheme")) {
       throw error(name + " needs a scheme (W8A8 or W8A16)");
     }
@@ -313,6 +315,20 @@ public final class CompressionRecipe {
       out.add(n.asText());
     }
     return out;
+  }
+
+  /**
+   * A modifier's fields: its mapping, or an empty one where the recipe names the modifier with no fields (YAML
+   * null); anything else is one {@code error}. Every modifier, oneshot or train, is read through here.
+   */
+  static JsonNode modifierFields(String name, JsonNode node, Function<String, SparsejException> error) {
+    if (node.isNull()) {
+      return JsonNodeFactory.instance.objectNode();
+    }
+    if (!node.isObject()) {
+      throw error.apply(name + ": expected a mapping of fields");
+    }
+    return node;
   }
 
   static Iterable<Map.Entry<String, JsonNode>> fields(JsonNode node) {

@@ -1,7 +1,6 @@
 package org.sparsej.quantize;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -63,18 +62,15 @@ final class TrainStage {
           throw error("'" + k + "' must map modifier names to their fields");
         }
         for (Map.Entry<String, JsonNode> m : CompressionRecipe.fields(e.getValue())) {
-          JsonNode f = m.getValue().isNull() ? JsonNodeFactory.instance.objectNode() : m.getValue();
-          if (!f.isObject()) {
-            throw error(m.getKey() + ": expected a mapping of fields");
-          }
+          JsonNode f = CompressionRecipe.modifierFields(m.getKey(), m.getValue(), this::error);
           switch (m.getKey()) {
             case "ConstantPruningModifier" -> {
-              known(m.getKey(), f, CONSTANT_FIELDS);
+              CompressionRecipe.requireKnown(m.getKey(), f, CONSTANT_FIELDS, this::error);
               startsAtZero(m.getKey(), f);
               constant = true;
             }
             case "OutputDistillationModifier" -> {
-              known(m.getKey(), f, DISTILL_FIELDS);
+              CompressionRecipe.requireKnown(m.getKey(), f, DISTILL_FIELDS, this::error);
               startsAtZero(m.getKey(), f);
               if (distill != null) {
                 throw error("more than one OutputDistillationModifier");
@@ -127,15 +123,6 @@ final class TrainStage {
       throw error(problem.replace("weight-decay", "weight_decay").replace("eval-every", "eval_every"));
     }
     return s;
-  }
-
-  private void known(String modifier, JsonNode f, List<String> fields) {
-    for (Map.Entry<String, JsonNode> e : CompressionRecipe.fields(f)) {
-      if (!fields.contains(e.getKey())) {
-        throw error(modifier + " has no field '" + e.getKey() + "' that sparsej reads (its fields: "
-            + String.join(", ", fields) + ")");
-      }
-    }
   }
 
   /** The whole stage trains: a modifier that starts later is not something sparsej does. */

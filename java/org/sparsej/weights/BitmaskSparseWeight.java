@@ -43,16 +43,10 @@ public final class BitmaskSparseWeight extends SparseRowsWeight {
    * non-zeros when mask is null.
    */
   public static BitmaskSparseWeight fromDense(Tensor dense, Tensor mask, Precision precision) {
-    dense.requireDType(DType.F32);
-    if (dense.rank() != 2) {
-      throw new SparsejException("sparse weight: dense matrix must be 2-D, got " + dense);
-    }
+    requireF32Matrix(dense, "sparse weight");
     int rows = dense.dim(0);
     int cols = dense.dim(1);
-    if (mask != null) {
-      mask.requireDType(DType.I8);
-      mask.requireShape("sparse weight mask", rows, cols);
-    }
+    requireMask(mask, "sparse weight mask", rows, cols);
     int stride = stride(cols);
     Tensor bitmask = Tensor.allocate(DType.I8, rows, stride);
     Tensor offsets = Tensor.allocate(DType.I32, rows + 1);
@@ -94,16 +88,6 @@ public final class BitmaskSparseWeight extends SparseRowsWeight {
     }
     off.put(rows, next);
     return new BitmaskSparseWeight(rows, cols, bitmask, offsets, values);
-  }
-
-  private static void keepRow(float[] row, Tensor mask, int r, byte[] keep) {
-    if (mask == null) {
-      for (int c = 0; c < row.length; c++) {
-        keep[c] = (byte) (row[c] != 0f ? 1 : 0);
-      }
-    } else {
-      mask.bytes().position(r * row.length).get(keep);
-    }
   }
 
   /**
@@ -208,8 +192,8 @@ public final class BitmaskSparseWeight extends SparseRowsWeight {
   }
 
   @Override
-  public long residentBytes() {
-    return values.residentBytes() + bitmask.byteSize() + offsets.byteSize();
+  Tensor[] residentTensors() {
+    return new Tensor[] {values.values, values.scales, values.rowSums, bitmask, offsets};
   }
 
   @Override

@@ -59,10 +59,7 @@ public final class DenseInt8Weight extends DenseMatrixWeight {
 
   /** Symmetric per-row quantization of an F32 [rows][cols] matrix (Int8Quantizer's rounding; zero rows: scale 0). */
   public static DenseInt8Weight quantize(Tensor dense, Precision precision) {
-    dense.requireDType(DType.F32);
-    if (dense.rank() != 2) {
-      throw new SparsejException("int8 weight: dense matrix must be 2-D, got " + dense);
-    }
+    requireF32Matrix(dense, "int8 weight");
     int rows = dense.dim(0);
     int cols = dense.dim(1);
     Tensor q = Tensor.allocate(DType.I8, rows, cols);
@@ -105,8 +102,8 @@ public final class DenseInt8Weight extends DenseMatrixWeight {
   }
 
   @Override
-  public long residentBytes() {
-    return super.residentBytes() + scales.byteSize() + rowSums.byteSize();
+  Tensor[] residentTensors() {
+    return new Tensor[] {values, scales, rowSums};
   }
 
   @Override

@@ -7,18 +7,19 @@ import org.sparsej.tensor.Tensor;
  * stored, and the shape read from it. The formats differ in their element type, their extra per-row tensors and
  * their reference matmul.
  */
-abstract class DenseMatrixWeight implements LinearWeight {
+abstract class DenseMatrixWeight extends HostWeight {
   protected final Tensor values;
-  protected final int rows;
-  protected final int cols;
 
   DenseMatrixWeight(Tensor values) {
+    super(require2d(values).dim(0), values.dim(1));
+    this.values = values;
+  }
+
+  private static Tensor require2d(Tensor values) {
     if (values.rank() != 2) {
       throw new IllegalArgumentException("dense weight must be 2-D, got " + values);
     }
-    this.values = values;
-    this.rows = values.dim(0);
-    this.cols = values.dim(1);
+    return values;
   }
 
   /** The stored values, row-major (F32, BF16/F16 or I8 as the format says). */
@@ -27,17 +28,7 @@ abstract class DenseMatrixWeight implements LinearWeight {
   }
 
   @Override
-  public int rows() {
-    return rows;
-  }
-
-  @Override
-  public int cols() {
-    return cols;
-  }
-
-  @Override
-  public long residentBytes() {
-    return values.byteSize();
+  Tensor[] residentTensors() {
+    return new Tensor[] {values};
   }
 }

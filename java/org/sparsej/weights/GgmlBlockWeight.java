@@ -12,16 +12,15 @@ import org.sparsej.util.SparsejException;
  * the formats share lives here: the size checks, the Java reference (activations quantized to Q8_0 blocks as
  * llama.cpp does), the dense and int8 views, and the packing loop.
  */
-public abstract class GgmlBlockWeight implements LinearWeight {
+public abstract class GgmlBlockWeight extends HostWeight {
   public static final int BLOCK = 32;
 
   private final String name;
   private final int blockBytes;
   private final Tensor blocks;  // I8 [rows * cols/32 * blockBytes]
-  private final int rows;
-  private final int cols;
 
   GgmlBlockWeight(String name, int blockBytes, Tensor blocks, int rows, int cols) {
+    super(rows, cols);
     blocks.requireDType(DType.I8);
     if (cols % BLOCK != 0) {
       throw new SparsejException(name + " weight needs a multiple of 32 columns, got " + cols);
@@ -34,8 +33,6 @@ public abstract class GgmlBlockWeight implements LinearWeight {
     this.name = name;
     this.blockBytes = blockBytes;
     this.blocks = blocks;
-    this.rows = rows;
-    this.cols = cols;
   }
 
   /** Value j (0..31) of the block starting at byte p, without its scale. */
@@ -47,18 +44,8 @@ public abstract class GgmlBlockWeight implements LinearWeight {
   }
 
   @Override
-  public int rows() {
-    return rows;
-  }
-
-  @Override
-  public int cols() {
-    return cols;
-  }
-
-  @Override
-  public long residentBytes() {
-    return blocks.byteSize();
+  Tensor[] residentTensors() {
+    return new Tensor[] {blocks};
   }
 
   /** x · Wᵀ as llama.cpp computes it: x quantized to Q8_0 blocks ({@link Q8Activations}), int8 block dots. */

@@ -43,17 +43,11 @@ public final class Sparse24Weight extends SparseRowsWeight {
    * or its non-zeros when mask is null. Fails with one line if a group of 4 keeps more than 2.
    */
   public static Sparse24Weight fromDense(Tensor dense, Tensor mask, Precision precision) {
-    dense.requireDType(DType.F32);
-    if (dense.rank() != 2) {
-      throw new SparsejException("2:4 weight: dense matrix must be 2-D, got " + dense);
-    }
+    requireF32Matrix(dense, "2:4 weight");
     int rows = dense.dim(0);
     int cols = dense.dim(1);
     requireGroups(cols);
-    if (mask != null) {
-      mask.requireDType(DType.I8);
-      mask.requireShape("2:4 weight mask", rows, cols);
-    }
+    requireMask(mask, "2:4 weight mask", rows, cols);
     int half = cols / 2;
     int stride = stride(cols);
     Tensor indices = Tensor.allocate(DType.I8, rows, stride);
@@ -64,13 +58,7 @@ public final class Sparse24Weight extends SparseRowsWeight {
     byte[] bits = new byte[stride];
     for (int r = 0; r < rows; r++) {
       dense.floats().position(r * cols).get(row);
-      if (mask == null) {
-        for (int c = 0; c < cols; c++) {
-          keep[c] = (byte) (row[c] != 0f ? 1 : 0);
-        }
-      } else {
-        mask.bytes().position(r * cols).get(keep);
-      }
+      keepRow(row, mask, r, keep);
       java.util.Arrays.fill(bits, (byte) 0);
       for (int g = 0; g < cols / 4; g++) {
         int[] pos = groupPositions(keep, r, g);
@@ -229,8 +217,8 @@ public final class Sparse24Weight extends SparseRowsWeight {
   }
 
   @Override
-  public long residentBytes() {
-    return values.residentBytes() + indices.byteSize();
+  Tensor[] residentTensors() {
+    return new Tensor[] {values.values, values.scales, values.rowSums, indices};
   }
 
   @Override

@@ -7,15 +7,31 @@ import org.sparsej.tensor.Tensor;
  * What the sparse formats share: each can list a row's kept (column, value) pairs, and from that list follow the
  * reference matmul (the Java oracle, see {@link SparseOracle}) and the conversion back to dense.
  */
-abstract class SparseRowsWeight implements LinearWeight {
-  protected final int rows;
-  protected final int cols;
+abstract class SparseRowsWeight extends HostWeight {
   protected final SparseValues values;
 
   SparseRowsWeight(int rows, int cols, SparseValues values) {
-    this.rows = rows;
-    this.cols = cols;
+    super(rows, cols);
     this.values = values;
+  }
+
+  /** Refuses a keep mask that is not I8 [rows][cols], named {@code what}; null (keep the non-zeros) passes. */
+  static void requireMask(Tensor mask, String what, int rows, int cols) {
+    if (mask != null) {
+      mask.requireDType(DType.I8);
+      mask.requireShape(what, rows, cols);
+    }
+  }
+
+  /** Row r's keep flags (non-zero = keep): the mask's row, or where the row is non-zero when mask is null. */
+  static void keepRow(float[] row, Tensor mask, int r, byte[] keep) {
+    if (mask == null) {
+      for (int c = 0; c < row.length; c++) {
+        keep[c] = (byte) (row[c] != 0f ? 1 : 0);
+      }
+    } else {
+      mask.bytes().position(r * row.length).get(keep);
+    }
   }
 
   /** Row r's kept columns and raw values (before the row scale), in column order; returns how many. */
@@ -38,16 +54,6 @@ abstract class SparseRowsWeight implements LinearWeight {
   /** The values buffer the kernels read (padded past the last value). */
   public Tensor paddedValues() {
     return values.padded;
-  }
-
-  @Override
-  public int rows() {
-    return rows;
-  }
-
-  @Override
-  public int cols() {
-    return cols;
   }
 
   @Override

@@ -101,8 +101,4 @@ final class SparseValues {
   float scale(int row) {
     return scales == null ? 1f : scales.getFloat(row);
   }
-
-  long residentBytes() {
-    return (long) count * precision.valueBytes() + (scales == null ? 0 : scales.byteSize() + rowSums.byteSize());
-  }
 }

@@ -26,7 +26,7 @@ class BatchRowsIndependentTest {
   private static final int[] THREADS = {1, 3};
 
   static Stream<Arguments> isasAndFormats() {
-    return Isa.runnable().flatMap(isa -> Stream.of(WeightFormat.values()).map(f -> Arguments.of(isa, f)));
+    return Isa.runnableWith((Object[]) WeightFormat.values());
   }
 
   /** Column counts the format accepts: Q8_0 and Q4_0 need whole 32-blocks, 2:4 whole groups of 4. */

@@ -5,8 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import java.util.Arrays;
 import java.util.function.Function;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -39,17 +38,8 @@ class BlockQuantKernelsMatchJavaTest {
     }
   }
 
-  private static KernelFixture kernels;
-
-  @BeforeAll
-  static void open() {
-    kernels = new KernelFixture();
-  }
-
-  @AfterAll
-  static void close() {
-    kernels.close();
-  }
+  @RegisterExtension
+  static final KernelFixture kernels = new KernelFixture();
 
   static Stream<Arguments> formatsAndIsas() {
     return Stream.of(Format.values()).flatMap(f -> Isa.runnable().map(isa -> Arguments.of(f, isa)));

@@ -2,8 +2,7 @@ package org.sparsej.backend;
 
 import static org.sparsej.testing.TensorAssert.assertClose;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.sparsej.tensor.Tensor;
@@ -18,20 +17,8 @@ import org.sparsej.weights.DenseF32Weight;
  * multiples of any vector width, outputs poisoned with NaN before the kernel writes them.
  */
 class CpuKernelsMatchJavaTest {
-  private static JavaBackend oracle;
-  private static CpuBackend cpu;
-
-  @BeforeAll
-  static void open() {
-    oracle = new JavaBackend(2);
-    cpu = new CpuBackend(2);
-  }
-
-  @AfterAll
-  static void close() {
-    oracle.close();
-    cpu.close();
-  }
+  @RegisterExtension
+  static final KernelFixture kernels = new KernelFixture();
 
   static Stream<String> isas() {
     return Isa.runnable();
@@ -51,8 +38,8 @@ class CpuKernelsMatchJavaTest {
         Tensor x = random.uniform(batch, cols);
         Tensor expected = RandomTensors.poisoned(batch, rows);
         Tensor actual = RandomTensors.poisoned(batch, rows);
-        oracle.matmul(expected, x, w, batch);
-        cpu.matmul(actual, x, w, batch);
+        kernels.oracle.matmul(expected, x, w, batch);
+        kernels.cpu.matmul(actual, x, w, batch);
         assertClose(expected, actual, (long) batch * rows, 1e-4, isa + " matmul " + Arrays.toString(s));
       }
     });
@@ -69,8 +56,8 @@ class CpuKernelsMatchJavaTest {
         Tensor weight = random.uniform(dim);
         Tensor expected = RandomTensors.poisoned(batch, dim);
         Tensor actual = RandomTensors.poisoned(batch, dim);
-        oracle.rmsnorm(expected, x, weight, batch, dim, 1e-5f);
-        cpu.rmsnorm(actual, x, weight, batch, dim, 1e-5f);
+        kernels.oracle.rmsnorm(expected, x, weight, batch, dim, 1e-5f);
+        kernels.cpu.rmsnorm(actual, x, weight, batch, dim, 1e-5f);
         assertClose(expected, actual, (long) batch * dim, 1e-5, isa + " rmsnorm dim " + dim);
       }
     });
@@ -90,8 +77,8 @@ class CpuKernelsMatchJavaTest {
         Tensor k = random.uniform(batch, kvHeads * headSize);
         Tensor q2 = RandomTensors.copy(q);
         Tensor k2 = RandomTensors.copy(k);
-        oracle.rope(q, k, batch, 37, heads, kvHeads, headSize, 10000f, style);
-        cpu.rope(q2, k2, batch, 37, heads, kvHeads, headSize, 10000f, style);
+        kernels.oracle.rope(q, k, batch, 37, heads, kvHeads, headSize, 10000f, style);
+        kernels.cpu.rope(q2, k2, batch, 37, heads, kvHeads, headSize, 10000f, style);
         assertClose(q, q2, q.size(), 1e-5, isa + " rope q " + style);
         assertClose(k, k2, k.size(), 1e-5, isa + " rope k " + style);
       }
@@ -106,21 +93,21 @@ class CpuKernelsMatchJavaTest {
       int n = 1027;
       Tensor a = random.uniform(n);
       Tensor b = RandomTensors.copy(a);
-      oracle.softmax(a, n);
-      cpu.softmax(b, n);
+      kernels.oracle.softmax(a, n);
+      kernels.cpu.softmax(b, n);
       assertClose(a, b, n, 1e-5, isa + " softmax");
 
       Tensor h1 = random.uniform(n);
       Tensor h3 = random.uniform(n);
       Tensor h1c = RandomTensors.copy(h1);
-      oracle.swiglu(h1, h3, n);
-      cpu.swiglu(h1c, h3, n);
+      kernels.oracle.swiglu(h1, h3, n);
+      kernels.cpu.swiglu(h1c, h3, n);
       assertClose(h1, h1c, n, 1e-5, isa + " swiglu");
 
       Tensor x = random.uniform(n);
       Tensor xc = RandomTensors.copy(x);
-      oracle.add(x, h3, n);
-      cpu.add(xc, h3, n);
+      kernels.oracle.add(x, h3, n);
+      kernels.cpu.add(xc, h3, n);
       assertClose(x, xc, n, 1e-6, isa + " add");
     });
   }
@@ -142,8 +129,8 @@ class CpuKernelsMatchJavaTest {
         Tensor values = random.uniform(seq, kvHeads * headSize);
         Tensor expected = RandomTensors.poisoned(batch, heads * headSize);
         Tensor actual = RandomTensors.poisoned(batch, heads * headSize);
-        oracle.attention(expected, q, keys, values, batch, pos0, heads, kvHeads, headSize);
-        cpu.attention(actual, q, keys, values, batch, pos0, heads, kvHeads, headSize);
+        kernels.oracle.attention(expected, q, keys, values, batch, pos0, heads, kvHeads, headSize);
+        kernels.cpu.attention(actual, q, keys, values, batch, pos0, heads, kvHeads, headSize);
         assertClose(expected, actual, expected.size(), 1e-5, isa + " attention batch " + batch + " pos " + pos0);
       }
     });
@@ -156,14 +143,14 @@ class CpuKernelsMatchJavaTest {
     DenseF32Weight w = new DenseF32Weight(random.uniform(257, 301));
     Tensor x = random.uniform(3, 301);
     Tensor expected = RandomTensors.poisoned(3, 257);
-    oracle.matmul(expected, x, w, 3);
+    kernels.oracle.matmul(expected, x, w, 3);
     java.util.concurrent.ExecutorService callers = java.util.concurrent.Executors.newFixedThreadPool(4);
     try {
       java.util.List<java.util.concurrent.Future<Tensor>> results = new java.util.ArrayList<>();
       for (int i = 0; i < 40; i++) {
         results.add(callers.submit(() -> {
           Tensor out = RandomTensors.poisoned(3, 257);
-          cpu.matmul(out, x, w, 3);
+          kernels.cpu.matmul(out, x, w, 3);
           return out;
         }));
       }

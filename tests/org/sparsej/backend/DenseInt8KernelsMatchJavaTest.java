@@ -3,12 +3,9 @@ package org.sparsej.backend;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import java.util.ArrayList;
-import java.util.List;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -26,25 +23,11 @@ import org.sparsej.weights.WeightFormat;
  * the oracle's, so W8A8 must match bit for bit.
  */
 class DenseInt8KernelsMatchJavaTest {
-  private static KernelFixture kernels;
-
-  @BeforeAll
-  static void open() {
-    kernels = new KernelFixture();
-  }
-
-  @AfterAll
-  static void close() {
-    kernels.close();
-  }
+  @RegisterExtension
+  static final KernelFixture kernels = new KernelFixture();
 
   static Stream<Arguments> cases() {
-    List<Arguments> cases = new ArrayList<>();
-    Isa.runnable().forEach(isa -> {
-      cases.add(Arguments.of(isa, WeightFormat.DENSE_W8A16));
-      cases.add(Arguments.of(isa, WeightFormat.DENSE_W8A8));
-    });
-    return cases.stream();
+    return Isa.runnableWith(WeightFormat.DENSE_W8A16, WeightFormat.DENSE_W8A8);
   }
 
   /** Random weights with rows 0 and every 7th from row 3 all zero. */

@@ -4,9 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.Arrays;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.sparsej.tensor.DType;
@@ -23,17 +22,8 @@ import org.sparsej.weights.LinearWeight;
  * kernel widens in registers, batch-independent rows, and every special 16-bit value widened as Java widens it.
  */
 class HalfKernelsMatchJavaTest {
-  private static KernelFixture kernels;
-
-  @BeforeAll
-  static void open() {
-    kernels = new KernelFixture();
-  }
-
-  @AfterAll
-  static void close() {
-    kernels.close();
-  }
+  @RegisterExtension
+  static final KernelFixture kernels = new KernelFixture();
 
   static Stream<String> isas() {
     return Isa.runnable();

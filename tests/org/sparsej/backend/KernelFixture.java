@@ -3,6 +3,9 @@ package org.sparsej.backend;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 import org.sparsej.tensor.DType;
 import org.sparsej.tensor.Tensor;
 import org.sparsej.testing.RandomTensors;
@@ -12,13 +15,27 @@ import org.sparsej.weights.LinearWeight;
  * What every native-kernel test shares: the Java oracle and the cpu backend, and one check of a weight's native
  * matmul against the oracle on random activations at the batches that reach each kernel path (1 and 3: one group
  * of tokens, 17 and 70: several, 70 past a 64-token tile), outputs poisoned with NaN so a skipped element fails.
- * Open it in {@code @BeforeAll}, close it in {@code @AfterAll}; run checks inside {@code Isa.with}.
+ * A test class holds it as a JUnit extension, {@code @RegisterExtension static final KernelFixture kernels = new
+ * KernelFixture();}, which opens the backends before its tests and closes them after; run checks inside
+ * {@code Isa.with}.
  */
-final class KernelFixture implements AutoCloseable {
+final class KernelFixture implements BeforeAllCallback, AfterAllCallback {
   static final int[] BATCHES = {1, 3, 17, 70};
 
-  final JavaBackend oracle = new JavaBackend(2);
-  final CpuBackend cpu = new CpuBackend(2);
+  JavaBackend oracle;
+  CpuBackend cpu;
+
+  @Override
+  public void beforeAll(ExtensionContext context) {
+    oracle = new JavaBackend(2);
+    cpu = new CpuBackend(2);
+  }
+
+  @Override
+  public void afterAll(ExtensionContext context) {
+    oracle.close();
+    cpu.close();
+  }
 
   /**
    * Native against oracle for each batch. Summation orders differ, so each output may differ by
@@ -63,11 +80,5 @@ final class KernelFixture implements AutoCloseable {
       }
     }
     return m;
-  }
-
-  @Override
-  public void close() {
-    oracle.close();
-    cpu.close();
   }
 }

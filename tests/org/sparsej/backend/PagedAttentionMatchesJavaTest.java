@@ -4,9 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.sparsej.testing.TensorAssert.assertClose;
 
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.sparsej.tensor.Tensor;
@@ -19,20 +18,8 @@ import org.sparsej.testing.RandomTensors;
  * position, NaN-poisoned outputs), and the oracle against contiguous-cache attention, value for value.
  */
 class PagedAttentionMatchesJavaTest {
-  private static JavaBackend oracle;
-  private static CpuBackend cpu;
-
-  @BeforeAll
-  static void open() {
-    oracle = new JavaBackend(2);
-    cpu = new CpuBackend(2);
-  }
-
-  @AfterAll
-  static void close() {
-    oracle.close();
-    cpu.close();
-  }
+  @RegisterExtension
+  static final KernelFixture kernels = new KernelFixture();
 
   static Stream<String> isas() {
     return Isa.runnable();
@@ -104,8 +91,8 @@ class PagedAttentionMatchesJavaTest {
           Case a = randomCase(random, 3, shape[0], shape[1], shape[2], pageTokens, 1 + random.nextInt(6));
           Case b = copyPages(a);
           String what = isa + " heads " + shape[0] + "/" + shape[1] + " size " + shape[2] + " page " + pageTokens;
-          oracle.writeKv(a.kv(), a.layer(), a.k(), a.v());
-          cpu.writeKv(b.kv(), b.layer(), b.k(), b.v());
+          kernels.oracle.writeKv(a.kv(), a.layer(), a.k(), a.v());
+          kernels.cpu.writeKv(b.kv(), b.layer(), b.k(), b.v());
           for (int i = 0; i < a.pages().length; i++) {
             assertClose(a.pages()[i], b.pages()[i], a.pages()[i].size(), 0, what + " kv write page " + i);
           }
@@ -113,8 +100,8 @@ class PagedAttentionMatchesJavaTest {
           int dim = shape[0] * shape[2];
           Tensor expected = RandomTensors.poisoned(rows, dim);
           Tensor actual = RandomTensors.poisoned(rows, dim);
-          oracle.pagedAttention(expected, a.q(), a.kv(), a.layer(), shape[0], shape[1], shape[2]);
-          cpu.pagedAttention(actual, b.q(), b.kv(), b.layer(), shape[0], shape[1], shape[2]);
+          kernels.oracle.pagedAttention(expected, a.q(), a.kv(), a.layer(), shape[0], shape[1], shape[2]);
+          kernels.cpu.pagedAttention(actual, b.q(), b.kv(), b.layer(), shape[0], shape[1], shape[2]);
           assertClose(expected, actual, expected.size(), 1e-5, what + " attention");
         }
       }
@@ -137,14 +124,14 @@ class PagedAttentionMatchesJavaTest {
           Case a = randomCase(random, 2, shape[0], shape[1], shape[2], 16, 1 + random.nextInt(4), 600);
           Case b = copyPages(a);
           String what = isa + " heads " + shape[0] + "/" + shape[1] + " size " + shape[2] + " window " + window;
-          oracle.writeKv(a.kv(), a.layer(), a.k(), a.v());
-          cpu.writeKv(b.kv(), b.layer(), b.k(), b.v());
+          kernels.oracle.writeKv(a.kv(), a.layer(), a.k(), a.v());
+          kernels.cpu.writeKv(b.kv(), b.layer(), b.k(), b.v());
           int rows = a.kv().totalRows();
           int dim = shape[0] * shape[2];
           Tensor expected = RandomTensors.poisoned(rows, dim);
           Tensor actual = RandomTensors.poisoned(rows, dim);
-          oracle.pagedAttention(expected, a.q(), a.kv(), a.layer(), shape[0], shape[1], shape[2], window);
-          cpu.pagedAttention(actual, b.q(), b.kv(), b.layer(), shape[0], shape[1], shape[2], window);
+          kernels.oracle.pagedAttention(expected, a.q(), a.kv(), a.layer(), shape[0], shape[1], shape[2], window);
+          kernels.cpu.pagedAttention(actual, b.q(), b.kv(), b.layer(), shape[0], shape[1], shape[2], window);
           assertClose(expected, actual, expected.size(), 1e-5, what + " attention");
         }
       }
@@ -171,20 +158,20 @@ class PagedAttentionMatchesJavaTest {
       own[p] = RandomTensors.poisoned(Math.toIntExact(PagedKv.pageFloats(2, pageTokens, kvDim)));
     }
     PagedKv history = PagedKv.builder(2, pageTokens, kvDim).add(total, 0, own, pages).build();
-    oracle.writeKv(history, 1, keys, values);
+    kernels.oracle.writeKv(history, 1, keys, values);
     PagedKv kv = PagedKv.builder(2, pageTokens, kvDim).add(rows, pos0, own, pages).build();
     Tensor q = random.uniform(rows, heads * headSize);
     Tensor expected = RandomTensors.poisoned(rows, heads * headSize);
     Tensor actual = RandomTensors.poisoned(rows, heads * headSize);
-    oracle.attention(expected, q, keys, values, rows, pos0, heads, kvHeads, headSize);
-    oracle.pagedAttention(actual, q, kv, 1, heads, kvHeads, headSize);
+    kernels.oracle.attention(expected, q, keys, values, rows, pos0, heads, kvHeads, headSize);
+    kernels.oracle.pagedAttention(actual, q, kv, 1, heads, kvHeads, headSize);
     for (long i = 0; i < expected.size(); i++) {
       assertEquals(expected.getFloat(i), actual.getFloat(i), 0f, "element " + i);
     }
     Tensor nativeOut = RandomTensors.poisoned(rows, heads * headSize);
     Tensor nativeContiguous = RandomTensors.poisoned(rows, heads * headSize);
-    cpu.pagedAttention(nativeOut, q, kv, 1, heads, kvHeads, headSize);
-    cpu.attention(nativeContiguous, q, keys, values, rows, pos0, heads, kvHeads, headSize);
+    kernels.cpu.pagedAttention(nativeOut, q, kv, 1, heads, kvHeads, headSize);
+    kernels.cpu.attention(nativeContiguous, q, keys, values, rows, pos0, heads, kvHeads, headSize);
     for (long i = 0; i < expected.size(); i++) {
       assertEquals(nativeContiguous.getFloat(i), nativeOut.getFloat(i), 0f, "native element " + i);
     }
@@ -200,8 +187,8 @@ class PagedAttentionMatchesJavaTest {
     PagedKv kv = PagedKv.builder(1, 4, 8).add(2, 0, new Tensor[] {page}, 1).build();
     Tensor q = RandomTensors.poisoned(2, 16);
     org.junit.jupiter.api.Assertions.assertThrows(org.sparsej.util.SparsejException.class,
-        () -> cpu.pagedAttention(RandomTensors.poisoned(2, 16), q, kv, 1, 2, 1, 8));  // layer out of range
+        () -> kernels.cpu.pagedAttention(RandomTensors.poisoned(2, 16), q, kv, 1, 2, 1, 8));  // layer out of range
     org.junit.jupiter.api.Assertions.assertThrows(org.sparsej.util.SparsejException.class,
-        () -> cpu.pagedAttention(RandomTensors.poisoned(2, 16), q, kv, 0, 4, 1, 4));  // kv dim mismatch
+        () -> kernels.cpu.pagedAttention(RandomTensors.poisoned(2, 16), q, kv, 0, 4, 1, 4));  // kv dim mismatch
   }
 }

@@ -1,10 +1,7 @@
 package org.sparsej.backend;
 
-import java.util.ArrayList;
-import java.util.List;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -27,26 +24,11 @@ class SparseKernelsMatchJavaTest {
   // 4096 columns split 70 tokens into several blocks (sparse_rows_common.h, token_block).
   private static final double[] SPARSITIES = {0.0, 0.5, 0.7, 0.93, 1.0};
 
-  private static KernelFixture kernels;
-
-  @BeforeAll
-  static void open() {
-    kernels = new KernelFixture();
-  }
-
-  @AfterAll
-  static void close() {
-    kernels.close();
-  }
+  @RegisterExtension
+  static final KernelFixture kernels = new KernelFixture();
 
   static Stream<Arguments> cases() {
-    List<Arguments> cases = new ArrayList<>();
-    Isa.runnable().forEach(isa -> {
-      for (Precision p : Precision.values()) {
-        cases.add(Arguments.of(isa, p));
-      }
-    });
-    return cases.stream();
+    return Isa.runnableWith((Object[]) Precision.values());
   }
 
   /** A dense matrix with every 5th row empty, so kernels meet rows without a kept weight. */

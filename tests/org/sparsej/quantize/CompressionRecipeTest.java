@@ -115,6 +115,14 @@ class CompressionRecipeTest {
   }
 
   @Test
+  void modifiersWithNoFieldsReadAsEmptyMappings() {
+    assertTrue(error("q_stage:\n  q_modifiers:\n    QuantizationModifier:\n").contains("needs a scheme"));
+    assertTrue(error("s_stage:\n  s_modifiers:\n    SparseGPTModifier:\n").contains("needs a sparsity"));
+    assertEquals("recipe.yaml: SmoothQuantModifier: expected a mapping of fields",
+        error("q_stage:\n  q_modifiers:\n    SmoothQuantModifier: [0.5]\n"));
+  }
+
+  @Test
   void mistakesAreOneLineNamingThem() {
     assertTrue(error("quant_stage:\n  quant_modifiers:\n    GPTQModifier: {scheme: W8A8}\n")
         .contains("unknown modifier 'GPTQModifier'"));

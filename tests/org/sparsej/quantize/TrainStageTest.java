@@ -55,6 +55,20 @@ class TrainStageTest {
     assertNull(ce.teacher());
   }
 
+  /** A modifier named with no fields reads as one with an empty mapping, as in a oneshot stage. */
+  @Test
+  void modifiersWithNoFieldsReadAsEmptyMappings() {
+    String ok = "  data: t.txt\n  steps: 5\n";
+    String bare = "  pruning_modifiers:\n    ConstantPruningModifier:\n";
+    FinetuneSettings ce = CompressionRecipe.parse(train(ok, bare), "r.yaml", 16).get(1).train();
+    assertEquals(LossKind.CE, ce.loss());
+    assertNull(ce.teacher());
+    assertTrue(error(train(ok, bare + "  distillation_modifiers:\n    OutputDistillationModifier:\n"))
+        .contains("OutputDistillationModifier needs a teacher"));
+    assertEquals("r.yaml: stage 'finetuning_stage' (run_type: train): ConstantPruningModifier: expected a mapping "
+        + "of fields", error(train(ok, "  pruning_modifiers:\n    ConstantPruningModifier: [Linear]\n")));
+  }
+
   @Test
   void mistakesAreOneMessage() {
     String ok = "  data: t.txt\n  steps: 5\n";

@@ -2,6 +2,7 @@ package org.sparsej.testing;
 
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
+import org.junit.jupiter.params.provider.Arguments;
 import org.sparsej.nativeops.NativeLibrary;
 import org.sparsej.nativeops.SparsejNative;
 
@@ -12,6 +13,11 @@ public final class Isa {
   public static Stream<String> runnable() {
     NativeLibrary.require();
     return IntStream.rangeClosed(0, SparsejNative.sj_isa_detected()).mapToObj(NativeLibrary::isaName);
+  }
+
+  /** The arguments (isa, value) for every runnable ISA and each value, ISA by ISA: a kernel test's cases. */
+  public static Stream<Arguments> runnableWith(Object... values) {
+    return runnable().flatMap(isa -> Stream.of(values).map(v -> Arguments.of(isa, v)));
   }
 
   /** Runs body with the kernels forced to {@code isa}, then restores the CPU's best. */
