@@ -2,10 +2,12 @@
 // activations quantized to the same blocks as llama.cpp does (Q8_0 activations: int8 values with one f32 scale
 // per 32; sj_quantize_q8_blocks). Each q8_0_<isa>.cpp includes this inside its own target region with V set to
 // int8 block traits:
-//   wvec load_q8(const uint8_t* qs)   32 int8 weights       wvec load_q4(const uint8_t* qs)   32 nibbles minus 8
+//   wvec load_q8(const uint8_t* qs)   32 int8 weights
 //   acc  zero()                        acc fma_block(acc, float scale, wvec w, const int8_t* x32): acc + scale ·
 //   float sum(acc)                     Σ w·x, the products summed exactly in int32
 //   float half(const uint8_t* p)       the f16 block scale at p as a float (exact)
+//   acc  fma_q4(acc, float scale, const uint8_t* qs, const int8_t* x32, const int32_t* off8): fma_block with the
+//        32 nibbles of qs minus 8, computed as Σ nibble·x − off8 (q4_offsets), the same int32 values exactly
 // Each output is one chain of blocks in a fixed order, so a row of a batch equals the row alone bit for bit.
 #pragma once
 #include <cstddef>
@@ -37,23 +39,41 @@ inline float q8_f16_to_f32(const uint8_t* p) {
 }
 
 // How one block stores its 32 values after the f16 scale (the block's first two bytes in both).
+// off: the block's 8 activation offsets (q4_offsets; Q4_0 only).
 struct BlockQ8_0 {
   static constexpr int kBytes = 34;  // d, then 32 int8
+  static constexpr bool kOffsets = false;
   template <class V>
-  static inline typename V::wvec load(const uint8_t* b) { return V::load_q8(b + 2); }
+  static inline typename V::acc fma(typename V::acc a, float scale, const uint8_t* b, const int8_t* x,
+                                    const int32_t* off) {
+    return V::fma_block(a, scale, V::load_q8(b + 2), x);
+  }
 };
 
 struct BlockQ4_0 {
   static constexpr int kBytes = 18;  // d, then 16 bytes: value j is the low nibble of byte j, value 16+j the high
+  static constexpr bool kOffsets = true;
   template <class V>
-  static inline typename V::wvec load(const uint8_t* b) { return V::load_q4(b + 2); }
+  static inline typename V::acc fma(typename V::acc a, float scale, const uint8_t* b, const int8_t* x,
+                                    const int32_t* off) {
+    return V::fma_q4(a, scale, b + 2, x, off);
+  }
 };
+
+// For Q4_0: per block of each activation row, off[8k + j] = 8 · (x[32k + 4j] + … + x[32k + 4j + 3]), the part of
+// Σ (nibble − 8)·x that the 8 subtracted from every weight contributes to int32 lane j. Computed once per row
+// share, so a weight block multiplies its unsigned nibbles directly (vpmaddubsw takes them as they are) and skips
+// the subtraction and the two sign flips.
+inline void q4_offsets(int32_t* off, const int8_t* xq, long blocks) {
+  for (long i = 0; i < blocks * 8; i++)
+    off[i] = 8 * (xq[4 * i] + xq[4 * i + 1] + xq[4 * i + 2] + xq[4 * i + 3]);
+}
 
 // NR rows from w_row against one quantized activation row: each x block is loaded once for NR weight blocks.
 // dw: the NR rows' block scales as floats, nb apart.
 template <class V, class B, int NR>
 inline void block_dot(const uint8_t* w_row, size_t row_bytes, const float* dw, int nb, const int8_t* xq,
-                      const float* xd, float* s) {
+                      const float* xd, const int32_t* off, float* s) {
   typename V::acc acc[NR];
   for (int i = 0; i < NR; i++) acc[i] = V::zero();
   for (int k = 0; k < nb; k++) {
@@ -61,10 +81,30 @@ inline void block_dot(const uint8_t* w_row, size_t row_bytes, const float* dw, i
     const float sx = xd[k];
     for (int i = 0; i < NR; i++) {
       const uint8_t* b = w_row + i * row_bytes + (size_t)k * B::kBytes;
-      acc[i] = V::fma_block(acc[i], dw[(size_t)i * nb + k] * sx, B::template load<V>(b), xb);
+      acc[i] = B::template fma<V>(acc[i], dw[(size_t)i * nb + k] * sx, b, xb, B::kOffsets ? off + (size_t)k * 8 : nullptr);
     }
   }
   for (int i = 0; i < NR; i++) s[i] = V::sum(acc[i]);
+}
+
+// One row against one activation row, its block scales converted as they are read. Batch 1 (decode) runs this:
+// nothing amortizes a pre-pass over the scales there, and one stream per row reads memory faster than four
+// interleaved ones (as ggml's vec_dot reads a row). The same chain of blocks as block_dot, so the same bits.
+// Fetching kPrefetchBytes ahead (into the next rows at a row's end) took the 2-thread decode step's matmuls from
+// 10 to 8 ms (11.5 to 14.5 GB/s, the machine's plain read rate) on the AVX2 EPYC: the hardware prefetcher alone
+// kept too few lines in flight (docs/benchmarks.md, "Q8_0 and Q4_0 decode").
+constexpr int kPrefetchBytes = 1024;
+
+template <class V, class B>
+inline float row_dot(const uint8_t* w_row, int nb, const int8_t* xq, const float* xd, const int32_t* off) {
+  typename V::acc acc = V::zero();
+  for (int k = 0; k < nb; k++) {
+    const uint8_t* b = w_row + (size_t)k * B::kBytes;
+    __builtin_prefetch(b + kPrefetchBytes);  // a hint: never faults, even past the end of the weight
+    acc = B::template fma<V>(acc, V::half(b) * xd[k], b, xq + (size_t)k * kQ8Block,
+                             B::kOffsets ? off + (size_t)k * 8 : nullptr);
+  }
+  return V::sum(acc);
 }
 
 // The block scales of rows [r, r + nr) as floats, converted once for every token of the batch (V::half: F16C
@@ -82,13 +122,24 @@ void matmul_block_rows(float* out, const int8_t* xq, const float* xd, const uint
                        int cols, int r0, int r1) {
   const int nb = cols / kQ8Block;
   const size_t row_bytes = (size_t)nb * B::kBytes;
+  thread_local std::vector<int32_t> offsets;  // reused: decode allocates nothing after its first call
+  if (B::kOffsets) {
+    offsets.resize((size_t)batch * nb * 8);
+    q4_offsets(offsets.data(), xq, (long)batch * nb);
+  }
+  const int32_t* off = offsets.data();  // [batch][nb][8]; Q8_0 passes null
+  if (batch == 1) {
+    for (int r = r0; r < r1; r++) out[r] = row_dot<V, B>(w + r * row_bytes, nb, xq, xd, off);
+    return;
+  }
   std::vector<float> dw((size_t)4 * nb);
   int r = r0;
   for (; r + 4 <= r1; r += 4) {
     row_scales<V, B>(dw.data(), w, row_bytes, r, 4, nb);
     for (int b = 0; b < batch; b++) {
       float s[4];
-      block_dot<V, B, 4>(w + r * row_bytes, row_bytes, dw.data(), nb, xq + (size_t)b * cols, xd + (size_t)b * nb, s);
+      block_dot<V, B, 4>(w + r * row_bytes, row_bytes, dw.data(), nb, xq + (size_t)b * cols, xd + (size_t)b * nb,
+                         B::kOffsets ? off + (size_t)b * nb * 8 : nullptr, s);
       float* o = out + (size_t)b * rows + r;
       o[0] = s[0]; o[1] = s[1]; o[2] = s[2]; o[3] = s[3];
     }
@@ -97,7 +148,7 @@ void matmul_block_rows(float* out, const int8_t* xq, const float* xd, const uint
     row_scales<V, B>(dw.data(), w, row_bytes, r, 1, nb);
     for (int b = 0; b < batch; b++)
       block_dot<V, B, 1>(w + r * row_bytes, row_bytes, dw.data(), nb, xq + (size_t)b * cols, xd + (size_t)b * nb,
-                         out + (size_t)b * rows + r);
+                         B::kOffsets ? off + (size_t)b * nb * 8 : nullptr, out + (size_t)b * rows + r);
   }
 }
 

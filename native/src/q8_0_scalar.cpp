@@ -18,19 +18,20 @@ struct Q8BlocksScalar {
     std::memcpy(w.v, qs, 32);
     return w;
   }
-  static inline wvec load_q4(const uint8_t* qs) {
-    wvec w;
-    for (int j = 0; j < 16; j++) {
-      w.v[j] = (int8_t)((qs[j] & 15) - 8);
-      w.v[16 + j] = (int8_t)((qs[j] >> 4) - 8);
-    }
-    return w;
-  }
   static inline acc zero() { return 0.0f; }
   static inline acc fma_block(acc a, float scale, const wvec& w, const int8_t* x) {
     int32_t s = 0;
     for (int j = 0; j < 32; j++) s += w.v[j] * x[j];
     return a + scale * (float)s;
+  }
+  // The reference form: nibbles minus 8 (the offsets serve the SIMD rows; the int32 sum is the same).
+  static inline acc fma_q4(acc a, float scale, const uint8_t* qs, const int8_t* x, const int32_t* off) {
+    wvec w;
+    for (int j = 0; j < 16; j++) {
+      w.v[j] = (int8_t)((qs[j] & 15) - 8);
+      w.v[16 + j] = (int8_t)((qs[j] >> 4) - 8);
+    }
+    return fma_block(a, scale, w, x);
   }
   static inline float sum(acc a) { return a; }
   static inline float half(const uint8_t* p);
