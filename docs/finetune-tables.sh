@@ -4,8 +4,12 @@
 # Runs not finished are skipped with one line; their held-out rows so far are shown, marked as partial.
 # Dense and reference figures: ../shared/reference/sj-7m-pruning.json (beside the repository, as the queue finds it).
 set -u
-WORK=$(realpath "${1:?usage: docs/finetune-tables.sh WORKDIR}")
+[ $# -eq 1 ] || { echo "usage: docs/finetune-tables.sh WORKDIR (the directory docs/finetune-queue.sh writes)" >&2; exit 2; }
+[ -d "$1" ] || { echo "error: $1: not a directory" >&2; exit 1; }
+WORK=$(realpath "$1")
 SHARED=$(realpath "$(dirname "$0")/../../shared")
+REF=$SHARED/reference/sj-7m-pruning.json
+[ -f "$REF" ] || { echo "error: $REF: missing (the dense and reference figures)" >&2; exit 1; }
 exec python3 - "$WORK" "$SHARED" <<'PY'
 import csv, json, os, re, sys
 
@@ -38,7 +42,8 @@ def reference():
 
 
 def heldout(name):
-    """[(step, ppl)], 'final' | 'partial' | None: finetune.csv of a finished run, else the checkpoint's, else the log."""
+    """([(step, ppl)], 'final' | 'partial' | None, path): a finished run's finetune.csv, else the checkpoint's, else
+    the log's lines."""
     for path, kind in ((P(name, "finetune.csv"), "final"), (P(name + ".checkpoint", "progress.csv"), "partial")):
         if os.path.isfile(path):
             rows = [(int(r["step"]), float(r["heldout_ppl"])) for r in csv.DictReader(open(path)) if r["heldout_ppl"]]
@@ -103,8 +108,8 @@ for student in STUDENTS:
     if not pruned:
         print("%s: no %s.eval4, its table skipped\n" % (student, student))
         continue
-    print("Perplexity, ctx 256 (`sparsej eval ppl -t 2`); student %s; won back = (pruned − tuned) / (pruned − dense)"
-          % student)
+    print("Perplexity, ctx 256 (`sparsej eval ppl -t 2`); student %s; won back = (pruned − tuned) / "
+          "(pruned − dense)" % student)
     print()
     head = ["eval file", "dense", "reference", "pruned here"] + ["%s (%s, %d steps)" % (n, i["loss"], i["steps"])
                                                                  for n, i, _ in mine]
