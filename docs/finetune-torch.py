@@ -15,9 +15,9 @@ Usage: python3 docs/finetune-torch.py STUDENT_DIR --teacher HF_DIR --data train.
   [--ids IDS_FILE]
 STUDENT_DIR is a Hugging Face directory as `sparsej prune` writes it (dense, sparse-bitmask or sparse-24-bitmask
 linears). --ids caches the tokenized text (space-separated ids, as `sparsej tokenize --ids --no-bos` prints them):
-read when it exists, else written (tokenizing train.txt with `tokenizers` takes about 80 s; it gives SparseJ's
-ids, checked on train.txt). Prints the step-0 loss (the first batch, before any update: compare with row 1 of
-SparseJ's finetune.csv), tokens/s over steps 5..steps and the peak RSS.
+read when it exists, else written (tokenizing train.txt with `tokenizers` took 80 s on the loaded machine; it
+gives SparseJ's ids, checked on train.txt). Prints the step-0 loss (the first batch, before any update: compare
+with row 1 of SparseJ's finetune.csv), tokens/s over steps 5..steps and the peak RSS.
 """
 import argparse
 import json
@@ -139,6 +139,12 @@ def main():
         raise SystemExit("error: --steps must be at least 6 (tokens/s is measured over steps 5..steps)")
     if args.loss != "ce" and not args.teacher:
         raise SystemExit("error: loss %s distils a teacher: give --teacher" % args.loss)
+    needed = [os.path.join(args.student, "model.safetensors"), args.data]
+    if args.loss != "ce":
+        needed.append(os.path.join(args.teacher, "config.json"))
+    for path in needed:
+        if not os.path.isfile(path):
+            raise SystemExit("error: %s: no such file" % path)
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
 
