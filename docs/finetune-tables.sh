@@ -137,7 +137,9 @@ if curves:
     print()
 
 if runs:
-    print("| run | student | loss | steps | training s | wall clock s | peak RSS MB |")
+    # training s: finetune.json (resumed parts included); wall clock: the /usr/bin/time -v blocks in NAME.log,
+    # one per process that ended by itself (a killed or stopped process leaves none), so a resumed run's may be less.
+    print("| run | student | loss | steps | training s | wall clock s (logged processes) | peak RSS MB |")
     print("|---|---|---|---|---|---|---|")
     for n, i in runs:
         print("| %s | %s | %s | %d | %s | %s | %s |" % (n, os.path.basename(i["student"]), i["loss"], i["steps"],
