@@ -81,7 +81,8 @@ inline void block_dot(const uint8_t* w_row, size_t row_bytes, const float* dw, i
     const float sx = xd[k];
     for (int i = 0; i < NR; i++) {
       const uint8_t* b = w_row + i * row_bytes + (size_t)k * B::kBytes;
-      acc[i] = B::template fma<V>(acc[i], dw[(size_t)i * nb + k] * sx, b, xb, B::kOffsets ? off + (size_t)k * 8 : nullptr);
+      acc[i] = B::template fma<V>(acc[i], dw[(size_t)i * nb + k] * sx, b, xb,
+                                  B::kOffsets ? off + (size_t)k * 8 : nullptr);
     }
   }
   for (int i = 0; i < NR; i++) s[i] = V::sum(acc[i]);

@@ -33,8 +33,12 @@ final class KernelFixture implements BeforeAllCallback, AfterAllCallback {
 
   @Override
   public void afterAll(ExtensionContext context) {
-    oracle.close();
-    cpu.close();
+    if (oracle != null) {  // null when opening failed: let that error show, not a NullPointerException over it
+      oracle.close();
+    }
+    if (cpu != null) {
+      cpu.close();
+    }
   }
 
   /**

@@ -46,7 +46,8 @@ class FinetuneResumeTest {
     Path ck = dir.resolve("out.checkpoint");
     List<String> args = FinetuneCommandTest.finetune(FinetuneCommandTest.student, out, "--steps", "8",
         "--checkpoint-every", "2", "--loss", "ce");
-    Process p = new ProcessBuilder(ChildJvm.sparsej(args)).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+    Process p = new ProcessBuilder(ChildJvm.sparsej(args)).redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.DISCARD)
         .start();
     long deadline = System.nanoTime() + 120_000_000_000L;
     while (checkpointStep(ck) < 2 && p.isAlive() && System.nanoTime() < deadline) {

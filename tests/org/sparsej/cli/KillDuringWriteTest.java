@@ -26,7 +26,8 @@ class KillDuringWriteTest {
   @TempDir Path tmp;
 
   private static Process child(String... args) throws IOException {
-    return new ProcessBuilder(ChildJvm.sparsej(args)).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+    return new ProcessBuilder(ChildJvm.sparsej(args)).redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
   }
 
   /** Runs the command in a child JVM and kills it (SIGKILL) after a random delay, unless it finished first. */

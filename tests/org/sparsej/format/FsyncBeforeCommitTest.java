@@ -14,6 +14,7 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.sparsej.testing.ChildJvm;
@@ -28,22 +29,39 @@ import org.sparsej.testing.SharedData;
 class FsyncBeforeCommitTest {
   private static final String SHAPE = "dim=64,hidden=128,layers=1,heads=2,kv_heads=2,vocab=300,seq=32";
   // strace -y prints the path behind each descriptor: fsync(5</dir/.out.bin.sparsej-tmp-1-0>) = 0
-  private static final Pattern SYNC = Pattern.compile("\\b(?:fsync|fdatasync)\\(\\d+<([^>]*)>");
+  private static final Pattern SYNC = Pattern.compile("\\b(?:fsync|fdatasync)\\(\\d+<(.*?)>(?:\\)| <unfinished)");
   // and the directory behind AT_FDCWD: renameat2(AT_FDCWD</dir>, "/dir/.hf.sparsej-tmp-1-0", AT_FDCWD</dir>, ...)
   private static final Pattern COMMIT = Pattern.compile("\\b(?:link|rename)\\(\"([^\"]*)\", \"([^\"]*)\""
-      + "|\\b(?:linkat|renameat2?)\\(AT_FDCWD(?:<[^>]*>)?, \"([^\"]*)\", AT_FDCWD(?:<[^>]*>)?, \"([^\"]*)\"");
+      + "|\\b(?:linkat|renameat2?)\\(AT_FDCWD(?:<.*?>)?, \"([^\"]*)\", AT_FDCWD(?:<.*?>)?, \"([^\"]*)\"");
 
-  @TempDir Path tmp;
+  // --seccomp-bpf stops the child only at the traced calls, not at every futex of the JVM's threads
+  private static final List<String> STRACE = List.of("strace", "-f", "--seccomp-bpf", "-qq", "-y",
+      "-e", "trace=fsync,fdatasync,link,linkat,rename,renameat,renameat2");
+
+  @TempDir Path tmpLink;
+  private Path tmp;  // its real path: strace -y prints real paths, and a temporary directory may sit under a link
+
+  @BeforeEach
+  void realTemporaryDirectory() throws IOException {
+    tmp = tmpLink.toRealPath();
+  }
 
   @BeforeAll
   static void straceRuns() throws Exception {
+    // the same flags as the real runs, on a command that fsyncs: an strace that cannot decode descriptors skips too
+    Path log = Files.createTempFile("strace-probe", ".log");
     boolean runs;
     try {
-      Process p = new ProcessBuilder("strace", "-qq", "-o", "/dev/null", "true")
-          .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-      runs = p.waitFor(20, TimeUnit.SECONDS) && p.exitValue() == 0;
+      List<String> cmd = new ArrayList<>(STRACE);
+      cmd.addAll(List.of("-o", log.toString(), "sync", log.toString()));
+      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+          .start();
+      runs = p.waitFor(20, TimeUnit.SECONDS) && p.exitValue() == 0 && SYNC.matcher(Files.readString(log)).find();
+      p.destroyForcibly();
     } catch (IOException e) {
       runs = false;
+    } finally {
+      Files.deleteIfExists(log);
     }
     Assumptions.assumeTrue(runs, "strace is not installed or may not trace here (ptrace refused): the order of "
         + "fsync and rename cannot be observed");
@@ -55,12 +73,17 @@ class FsyncBeforeCommitTest {
   /** Runs sparsej ARGS under strace and returns its fsync and commit calls in the order they were made. */
   private List<Call> traced(String... args) throws Exception {
     Path log = tmp.resolve("strace.log");
-    List<String> cmd = new ArrayList<>(List.of("strace", "-f", "-qq", "-y", "-o", log.toString(),
-        "-e", "trace=fsync,fdatasync,link,linkat,rename,renameat,renameat2"));
+    List<String> cmd = new ArrayList<>(STRACE);
+    cmd.addAll(List.of("-o", log.toString()));
     cmd.addAll(ChildJvm.sparsej(args));
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(tmp.resolve("out.log").toFile())
         .start();
-    assertTrue(p.waitFor(120, TimeUnit.SECONDS), "traced run did not finish");
+    try {
+      assertTrue(p.waitFor(120, TimeUnit.SECONDS), "traced run did not finish");
+    } finally {
+      p.descendants().forEach(ProcessHandle::destroyForcibly);
+      p.destroyForcibly();
+    }
     assertEquals(0, p.exitValue(), Files.readString(tmp.resolve("out.log")));
     List<Call> calls = new ArrayList<>();
     List<String> lines = Files.readAllLines(log);
