@@ -179,10 +179,19 @@ final class FinetuneCommand implements Callable<Integer> {
     root.put("steps", r.steps());
     root.put("timed_out", r.timedOut());
     root.put("seconds", r.seconds());
-    root.put("last_loss", r.lastLoss());
-    root.put("heldout_ppl", r.lastPerplexity());
+    putMeasured(root, "last_loss", r.lastLoss());
+    putMeasured(root, "heldout_ppl", r.lastPerplexity());
     root.put("peak_rss_bytes", peakRssBytes());
     return root;
+  }
+
+  /** A figure the run may not have measured (no step trained, no evaluation): null then, not the string "NaN". */
+  private static void putMeasured(ObjectNode root, String name, double value) {
+    if (Double.isNaN(value)) {
+      root.putNull(name);
+    } else {
+      root.put(name, value);
+    }
   }
 
   /** VmHWM of /proc/self/status (0 where there is none). */
