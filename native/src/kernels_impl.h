@@ -7,6 +7,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "sparsej/llama_ops.h"
+
 namespace {
 
 template <class V>
@@ -156,18 +158,7 @@ void attend_heads(float* out, const float* q, const int64_t* pages, long key_off
             dot_f32<V>(key + (size_t)(h / group) * hs, q + (size_t)h * hs, hs) * scale;
     }
   }
-  for (int h = h0; h < h1; h++) {  // softmax of each head's scores, as sj_softmax computes it
-    float* s = scores + (size_t)(h - h0) * n;
-    float max = s[0];
-    for (int i = 1; i < n; i++) max = std::max(max, s[i]);
-    float sum = 0.0f;
-    for (int i = 0; i < n; i++) {
-      s[i] = expf(s[i] - max);
-      sum += s[i];
-    }
-    const float inv = 1.0f / sum;
-    for (int i = 0; i < n; i++) s[i] *= inv;
-  }
+  for (int h = h0; h < h1; h++) sj_softmax(scores + (size_t)(h - h0) * n, n);  // each head's scores
   std::fill(out + (size_t)h0 * hs, out + (size_t)h1 * hs, 0.0f);
   for (int p = from / run; p <= last / run; p++) {
     const int t0 = std::max(from, p * run), t1 = std::min(last, p * run + (run - 1));
