@@ -23,10 +23,11 @@ public final class GenerationBench {
   public static final int WARMUP_REPETITIONS = 1;
 
   /**
-   * Seconds of each timed repetition per phase, and the weight bytes one decoded token reads.
+   * Seconds of each timed repetition per phase, the weight bytes one decoded token reads, and the seconds of the
+   * warm-up's prefill: the first pass over memory-mapped weights, which faults them in (from disk when not cached).
    */
   public record Result(double[] prefillSeconds, double[] decodeSeconds, int promptTokens, int decodeTokens,
-                       long weightBytesPerToken) {
+                       long weightBytesPerToken, double firstPrefillSeconds) {
     public double prefillTokensPerSecond() {
       return promptTokens / min(prefillSeconds);
     }
@@ -66,6 +67,7 @@ public final class GenerationBench {
     InferenceSession session = model.newSession(backend, Math.min(promptTokens, 128));
     double[] prefill = new double[repeats];
     double[] decode = new double[repeats];
+    double firstPrefill = Double.NaN;
     for (int r = -WARMUP_REPETITIONS; r < repeats; r++) {
       session.reset();
       long t0 = System.nanoTime();
@@ -79,9 +81,11 @@ public final class GenerationBench {
       if (r >= 0) {
         prefill[r] = (t1 - t0) / 1e9;
         decode[r] = (t2 - t1) / 1e9;
+      } else if (r == -WARMUP_REPETITIONS) {
+        firstPrefill = (t1 - t0) / 1e9;
       }
     }
-    return new Result(prefill, decode, promptTokens, decodeTokens, streamedWeightBytes(model));
+    return new Result(prefill, decode, promptTokens, decodeTokens, streamedWeightBytes(model), firstPrefill);
   }
 
   /**

@@ -66,5 +66,7 @@ class CommandsTest {
         "--repeat", "1", "--bandwidth-mb", "16");
     assertEquals(0, bench.exitCode(), bench.err());
     assertTrue(bench.out().contains("decode:"), bench.out());
+    // The first prefill (pages mapped weights in) is measured, not left NaN as when no warm-up ran.
+    assertTrue(bench.out().matches("(?s).*load: +[0-9.]+ s to load, [0-9.]+ s the first prefill.*"), bench.out());
   }
 }
