@@ -23,9 +23,9 @@ echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2) | $(git rev-pars
 one() {
   local name=$1 file=$2; shift 2
   echo "== $name, $(date -u +%H:%M:%S)"
-  $WRAP bash -c 'echo "cached: $(fincore -b -n -o RES "$0" 2>/dev/null | head -1) of $(du -sb "$0" | cut -f1) bytes, load $(cut -d" " -f1-3 /proc/loadavg)";
+  $WRAP bash -c 'echo "cached: $(fincore -b -n -o RES "$0" 2>/dev/null | head -1) of $(stat -Lc %s "$0") bytes, load $(cut -d" " -f1-3 /proc/loadavg)";
       exec /usr/bin/time -v "$@"' "$file" "$@" 2>&1 \
-    | grep -E "^quiet:|^cached:|load:|prefill:|decode:|memory:|load time|eval time|n_ctx +=|Maximum resident|Elapsed|error"
+    | grep -E "^quiet:|^cached:|^load: +[0-9]|prefill:|decode:|memory:|load time|eval time|n_ctx +=|Maximum resident|Elapsed|error"
 }
 
 if [[ " $PARTS " == *" 7b "* ]]; then
@@ -44,7 +44,7 @@ if [[ " $PARTS " == *" s110 "* ]]; then
   for r in $(seq 1 "$ROUNDS"); do
     for t in f32 bf16 f16; do
       one "round $r, stories110M $t" "$B/s110-$t.gguf" $J bench -m "$B/s110-$t.gguf" --backend cpu -t 2 \
-        --prompt-tokens 16 --decode-tokens 32 --repeat 3 --bandwidth-mb 256
+        --prompt-tokens 16 --decode-tokens 32 --repeat 2 --bandwidth-mb 256
     done
   done
 fi
