@@ -1,6 +1,7 @@
 package org.sparsej.prune;
 
 import java.util.stream.IntStream;
+import org.bytedeco.javacpp.DoublePointer;
 import org.sparsej.backend.Backend;
 import org.sparsej.tensor.DType;
 import org.sparsej.tensor.Tensor;
@@ -214,38 +215,35 @@ public final class InputStatistics {
 
   /**
    * ‖(W - Ŵ)·X‖² / ‖W·X‖² over the calibration inputs, = tr(Δ G Δᵀ) / tr(W G Wᵀ): how much of the layer's output
-   * the pruning changed.
+   * the pruning changed. The products with G run on OpenBLAS (dgemm) over batches of rows.
    */
   public double relativeError(double[] original, double[] pruned, int rows) {
     double[] g = gram();
-    double[] num = new double[rows];
-    double[] den = new double[rows];
-    IntStream.range(0, rows).parallel().forEach(r -> {
-      int base = r * cols;
-      double n = 0;
-      double d = 0;
-      for (int i = 0; i < cols; i++) {
-        double di = original[base + i] - pruned[base + i];
-        double wi = original[base + i];
-        double gdi = 0;
-        double gwi = 0;
-        int gi = i * cols;
-        for (int j = 0; j < cols; j++) {
-          gdi += g[gi + j] * (original[base + j] - pruned[base + j]);
-          gwi += g[gi + j] * original[base + j];
+    int batch = Math.max(1, Math.min(rows, (1 << 21) / cols));  // rows per product: 16 MB of doubles per operand
+    double[] x = new double[2 * batch * cols];  // [Δ rows of the batch; W rows of the batch]
+    double[] p = new double[2 * batch * cols];
+    double num = 0;
+    double den = 0;
+    try (DoublePointer gn = DoubleBlas.copyOf(g);
+         DoublePointer xn = new DoublePointer(x.length);
+         DoublePointer pn = new DoublePointer(p.length)) {
+      for (int r0 = 0; r0 < rows; r0 += batch) {
+        int n = Math.min(batch, rows - r0);
+        int half = n * cols;
+        for (int i = 0; i < half; i++) {
+          double wi = original[r0 * cols + i];
+          x[i] = wi - pruned[r0 * cols + i];
+          x[half + i] = wi;
         }
-        n += di * gdi;
-        d += wi * gwi;
+        DoubleBlas.write(xn, 0, x, 0, 2 * half);
+        DoubleBlas.gemm(2 * n, cols, cols, 1, xn, 0, cols, gn, 0, cols, 0, pn, 0, cols);  // [Δ; W]·G
+        DoubleBlas.read(pn, 0, p, 0, 2 * half);
+        for (int i = 0; i < half; i++) {
+          num += x[i] * p[i];
+          den += x[half + i] * p[half + i];
+        }
       }
-      num[r] = n;
-      den[r] = d;
-    });
-    double a = 0;
-    double b = 0;
-    for (int r = 0; r < rows; r++) {
-      a += num[r];
-      b += den[r];
     }
-    return b == 0 ? 0 : a / b;
+    return den == 0 ? 0 : num / den;
   }
 }
