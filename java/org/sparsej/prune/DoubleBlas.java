@@ -60,6 +60,12 @@ final class DoubleBlas {
         at(a, aOff), lda, at(b, bOff), ldb, beta, at(c, cOff), ldc);
   }
 
+  /** The upper triangle of c [n][n] (row-major) = aᵀ·a for a [k][n]; the strict lower part is left as it was. */
+  static void syrkUpperTransposed(int n, int k, DoublePointer a, DoublePointer c) {
+    load();
+    openblas.cblas_dsyrk(openblas.CblasRowMajor, openblas.CblasUpper, openblas.CblasTrans, n, k, 1, a, n, 0, c, n);
+  }
+
   private static DoublePointer at(DoublePointer p, long offset) {
     return new DoublePointer(p).position(offset);  // a view: the original keeps ownership
   }

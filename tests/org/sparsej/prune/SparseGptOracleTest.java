@@ -73,6 +73,32 @@ class SparseGptOracleTest {
   }
 
   @Test
+  void relativeErrorIsTheTraceRatio() {
+    int rows = 13;
+    int cols = 71;
+    InputStatistics s = stats(cols, 50, 4);
+    double[] g = s.gramCopy();
+    double[] w = gaussian(rows * cols);
+    double[] p = w.clone();
+    for (int i = 0; i < p.length; i += 3) {
+      p[i] = 0;
+    }
+    double num = 0;
+    double den = 0;
+    for (int r = 0; r < rows; r++) {
+      for (int i = 0; i < cols; i++) {
+        for (int j = 0; j < cols; j++) {
+          num += (w[r * cols + i] - p[r * cols + i]) * g[i * cols + j] * (w[r * cols + j] - p[r * cols + j]);
+          den += w[r * cols + i] * g[i * cols + j] * w[r * cols + j];
+        }
+      }
+    }
+    assertEquals(num / den, s.relativeError(w, p, rows), 1e-12 * num / den);
+    assertEquals(0, s.relativeError(w, w, rows));
+    assertEquals(0, s.relativeError(new double[rows * cols], new double[rows * cols], rows));
+  }
+
+  @Test
   void upperOfInverseFactorsTheInverse() {
     int n = 203;
     double[] b = gaussian(n * n);
