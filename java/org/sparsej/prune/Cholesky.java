@@ -38,13 +38,16 @@ public final class Cholesky {
   }
 
   /**
-   * In place, H (row-major, symmetric positive definite) becomes the upper-triangular U with H⁻¹ = Uᵀ·U: SparseGPT's
-   * Cholesky, cholesky_inverse, Cholesky(upper) sequence. The strict lower triangle is left unspecified.
+   * In place, H (row-major, symmetric positive definite) becomes the upper-triangular U with H⁻¹ = Uᵀ·U: what
+   * SparseGPT's Cholesky, cholesky_inverse, Cholesky(upper) sequence yields (the factor is unique), in half its
+   * work. With J the order reversal, J·H·J = L'·L'ᵀ (one Cholesky), so H = R·Rᵀ with R = J·L'·J upper and
+   * H⁻¹ = R⁻ᵀ·R⁻¹: U = R⁻¹ = J·L'⁻¹·J (one triangular inverse). The strict lower triangle is left unspecified.
    */
   static void upperOfInverse(DoublePointer h, int n) {
-    DoubleBlas.potrf(h, n, 'L');
-    DoubleBlas.potri(h, n, 'L');  // the column-major lower triangle of H⁻¹
-    DoubleBlas.potrf(h, n, 'L');  // column-major lower L, H⁻¹ = L·Lᵀ: read row-major, U = Lᵀ
+    DoubleBlas.flip(h, n);
+    DoubleBlas.potrf(h, n, 'U');  // column-major U = row-major L' (H' = L'·L'ᵀ)
+    DoubleBlas.trtri(h, n, 'U');  // row-major L'⁻¹
+    DoubleBlas.flip(h, n);
   }
 
   private static double[] factor(double[] a, int n, char uplo, boolean rowMajorLower) {

@@ -86,6 +86,39 @@ final class DoubleBlas {
     check(openblas.LAPACKE_dpotri(openblas.LAPACK_COL_MAJOR, (byte) uplo, n, a, n), "dpotri");
   }
 
+  /** Column-major dtrtri in place: the inverse of the (non-unit) triangular factor in triangle {@code uplo}. */
+  static void trtri(DoublePointer a, int n, char uplo) {
+    load();
+    check(openblas.LAPACKE_dtrtri(openblas.LAPACK_COL_MAJOR, (byte) uplo, (byte) 'N', n, a, n), "dtrtri");
+  }
+
+  /**
+   * a [n][n] in place becomes J·a·J, J the order-reversing permutation: element (i, j) moves to (n-1-i, n-1-j),
+   * which on the flat row-major array is a reversal.
+   */
+  static void flip(DoublePointer a, int n) {
+    double[] top = new double[n];
+    double[] bottom = new double[n];
+    for (int i = 0, k = n - 1; i <= k; i++, k--) {
+      read(a, (long) i * n, top, 0, n);
+      read(a, (long) k * n, bottom, 0, n);
+      reverse(top);
+      reverse(bottom);
+      write(a, (long) i * n, bottom, 0, n);
+      if (k != i) {
+        write(a, (long) k * n, top, 0, n);
+      }
+    }
+  }
+
+  private static void reverse(double[] v) {
+    for (int i = 0, j = v.length - 1; i < j; i++, j--) {
+      double t = v[i];
+      v[i] = v[j];
+      v[j] = t;
+    }
+  }
+
   private static void check(int info, String routine) {
     if (info > 0) {
       throw new SparsejException("matrix is not positive definite (" + routine + ": leading minor " + info
