@@ -1,6 +1,7 @@
 package org.sparsej.prune;
 
 import java.util.stream.IntStream;
+import org.bytedeco.javacpp.DoublePointer;
 
 /**
  * SparseGPT (Frantar &amp; Alistarh, "SparseGPT: Massive Language Models Can Be Accurately Pruned in One-Shot",
@@ -12,8 +13,11 @@ import java.util.stream.IntStream;
  * block the mask is chosen adaptively from the current (already updated) weights: unstructured, the fraction
  * {@code sparsity} of the block with the lowest w²/U_ii²; n:m, per row and per group of m columns as the group is
  * reached. Each column's pruning error (w - q)/U_ii is spread over the block's later columns through row i of U,
- * and once per block over all later columns (the paper's lazy batch update). Rows are independent given the mask,
- * so they run in parallel.
+ * and once per block over all later columns (the paper's lazy batch update).
+ *
+ * <p>Where the work goes: H⁻¹'s factor (LAPACK, O(cols³)) and the lazy batch updates (one dgemm per block,
+ * O(rows·cols²) in all) run on OpenBLAS in double; the column sweep inside a block (O(rows·128·cols)) runs in
+ * Java, rows in parallel, on a copy of the block's columns.
  */
 public final class SparseGpt implements Pruner {
   private final int blockSize;
@@ -36,89 +40,122 @@ public final class SparseGpt implements Pruner {
   @Override
   public void prune(double[] w, int rows, int cols, InputStatistics inputs, double sparsity,
                     SparsityPattern pattern) {
-    double[] h = inputs.gramCopy();
+    try (DoublePointer u = inverseHessianFactor(w, rows, cols, inputs);
+         DoublePointer weights = DoubleBlas.copyOf(w)) {
+      // n:m groups must not straddle blocks.
+      int block = pattern.unstructured() ? blockSize : Math.max(pattern.m(), blockSize / pattern.m() * pattern.m());
+      try (DoublePointer errors = new DoublePointer((long) rows * block)) {
+        for (int b1 = 0; b1 < cols; b1 += block) {
+          int b2 = Math.min(b1 + block, cols);
+          double[] err = pruneBlock(weights, rows, cols, u, b1, b2, sparsity, pattern);
+          // Lazy batch update of every later column: W[:, b2:] -= Err · U[b1:b2, b2:].
+          DoubleBlas.write(errors, 0, err, 0, err.length);
+          DoubleBlas.gemm(rows, cols - b2, b2 - b1, -1, errors, 0, b2 - b1, u, (long) b1 * cols + b2, cols, 1,
+              weights, b2, cols);
+        }
+      }
+      weights.get(w);
+    }
+  }
+
+  /**
+   * U with H⁻¹ = Uᵀ·U for the dampened Hessian, off-heap [cols][cols] (strict lower part unspecified); zeroes the
+   * weights of dead inputs in {@code w}.
+   */
+  private DoublePointer inverseHessianFactor(double[] w, int rows, int cols, InputStatistics inputs) {
+    DoublePointer h = DoubleBlas.copyOf(inputs.gram());
+    double[] diag = new double[cols];
     double meanDiag = 0;
     for (int i = 0; i < cols; i++) {
-      if (h[i * cols + i] == 0) {  // dead input: nothing to preserve, keep H invertible
-        h[i * cols + i] = 1;
+      diag[i] = h.get((long) i * cols + i);
+      if (diag[i] == 0) {  // dead input: nothing to preserve, keep H invertible
+        diag[i] = 1;
         for (int r = 0; r < rows; r++) {
           w[r * cols + i] = 0;
         }
       }
-      meanDiag += h[i * cols + i];
+      meanDiag += diag[i];
     }
     double damp = dampening * meanDiag / cols;
     for (int i = 0; i < cols; i++) {
-      h[i * cols + i] += damp;
+      h.put((long) i * cols + i, diag[i] + damp);
     }
-    double[] u = Cholesky.upper(Cholesky.inverseFromLower(Cholesky.lower(h, cols), cols), cols);
-
-    // n:m groups must not straddle blocks.
-    int block = pattern.unstructured() ? blockSize : Math.max(pattern.m(), blockSize / pattern.m() * pattern.m());
-    for (int i1 = 0; i1 < cols; i1 += block) {
-      final int b1 = i1;
-      final int b2 = Math.min(i1 + block, cols);
-      final int count = b2 - b1;
-      final boolean[] mask = new boolean[rows * count];  // true = prune; [rows][count]
-      if (pattern.unstructured()) {
-        double[] score = new double[rows * count];
-        for (int r = 0; r < rows; r++) {
-          for (int i = 0; i < count; i++) {
-            double wi = w[r * cols + b1 + i];
-            double d = u[(b1 + i) * cols + b1 + i];
-            score[r * count + i] = wi * wi / (d * d);
-          }
-        }
-        Selection.markSmallest(score, 0, score.length, Selection.countFloor(score.length, sparsity), mask);
-      }
-      IntStream.range(0, rows).parallel().forEach(r -> pruneRowBlock(w, r, cols, u, b1, b2, mask, pattern));
+    try {
+      Cholesky.upperOfInverse(h, cols);
+    } catch (RuntimeException e) {
+      h.close();
+      throw e;
     }
+    return h;
   }
 
-  private static void pruneRowBlock(double[] w, int r, int cols, double[] u, int b1, int b2, boolean[] mask,
-                                    SparsityPattern pattern) {
+  /**
+   * Columns [b1, b2) of every row: chooses the mask, sweeps the columns (the pruned weights and the block's own
+   * updates written back to {@code weights}) and returns each row's scaled errors Err [rows][b2 - b1].
+   */
+  private static double[] pruneBlock(DoublePointer weights, int rows, int cols, DoublePointer u, int b1, int b2,
+                                     double sparsity, SparsityPattern pattern) {
     int count = b2 - b1;
-    int row = r * cols;
-    double[] err = new double[count];
+    double[] wb = new double[rows * count];  // W[:, b1:b2]
+    for (int r = 0; r < rows; r++) {
+      DoubleBlas.read(weights, (long) r * cols + b1, wb, r * count, count);
+    }
+    double[] ub = new double[count * count];  // U[b1:b2, b1:b2]
+    for (int i = 0; i < count; i++) {
+      DoubleBlas.read(u, (long) (b1 + i) * cols + b1, ub, i * count, count);
+    }
+    boolean[] mask = new boolean[rows * count];  // true = prune; [rows][count]
+    if (pattern.unstructured()) {
+      double[] score = new double[rows * count];
+      for (int r = 0; r < rows; r++) {
+        for (int i = 0; i < count; i++) {
+          double wi = wb[r * count + i];
+          double d = ub[i * count + i];
+          score[r * count + i] = wi * wi / (d * d);
+        }
+      }
+      Selection.markSmallest(score, 0, score.length, Selection.countFloor(score.length, sparsity), mask);
+    }
+    double[] err = new double[rows * count];
+    // Rows are independent given U; the parallel stream shares them among the cores.
+    IntStream.range(0, rows).parallel().forEach(r -> sweepRow(wb, err, r, count, ub, mask, pattern));
+    for (int r = 0; r < rows; r++) {
+      DoubleBlas.write(weights, (long) r * cols + b1, wb, r * count, count);
+    }
+    return err;
+  }
+
+  /** Row r of the block, column by column: prune (or keep) it and spread its error over the block's later columns. */
+  private static void sweepRow(double[] wb, double[] err, int r, int count, double[] ub, boolean[] mask,
+                               SparsityPattern pattern) {
+    int row = r * count;
     double[] score = pattern.unstructured() ? null : new double[pattern.m()];
     boolean[] groupMask = pattern.unstructured() ? null : new boolean[pattern.m()];
     for (int i = 0; i < count; i++) {
-      int col = b1 + i;
       if (!pattern.unstructured() && i % pattern.m() == 0) {
         // Choose this group's zeros from the weights as updated so far.
         for (int g = 0; g < pattern.m(); g++) {
-          double wg = w[row + col + g];
-          double d = u[(col + g) * cols + col + g];
+          double wg = wb[row + i + g];
+          double d = ub[(i + g) * count + i + g];
           score[g] = wg * wg / (d * d);
           groupMask[g] = false;
         }
         Selection.markSmallest(score, 0, pattern.m(), pattern.zerosPerGroup(), groupMask);
         for (int g = 0; g < pattern.m(); g++) {
-          mask[r * count + i + g] = groupMask[g];
+          mask[row + i + g] = groupMask[g];
         }
       }
-      double wi = w[row + col];
-      double q = mask[r * count + i] ? 0 : wi;
-      double d = u[col * cols + col];
-      double e = (wi - q) / d;
-      err[i] = e;
+      double wi = wb[row + i];
+      double q = mask[row + i] ? 0 : wi;
+      double e = (wi - q) / ub[i * count + i];
+      err[row + i] = e;
       if (e != 0) {
-        int ui = col * cols;
-        for (int j = col + 1; j < b2; j++) {
-          w[row + j] -= e * u[ui + j];
+        int ui = i * count;
+        for (int j = i + 1; j < count; j++) {
+          wb[row + j] -= e * ub[ui + j];
         }
       }
-      w[row + col] = q;
-    }
-    // Lazy batch update of every later column: W[:, b2:] -= Err · U[b1:b2, b2:].
-    for (int i = 0; i < count; i++) {
-      double e = err[i];
-      if (e != 0) {
-        int ui = (b1 + i) * cols;
-        for (int j = b2; j < cols; j++) {
-          w[row + j] -= e * u[ui + j];
-        }
-      }
+      wb[row + i] = q;
     }
   }
 }
