@@ -41,6 +41,9 @@ public final class SparsejNative {
   /** Swaps two existing paths atomically (renameat2 RENAME_EXCHANGE); 0, or the errno if it cannot. */
   public static native int sj_rename_exchange(String a, String b);
 
+  /** Backs [p, p+bytes) (2 MiB-aligned anonymous memory) with huge pages now; 0, or the errno if it cannot. */
+  public static native int sj_huge_pages(@Cast("void*") long p, long bytes);
+
   /** Test hook: pool workers sleep this long after each wake-up, as if descheduled (0: off). */
   public static native void sj_pool_test_worker_delay(int micros);
 
