@@ -51,6 +51,11 @@ public final class SparsejNative {
       @Cast("float*") long out, @Cast("const float*") long x, @Cast("const float*") long w,
       int batch, int rows, int cols);
 
+  /** sj_matmul_f32 for n weights of one input in one parallel job (addresses in outs and ws). */
+  public static native void sj_matmul_f32_group(
+      int n, @Cast("const int64_t*") long[] outs, @Cast("const float*") long x, @Cast("const int64_t*") long[] ws,
+      @Cast("const int32_t*") int[] rows, int batch, int cols);
+
   public static native void sj_matmul_q8_0(
       @Cast("float*") long out, @Cast("const float*") long x, @Cast("const void*") long w,
       int batch, int rows, int cols);
