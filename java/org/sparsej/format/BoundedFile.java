@@ -25,8 +25,12 @@ public final class BoundedFile implements AutoCloseable {
   /** The whole file's mapping once a small file has been mapped (see {@link #map}). */
   private ByteBuffer whole;
 
-  /** Files up to this size are read whole into memory: tiny and test models, fuzzed inputs (see {@link #map}). */
-  public static final long MAP_WHOLE = 64L << 20;
+  /**
+   * Files up to this size are read whole into memory (see {@link #map}): tiny and test models, fuzzed inputs, and
+   * models up to stories110M's size (438 MB in F32), whose decode on huge pages measured 8-16% faster than on the
+   * file's mapping (docs/benchmarks.md). A TinyLlama-sized file (2.2 GB BF16, 4.4 GB F32) stays mapped per tensor.
+   */
+  public static final long MAP_WHOLE = 512L << 20;
 
   private BoundedFile(Path path, FileChannel channel, long size) {
     this.path = path;
@@ -94,8 +98,9 @@ public final class BoundedFile implements AutoCloseable {
   /**
    * Maps [offset, offset+length) read-only, little-endian; one mapping holds at most 2 GiB. A small file (at most
    * {@link #MAP_WHOLE}) is read whole on its first map ({@link #readWhole}) and each tensor is a slice of it: for
-   * small models one mmap and munmap per tensor was most of the load time. Large files keep one mapping per tensor,
-   * so a tensor dropped after load (converted, dequantized) releases its pages.
+   * small models one mmap and munmap per tensor was most of the load time. A tensor dropped after load (converted,
+   * dequantized) keeps that copy alive, at most {@link #MAP_WHOLE} bytes; large files keep one mapping per tensor,
+   * so such a tensor releases its pages.
    */
   public ByteBuffer map(long offset, long length, String what) {
     requireRange(offset, length, what);

@@ -21,13 +21,19 @@ public final class HugePages {
 
   /**
    * {@code length} bytes of {@code channel} from {@code offset}, read into fresh memory backed by huge pages where
-   * the kernel allows; little-endian. Null when the native library is unavailable (the caller maps the file).
+   * the kernel allows; little-endian. Null when the native library is unavailable or the JVM's direct memory is
+   * too small (the caller maps the file).
    */
   public static ByteBuffer read(FileChannel channel, long offset, int length) throws IOException {
     if (!NativeLibrary.available() || length > Integer.MAX_VALUE - 2 * SIZE) {
       return null;
     }
-    ByteBuffer buf = alignedDirect(length);
+    ByteBuffer buf;
+    try {
+      buf = alignedDirect(length);
+    } catch (OutOfMemoryError e) {
+      return null;  // over -XX:MaxDirectMemorySize (a small -Xmx): the mapping needs no direct memory
+    }
     advise(buf);
     buf.limit(length);
     while (buf.hasRemaining()) {
