@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -16,6 +17,22 @@ extern "C" int sj_rename_exchange(const char* a, const char* b) {
 #else
   (void)a;
   (void)b;
+  return ENOSYS;
+#endif
+}
+
+// The value is fixed by the kernel ABI; older headers lack the name.
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE 25
+#endif
+
+extern "C" int sj_huge_pages(void* p, long bytes) {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  if (madvise(p, (size_t)bytes, MADV_HUGEPAGE) != 0) return errno;
+  return madvise(p, (size_t)bytes, MADV_COLLAPSE) == 0 ? 0 : errno;
+#else
+  (void)p;
+  (void)bytes;
   return ENOSYS;
 #endif
 }

@@ -42,6 +42,30 @@ void sj_matmul_f32(float* out, const float* x, const float* w, int batch, int ro
   });
 }
 
+void sj_matmul_f32_group(int n, const int64_t* outs, const float* x, const int64_t* ws, const int32_t* rows,
+                         int batch, int cols) {
+  const sj::KernelTable& k = *sj::kernels().dense;
+  // Blocks of 4 rows, as sj_matmul_f32 splits one matrix: the kernel groups rows in fours from a multiple of 4,
+  // so every row is computed as it is alone. Weight i owns blocks [first[i], first[i+1]).
+  std::vector<long> first(n + 1, 0);
+  long total_rows = 0;
+  for (int i = 0; i < n; i++) {
+    first[i + 1] = first[i] + (rows[i] + 3) / 4;
+    total_rows += rows[i];
+  }
+  const long blocks = first[n];
+  sj::parallel(threads_for((long)batch * total_rows * cols), [&](int t, int nt) {
+    const long b0 = blocks * t / nt, b1 = blocks * (t + 1) / nt;
+    for (int i = 0; i < n; i++) {
+      const long lo = std::max(b0, first[i]), hi = std::min(b1, first[i + 1]);
+      if (lo >= hi) continue;
+      const int r0 = (int)((lo - first[i]) * 4), r1 = (int)std::min<long>(rows[i], (hi - first[i]) * 4);
+      k.matmul_f32_rows(reinterpret_cast<float*>(static_cast<intptr_t>(outs[i])), x,
+                        reinterpret_cast<const float*>(static_cast<intptr_t>(ws[i])), batch, rows[i], cols, r0, r1);
+    }
+  });
+}
+
 void sj_rmsnorm(float* out, const float* x, const float* weight, int batch, int dim, float eps) {
   const sj::KernelTable& k = *sj::kernels().dense;
   // A row is ~dim multiply-adds: only large batches (prefill) are worth waking the pool for.

@@ -1,4 +1,4 @@
-// File-system operations Java's NIO lacks.
+// Operating-system calls Java's NIO lacks: file-system and memory.
 #pragma once
 
 #ifdef __cplusplus
@@ -8,6 +8,12 @@ extern "C" {
 // Swaps the two paths in one step (Linux renameat2 with RENAME_EXCHANGE): both must exist. Returns 0, or the errno
 // (ENOSYS, EINVAL on a file system without it, ...): the caller then falls back to two renames.
 int sj_rename_exchange(const char* a, const char* b);
+
+// Backs [p, p+bytes) (anonymous memory, both ends on 2 MiB boundaries) with transparent huge pages now: madvise
+// MADV_HUGEPAGE, then MADV_COLLAPSE (Linux 6.1+), which replaces the 4 KiB pages already there, keeping their
+// contents. Returns 0, or the errno (EINVAL on an older kernel or THP "never", EAGAIN, ENOSYS off Linux); the
+// memory stays valid either way, only its page size differs.
+int sj_huge_pages(void* p, long bytes);
 
 #ifdef __cplusplus
 }

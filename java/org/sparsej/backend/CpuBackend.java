@@ -158,6 +158,20 @@ public final class CpuBackend implements Backend {
     if (outs.length != weights.length) {
       throw new IllegalArgumentException("matmulGroup: " + outs.length + " outputs for " + weights.length + " weights");
     }
+    if (allDenseF32(weights, batch)) {
+      long[] outAddresses = new long[weights.length];
+      long[] weightAddresses = new long[weights.length];
+      int[] rows = new int[weights.length];
+      for (int i = 0; i < weights.length; i++) {
+        Shapes.checkMatmul(outs[i], x, weights[i], batch);
+        outAddresses[i] = outs[i].address();
+        weightAddresses[i] = ((DenseF32Weight) weights[i]).values().address();
+        rows[i] = weights[i].rows();
+      }
+      SparsejNative.sj_matmul_f32_group(weights.length, outAddresses, x.address(), weightAddresses, rows, batch,
+          weights[0].cols());
+      return;
+    }
     QuantizedActivations a = null;
     for (int i = 0; i < weights.length; i++) {
       LinearWeight w = weights[i];
@@ -172,6 +186,19 @@ public final class CpuBackend implements Backend {
       }
       w8a8.run(outs[i], a, w, batch);
     }
+  }
+
+  /**
+   * Dense F32 weights of one input run as one native job (sj_matmul_f32_group): at decode the k and v of a
+   * grouped-query model are too small to split alone and ran on one thread, and each matmul woke the pool again.
+   */
+  private static boolean allDenseF32(LinearWeight[] weights, int batch) {
+    for (LinearWeight w : weights) {
+      if (w.format() != WeightFormat.DENSE_F32) {
+        return false;
+      }
+    }
+    return weights.length > 0 && batch < SGEMM_MIN_BATCH;
   }
 
   private static Matmul kernel(LinearWeight w) {

@@ -10,6 +10,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import org.bytedeco.javacpp.Pointer;
+import org.sparsej.nativeops.HugePages;
 import org.sparsej.util.InputPaths;
 import org.sparsej.util.SparsejException;
 
@@ -24,8 +25,12 @@ public final class BoundedFile implements AutoCloseable {
   /** The whole file's mapping once a small file has been mapped (see {@link #map}). */
   private ByteBuffer whole;
 
-  /** Files up to this size are mapped whole: tiny and test models, fuzzed inputs. */
-  static final long MAP_WHOLE = 64L << 20;
+  /**
+   * Files up to this size are read whole into memory (see {@link #map}): tiny and test models, fuzzed inputs, and
+   * models up to stories110M's size (438 MB in F32), whose decode on huge pages measured 8-16% faster than on the
+   * file's mapping (docs/benchmarks.md). A TinyLlama-sized file (2.2 GB BF16, 4.4 GB F32) stays mapped per tensor.
+   */
+  public static final long MAP_WHOLE = 512L << 20;
 
   private BoundedFile(Path path, FileChannel channel, long size) {
     this.path = path;
@@ -92,9 +97,10 @@ public final class BoundedFile implements AutoCloseable {
 
   /**
    * Maps [offset, offset+length) read-only, little-endian; one mapping holds at most 2 GiB. A small file (at most
-   * {@link #MAP_WHOLE}) is mapped once, on its first map, and each tensor is a slice of that mapping: for small
-   * models one mmap and munmap per tensor was most of the load time. Large files keep one mapping per tensor, so a
-   * tensor dropped after load (converted, dequantized) releases its pages.
+   * {@link #MAP_WHOLE}) is read whole on its first map ({@link #readWhole}) and each tensor is a slice of it: for
+   * small models one mmap and munmap per tensor was most of the load time. A tensor dropped after load (converted,
+   * dequantized) keeps that copy alive, at most {@link #MAP_WHOLE} bytes; large files keep one mapping per tensor,
+   * so such a tensor releases its pages.
    */
   public ByteBuffer map(long offset, long length, String what) {
     requireRange(offset, length, what);
@@ -113,9 +119,19 @@ public final class BoundedFile implements AutoCloseable {
 
   private synchronized ByteBuffer whole() throws IOException {
     if (whole == null) {
-      whole = channel.map(FileChannel.MapMode.READ_ONLY, 0, size);
+      whole = readWhole(channel, size);
     }
     return whole;
+  }
+
+  /**
+   * A small file's {@code size} bytes (at most {@link #MAP_WHOLE}) as one buffer: read into huge-page memory where
+   * the native library runs, since a decode step streams every weight once per token and huge pages spare a TLB
+   * miss per 4 KiB (sj-7m decode, docs/benchmarks.md); mapped read-only otherwise.
+   */
+  public static ByteBuffer readWhole(FileChannel channel, long size) throws IOException {
+    ByteBuffer copy = size <= MAP_WHOLE ? HugePages.read(channel, 0, (int) size) : null;
+    return copy != null ? copy : channel.map(FileChannel.MapMode.READ_ONLY, 0, size);
   }
 
   /**

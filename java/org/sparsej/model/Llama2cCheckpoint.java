@@ -11,6 +11,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import org.sparsej.backend.RopeStyle;
+import org.sparsej.format.BoundedFile;
 import org.sparsej.tensor.DType;
 import org.sparsej.tensor.Tensor;
 import org.sparsej.util.SparsejException;
@@ -20,7 +21,8 @@ import org.sparsej.weights.LinearWeight;
 /**
  * Reads llama2.c checkpoints: a header of 7 int32 (dim, hidden_dim, n_layers, n_heads, n_kv_heads, vocab_size,
  * seq_len; a negative vocab_size means the classifier is stored separately), then float32 tensors in run.c's order,
- * each stacked over layers. Every tensor is memory-mapped, not copied. The file size must match the header exactly.
+ * each stacked over layers. Tensors are not copied: each is memory-mapped, or for a small file a slice of the file
+ * read whole ({@link BoundedFile#readWhole}). The file size must match the header exactly.
  */
 public final class Llama2cCheckpoint {
   static final int HEADER_BYTES = 7 * 4;
@@ -44,7 +46,7 @@ public final class Llama2cCheckpoint {
         throw new SparsejException(String.format("%s: %s or corrupt: header (%s) implies %d bytes, file has %d",
             file, fileSize < expected ? "truncated" : "has trailing data", config, expected, fileSize));
       }
-      return new LlamaModel(config, mapWeights(channel, config));
+      return new LlamaModel(config, mapWeights(new Mapper(channel, fileSize), config));
     } catch (NoSuchFileException e) {
       throw new SparsejException("model file not found: " + file);
     } catch (IOException e) {
@@ -107,8 +109,7 @@ public final class Llama2cCheckpoint {
     };
   }
 
-  private static LlamaWeights mapWeights(FileChannel ch, LlamaConfig c) throws IOException {
-    Mapper m = new Mapper(ch);
+  private static LlamaWeights mapWeights(Mapper m, LlamaConfig c) throws IOException {
     int dim = c.dim();
     int kv = c.kvDim();
     int hidden = c.hiddenDim();
@@ -138,13 +139,18 @@ public final class Llama2cCheckpoint {
     return new DenseF32Weight(t);
   }
 
-  /** Maps consecutive F32 tensors from the file, one read-only mapping each (each under 2 GiB). */
+  /**
+   * Maps consecutive F32 tensors from the file, one read-only mapping each (each under 2 GiB); a small file is read
+   * whole once and each tensor is a slice of it.
+   */
   private static final class Mapper {
     private final FileChannel channel;
+    private final ByteBuffer whole;  // null: a large file, mapped tensor by tensor
     private long offset = HEADER_BYTES;
 
-    Mapper(FileChannel channel) {
+    Mapper(FileChannel channel, long fileSize) throws IOException {
       this.channel = channel;
+      this.whole = fileSize <= BoundedFile.MAP_WHOLE ? BoundedFile.readWhole(channel, fileSize) : null;
     }
 
     Tensor next(int... shape) throws IOException {
@@ -155,7 +161,8 @@ public final class Llama2cCheckpoint {
       if (bytes > Integer.MAX_VALUE) {
         throw new SparsejException("tensor of " + bytes + " bytes exceeds the 2 GiB limit of one mapping");
       }
-      ByteBuffer buf = channel.map(FileChannel.MapMode.READ_ONLY, offset, bytes);
+      ByteBuffer buf = whole != null ? whole.slice((int) offset, (int) bytes).order(ByteOrder.LITTLE_ENDIAN)
+          : channel.map(FileChannel.MapMode.READ_ONLY, offset, bytes);
       offset += bytes;
       return Tensor.wrap(buf, DType.F32, shape);
     }

@@ -41,12 +41,20 @@ public final class SparsejNative {
   /** Swaps two existing paths atomically (renameat2 RENAME_EXCHANGE); 0, or the errno if it cannot. */
   public static native int sj_rename_exchange(String a, String b);
 
+  /** Backs [p, p+bytes) (2 MiB-aligned anonymous memory) with huge pages now; 0, or the errno if it cannot. */
+  public static native int sj_huge_pages(@Cast("void*") long p, long bytes);
+
   /** Test hook: pool workers sleep this long after each wake-up, as if descheduled (0: off). */
   public static native void sj_pool_test_worker_delay(int micros);
 
   public static native void sj_matmul_f32(
       @Cast("float*") long out, @Cast("const float*") long x, @Cast("const float*") long w,
       int batch, int rows, int cols);
+
+  /** sj_matmul_f32 for n weights of one input in one parallel job (addresses in outs and ws). */
+  public static native void sj_matmul_f32_group(
+      int n, @Cast("const int64_t*") long[] outs, @Cast("const float*") long x, @Cast("const int64_t*") long[] ws,
+      @Cast("const int32_t*") int[] rows, int batch, int cols);
 
   public static native void sj_matmul_q8_0(
       @Cast("float*") long out, @Cast("const float*") long x, @Cast("const void*") long w,
