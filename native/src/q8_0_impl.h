@@ -7,7 +7,8 @@
 //   float sum(acc)                     Σ w·x, the products summed exactly in int32
 //   float half(const uint8_t* p)       the f16 block scale at p as a float (exact)
 //   acc  fma_q4(acc, float scale, const uint8_t* qs, const int8_t* x32, const int32_t* off8): fma_block with the
-//        32 nibbles of qs minus 8, computed as Σ nibble·x − off8 (q4_offsets), the same int32 values exactly
+//        32 nibbles of qs minus 8, computed as Σ nibble·x − off8 (q4_offsets, q8_0_ops.cpp), the same int32
+//        values exactly
 // Each output is one chain of blocks in a fixed order, so a row of a batch equals the row alone bit for bit.
 #pragma once
 #include <cstddef>
@@ -39,7 +40,7 @@ inline float q8_f16_to_f32(const uint8_t* p) {
 }
 
 // How one block stores its 32 values after the f16 scale (the block's first two bytes in both).
-// off: the block's 8 activation offsets (q4_offsets; Q4_0 only).
+// off: the block's 8 activation offsets (q4_offsets, q8_0_ops.cpp; Q4_0 only).
 struct BlockQ8_0 {
   static constexpr int kBytes = 34;  // d, then 32 int8
   static constexpr bool kOffsets = false;
@@ -59,15 +60,6 @@ struct BlockQ4_0 {
     return V::fma_q4(a, scale, b + 2, x, off);
   }
 };
-
-// For Q4_0: per block of each activation row, off[8k + j] = 8 · (x[32k + 4j] + … + x[32k + 4j + 3]), the part of
-// Σ (nibble − 8)·x that the 8 subtracted from every weight contributes to int32 lane j. Computed once per row
-// share, so a weight block multiplies its unsigned nibbles directly (vpmaddubsw takes them as they are) and skips
-// the subtraction and the two sign flips.
-inline void q4_offsets(int32_t* off, const int8_t* xq, long blocks) {
-  for (long i = 0; i < blocks * 8; i++)
-    off[i] = 8 * (xq[4 * i] + xq[4 * i + 1] + xq[4 * i + 2] + xq[4 * i + 3]);
-}
 
 // NR rows from w_row against one quantized activation row: each x block is loaded once for NR weight blocks.
 // dw: the NR rows' block scales as floats, nb apart.
@@ -117,18 +109,12 @@ inline void row_scales(float* dw, const uint8_t* w, size_t row_bytes, int r, int
       dw[(size_t)i * nb + k] = V::half(w + (r + i) * row_bytes + (size_t)k * B::kBytes);
 }
 
-// Rows [r0, r1) of out = x · Wᵀ for a weight of blocks B, x given as Q8_0 activations xq/xd.
+// Rows [r0, r1) of out = x · Wᵀ for a weight of blocks B, x given as Q8_0 activations xq/xd (and off, Q4_0).
 template <class V, class B>
-void matmul_block_rows(float* out, const int8_t* xq, const float* xd, const uint8_t* w, int batch, int rows,
-                       int cols, int r0, int r1) {
+void matmul_block_rows(float* out, const int8_t* xq, const float* xd, const int32_t* off, const uint8_t* w,
+                       int batch, int rows, int cols, int r0, int r1) {
   const int nb = cols / kQ8Block;
   const size_t row_bytes = (size_t)nb * B::kBytes;
-  thread_local std::vector<int32_t> offsets;  // reused: decode allocates nothing after its first call
-  if (B::kOffsets) {
-    offsets.resize((size_t)batch * nb * 8);
-    q4_offsets(offsets.data(), xq, (long)batch * nb);
-  }
-  const int32_t* off = offsets.data();  // [batch][nb][8]; Q8_0 passes null
   if (batch == 1) {
     for (int r = r0; r < r1; r++) out[r] = row_dot<V, B>(w + r * row_bytes, nb, xq, xd, off);
     return;
