@@ -16,14 +16,16 @@ struct KernelTable {
   void (*rmsnorm_row)(float* out, const float* x, const float* weight, int dim, float eps);
   // sum of n floats: the read-bandwidth probe
   float (*sum_f32)(const float* x, long n);
-  // Heads [h0, h1) of one query row (q, out: the whole row, n_heads · head_size; head h reads kv head h / group)
-  // against positions [from, last] of a KV cache kept in runs of `run` positions (the pages of attention_paged.h;
-  // a contiguous cache is one run): position t's keys start at float key_offset + (t % run) · stride of the run
-  // whose base address is pages[t / run], its values at value_offset likewise. out = softmax(q·k · scale) · v per
-  // head; scores: scratch of (h1 - h0) · (last - from + 1) floats.
-  void (*attend_heads)(float* out, const float* q, const int64_t* pages, long key_offset, long value_offset,
-                       int run, long stride, int from, int last, int h0, int h1, int group, int head_size,
-                       float scale, float* scores);
+  // Heads [h0, h1) of `rows` consecutive query rows of one sequence (q, out: row i at i · row_stride floats, each
+  // the whole row, n_heads · head_size; head h reads kv head h / group), row i at position last + i, against
+  // positions [from_i, last + i], from_i = 0, or max(0, last + i - window + 1) when window > 0, of a KV cache kept
+  // in runs of `run` positions (the pages of attention_paged.h; a contiguous cache is one run): position t's keys
+  // start at float key_offset + (t % run) · stride of the run whose base address is pages[t / run], its values at
+  // value_offset likewise. out = softmax(q·k · scale) · v per head and row, bit for bit as for each row alone;
+  // scores: scratch of rows · (h1 - h0) · (last + rows - from_0) floats.
+  void (*attend_heads)(float* out, const float* q, long row_stride, int rows, const int64_t* pages, long key_offset,
+                       long value_offset, int run, long stride, int last, int window, int h0, int h1, int group,
+                       int head_size, float scale, float* scores);
 };
 
 }  // namespace sj

@@ -7,7 +7,8 @@
 //   float sum(acc)                     Σ w·x, the products summed exactly in int32
 //   float half(const uint8_t* p)       the f16 block scale at p as a float (exact)
 //   acc  fma_q4(acc, float scale, const uint8_t* qs, const int8_t* x32, const int32_t* off8): fma_block with the
-//        32 nibbles of qs minus 8, computed as Σ nibble·x − off8 (q4_offsets), the same int32 values exactly
+//        32 nibbles of qs minus 8, computed as Σ nibble·x − off8 (q4_offsets, q8_0_ops.cpp), the same int32
+//        values exactly
 // Each output is one chain of blocks in a fixed order, so a row of a batch equals the row alone bit for bit.
 #pragma once
 #include <cstddef>
@@ -39,7 +40,7 @@ inline float q8_f16_to_f32(const uint8_t* p) {
 }
 
 // How one block stores its 32 values after the f16 scale (the block's first two bytes in both).
-// off: the block's 8 activation offsets (q4_offsets; Q4_0 only).
+// off: the block's 8 activation offsets (q4_offsets, q8_0_ops.cpp; Q4_0 only).
 struct BlockQ8_0 {
   static constexpr int kBytes = 34;  // d, then 32 int8
   static constexpr bool kOffsets = false;
@@ -60,32 +61,27 @@ struct BlockQ4_0 {
   }
 };
 
-// For Q4_0: per block of each activation row, off[8k + j] = 8 · (x[32k + 4j] + … + x[32k + 4j + 3]), the part of
-// Σ (nibble − 8)·x that the 8 subtracted from every weight contributes to int32 lane j. Computed once per row
-// share, so a weight block multiplies its unsigned nibbles directly (vpmaddubsw takes them as they are) and skips
-// the subtraction and the two sign flips.
-inline void q4_offsets(int32_t* off, const int8_t* xq, long blocks) {
-  for (long i = 0; i < blocks * 8; i++)
-    off[i] = 8 * (xq[4 * i] + xq[4 * i + 1] + xq[4 * i + 2] + xq[4 * i + 3]);
-}
-
-// NR rows from w_row against one quantized activation row: each x block is loaded once for NR weight blocks.
-// dw: the NR rows' block scales as floats, nb apart.
-template <class V, class B, int NR>
-inline void block_dot(const uint8_t* w_row, size_t row_bytes, const float* dw, int nb, const int8_t* xq,
+// NR rows from w_row against NT quantized activation rows (xq, xd, off: the first; cols, nb apart): each x block is
+// loaded once for NR weight blocks and each weight block once for NT tokens. dw: the NR rows' block scales as
+// floats, nb apart. s[t * NR + i]: token t, row i.
+template <class V, class B, int NR, int NT>
+inline void block_dot(const uint8_t* w_row, size_t row_bytes, const float* dw, int nb, int cols, const int8_t* xq,
                       const float* xd, const int32_t* off, float* s) {
-  typename V::acc acc[NR];
-  for (int i = 0; i < NR; i++) acc[i] = V::zero();
+  typename V::acc acc[NT][NR];
+  for (int t = 0; t < NT; t++)
+    for (int i = 0; i < NR; i++) acc[t][i] = V::zero();
   for (int k = 0; k < nb; k++) {
-    const int8_t* xb = xq + (size_t)k * kQ8Block;
-    const float sx = xd[k];
     for (int i = 0; i < NR; i++) {
       const uint8_t* b = w_row + i * row_bytes + (size_t)k * B::kBytes;
-      acc[i] = B::template fma<V>(acc[i], dw[(size_t)i * nb + k] * sx, b, xb,
-                                  B::kOffsets ? off + (size_t)k * 8 : nullptr);
+      const float d = dw[(size_t)i * nb + k];
+      for (int t = 0; t < NT; t++)
+        acc[t][i] = B::template fma<V>(acc[t][i], d * xd[(size_t)t * nb + k], b,
+                                       xq + (size_t)t * cols + (size_t)k * kQ8Block,
+                                       B::kOffsets ? off + ((size_t)t * nb + k) * 8 : nullptr);
     }
   }
-  for (int i = 0; i < NR; i++) s[i] = V::sum(acc[i]);
+  for (int t = 0; t < NT; t++)
+    for (int i = 0; i < NR; i++) s[t * NR + i] = V::sum(acc[t][i]);
 }
 
 // One row against one activation row, its block scales converted as they are read. Batch 1 (decode) runs this:
@@ -117,18 +113,28 @@ inline void row_scales(float* dw, const uint8_t* w, size_t row_bytes, int r, int
       dw[(size_t)i * nb + k] = V::half(w + (r + i) * row_bytes + (size_t)k * B::kBytes);
 }
 
-// Rows [r0, r1) of out = x · Wᵀ for a weight of blocks B, x given as Q8_0 activations xq/xd.
+// Tokens of a batch that meet each weight block together (block_dot's NT): the block's load and |w| serve both.
+// 2, 3 and 4 each took the 84 batch-64 matmuls of a stories110M pass from 126-129 ms to 101-122 ms in one quiet
+// sitting of a stand-alone driver (docs/benchmarks.md); 2 keeps 8 accumulators, within AVX2's 16 registers.
+constexpr int kQ8Tokens = 2;
+
+// Rows [r, r + NR) for tokens [b, b + NT) into out.
+template <class V, class B, int NR, int NT>
+inline void block_rows(float* out, const uint8_t* w, size_t row_bytes, const float* dw, int nb, int cols,
+                       const int8_t* xq, const float* xd, const int32_t* off, int rows, int r, int b) {
+  float s[NT * NR];
+  block_dot<V, B, NR, NT>(w + r * row_bytes, row_bytes, dw, nb, cols, xq + (size_t)b * cols, xd + (size_t)b * nb,
+                          B::kOffsets ? off + (size_t)b * nb * 8 : nullptr, s);
+  for (int t = 0; t < NT; t++)
+    for (int i = 0; i < NR; i++) out[(size_t)(b + t) * rows + r + i] = s[t * NR + i];
+}
+
+// Rows [r0, r1) of out = x · Wᵀ for a weight of blocks B, x given as Q8_0 activations xq/xd (and off, Q4_0).
 template <class V, class B>
-void matmul_block_rows(float* out, const int8_t* xq, const float* xd, const uint8_t* w, int batch, int rows,
-                       int cols, int r0, int r1) {
+void matmul_block_rows(float* out, const int8_t* xq, const float* xd, const int32_t* off, const uint8_t* w,
+                       int batch, int rows, int cols, int r0, int r1) {
   const int nb = cols / kQ8Block;
   const size_t row_bytes = (size_t)nb * B::kBytes;
-  thread_local std::vector<int32_t> offsets;  // reused: decode allocates nothing after its first call
-  if (B::kOffsets) {
-    offsets.resize((size_t)batch * nb * 8);
-    q4_offsets(offsets.data(), xq, (long)batch * nb);
-  }
-  const int32_t* off = offsets.data();  // [batch][nb][8]; Q8_0 passes null
   if (batch == 1) {
     for (int r = r0; r < r1; r++) out[r] = row_dot<V, B>(w + r * row_bytes, nb, xq, xd, off);
     return;
@@ -137,19 +143,15 @@ void matmul_block_rows(float* out, const int8_t* xq, const float* xd, const uint
   int r = r0;
   for (; r + 4 <= r1; r += 4) {
     row_scales<V, B>(dw.data(), w, row_bytes, r, 4, nb);
-    for (int b = 0; b < batch; b++) {
-      float s[4];
-      block_dot<V, B, 4>(w + r * row_bytes, row_bytes, dw.data(), nb, xq + (size_t)b * cols, xd + (size_t)b * nb,
-                         B::kOffsets ? off + (size_t)b * nb * 8 : nullptr, s);
-      float* o = out + (size_t)b * rows + r;
-      o[0] = s[0]; o[1] = s[1]; o[2] = s[2]; o[3] = s[3];
-    }
+    int b = 0;
+    for (; b + kQ8Tokens <= batch; b += kQ8Tokens)
+      block_rows<V, B, 4, kQ8Tokens>(out, w, row_bytes, dw.data(), nb, cols, xq, xd, off, rows, r, b);
+    for (; b < batch; b++) block_rows<V, B, 4, 1>(out, w, row_bytes, dw.data(), nb, cols, xq, xd, off, rows, r, b);
   }
   for (; r < r1; r++) {
     row_scales<V, B>(dw.data(), w, row_bytes, r, 1, nb);
     for (int b = 0; b < batch; b++)
-      block_dot<V, B, 1>(w + r * row_bytes, row_bytes, dw.data(), nb, xq + (size_t)b * cols, xd + (size_t)b * nb,
-                         B::kOffsets ? off + (size_t)b * nb * 8 : nullptr, out + (size_t)b * rows + r);
+      block_rows<V, B, 1, 1>(out, w, row_bytes, dw.data(), nb, cols, xq, xd, off, rows, r, b);
   }
 }
 

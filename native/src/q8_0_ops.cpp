@@ -27,32 +27,56 @@ extern "C" void sj_quantize_q8_blocks(int8_t* xq, float* xd, const float* x, int
 }
 
 namespace {
-void matmul_blocks(sj::MatmulQ8Rows kernel, float* out, const float* x, const void* w, int batch, int rows,
+// For Q4_0: per block of each activation row, off[8k + j] = 8 · (x[32k + 4j] + … + x[32k + 4j + 3]), the part of
+// Σ (nibble − 8)·x that the 8 subtracted from every weight contributes to int32 lane j. Computed once per call
+// beside the quantized activations, so a weight block multiplies its unsigned nibbles directly (vpmaddubsw takes
+// them as they are) and skips the subtraction and the two sign flips.
+void q4_offsets(int32_t* off, const int8_t* xq, long blocks) {
+  for (long i = 0; i < blocks * 8; i++)
+    off[i] = 8 * (xq[4 * i] + xq[4 * i + 1] + xq[4 * i + 2] + xq[4 * i + 3]);
+}
+
+void matmul_blocks(sj::MatmulQ8Rows kernel, bool q4, float* out, const float* x, const void* w, int batch, int rows,
                    int cols) {
   // Per calling thread, reused: decode allocates nothing after its first call.
   thread_local std::vector<int8_t> xq;
   thread_local std::vector<float> xd;
+  thread_local std::vector<int32_t> offsets;
   xq.resize((size_t)batch * cols);
   xd.resize((size_t)batch * (cols / 32));
-  sj_quantize_q8_blocks(xq.data(), xd.data(), x, batch, cols);
+  if (q4) offsets.resize((size_t)batch * (cols / 32) * 8);
   const long work = (long)batch * rows * cols;
   const int nt = work < (1L << 15) ? 1 : sj::configured_threads();
+  // Blocks [k0, k1) of the activations quantized (and their Q4_0 offsets): each block on its own, so any split
+  // gives the same values. A prompt's activations are split over the pool (one thread alone took 5% of a pp64
+  // pass); a decode row (one block row, about a microsecond) is not worth the hand-off.
+  const long n_blocks = (long)batch * (cols / 32);
+  int8_t* q = xq.data();  // the caller's buffers (the names above are each worker's own)
+  float* d = xd.data();
+  int32_t* off = q4 ? offsets.data() : nullptr;
+  const auto quantize = [&](long k0, long k1) {
+    sj_quantize_q8_blocks(q + k0 * 32, d + k0, x + k0 * 32, 1, (int)((k1 - k0) * 32));
+    if (q4) q4_offsets(off + k0 * 8, q + k0 * 32, k1 - k0);
+  };
+  if (batch == 1 || nt == 1) {
+    quantize(0, n_blocks);
+  } else {
+    sj::parallel(nt, [&](int t, int n) { quantize(n_blocks * t / n, n_blocks * (t + 1) / n); });
+  }
   const uint8_t* wb = static_cast<const uint8_t*>(w);
-  const int8_t* q = xq.data();
-  const float* d = xd.data();
   sj::parallel(nt, [&](int t, int n) {
     long blocks = (rows + 3) / 4;  // contiguous shares in multiples of four rows
     int r0 = (int)std::min<long>(rows, blocks * t / n * 4);
     int r1 = (int)std::min<long>(rows, blocks * (t + 1) / n * 4);
-    if (r0 < r1) kernel(out, q, d, wb, batch, rows, cols, r0, r1);
+    if (r0 < r1) kernel(out, q, d, off, wb, batch, rows, cols, r0, r1);
   });
 }
 }  // namespace
 
 extern "C" void sj_matmul_q8_0(float* out, const float* x, const void* w, int batch, int rows, int cols) {
-  matmul_blocks(sj::kernels().q8_0->rows, out, x, w, batch, rows, cols);
+  matmul_blocks(sj::kernels().q8_0->rows, false, out, x, w, batch, rows, cols);
 }
 
 extern "C" void sj_matmul_q4_0(float* out, const float* x, const void* w, int batch, int rows, int cols) {
-  matmul_blocks(sj::kernels().q8_0->q4_0, out, x, w, batch, rows, cols);
+  matmul_blocks(sj::kernels().q8_0->q4_0, true, out, x, w, batch, rows, cols);
 }
