@@ -194,7 +194,8 @@ public final class CpuBackend implements Backend {
    */
   private static boolean allDenseF32(LinearWeight[] weights, int batch) {
     for (LinearWeight w : weights) {
-      if (w.format() != WeightFormat.DENSE_F32) {
+      // One native call reads every weight's rows against the same input length.
+      if (w.format() != WeightFormat.DENSE_F32 || w.cols() != weights[0].cols()) {
         return false;
       }
     }

@@ -25,12 +25,16 @@ public final class BoundedFile implements AutoCloseable {
   /** The whole file's mapping once a small file has been mapped (see {@link #map}). */
   private ByteBuffer whole;
 
+  /** Files up to this size are taken whole (see {@link #map}): tiny and test models, fuzzed inputs. */
+  public static final long MAP_WHOLE = 64L << 20;
+
   /**
-   * Files up to this size are read whole into memory (see {@link #map}): tiny and test models, fuzzed inputs, and
-   * models up to stories110M's size (438 MB in F32), whose decode on huge pages measured 8-16% faster than on the
-   * file's mapping (docs/benchmarks.md). A TinyLlama-sized file (2.2 GB BF16, 4.4 GB F32) stays mapped per tensor.
+   * Whole files from this size up to {@link #MAP_WHOLE} are read into huge-page memory rather than mapped: sj-7m's
+   * (26 MB) matmuls ran 8-10% faster on huge pages (docs/benchmarks.md). Smaller files would pay a 4 MiB aligned
+   * allocation for nothing; larger ones stay in the shared page cache, where a copy would double the memory while
+   * loading and cannot be shared between JVMs.
    */
-  public static final long MAP_WHOLE = 512L << 20;
+  static final long READ_WHOLE_MIN = 8L << 20;
 
   private BoundedFile(Path path, FileChannel channel, long size) {
     this.path = path;
@@ -125,12 +129,13 @@ public final class BoundedFile implements AutoCloseable {
   }
 
   /**
-   * A small file's {@code size} bytes (at most {@link #MAP_WHOLE}) as one buffer: read into huge-page memory where
-   * the native library runs, since a decode step streams every weight once per token and huge pages spare a TLB
-   * miss per 4 KiB (sj-7m decode, docs/benchmarks.md); mapped read-only otherwise.
+   * A small file's {@code size} bytes (at most {@link #MAP_WHOLE}) as one buffer: from {@link #READ_WHOLE_MIN},
+   * read into huge-page memory where the native library runs and the kernel grants huge pages, since a decode step
+   * streams every weight once per token and huge pages spare a TLB miss per 4 KiB (sj-7m decode,
+   * docs/benchmarks.md); mapped read-only otherwise.
    */
   public static ByteBuffer readWhole(FileChannel channel, long size) throws IOException {
-    ByteBuffer copy = size <= MAP_WHOLE ? HugePages.read(channel, 0, (int) size) : null;
+    ByteBuffer copy = size >= READ_WHOLE_MIN && size <= MAP_WHOLE ? HugePages.read(channel, 0, (int) size) : null;
     return copy != null ? copy : channel.map(FileChannel.MapMode.READ_ONLY, 0, size);
   }
 

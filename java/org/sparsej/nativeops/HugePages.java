@@ -11,7 +11,8 @@ import org.bytedeco.javacpp.Pointer;
  * weight once per token, and on 4 KiB pages (a file mapping, an ordinary direct buffer) each page of it costs a TLB
  * miss: summing 26 MB at 2 threads on the AVX2 development VM ran at 32.6 GB/s on 4 KiB pages and 42.9 GB/s on huge
  * pages (docs/benchmarks.md, "End to end: dense F32 decode"). The buffers are ordinary direct buffers (freed by the
- * garbage collector); only their page size differs, and where the kernel refuses, they work on small pages.
+ * garbage collector); only their page size differs. Where the kernel refuses huge pages (no THP, or a kernel
+ * before 6.1 without MADV_COLLAPSE), there is nothing to gain and the caller maps the file instead.
  */
 public final class HugePages {
   /** The x86-64 transparent huge page. */
@@ -21,8 +22,8 @@ public final class HugePages {
 
   /**
    * {@code length} bytes of {@code channel} from {@code offset}, read into fresh memory backed by huge pages where
-   * the kernel allows; little-endian. Null when the native library is unavailable or the JVM's direct memory is
-   * too small (the caller maps the file).
+   * the kernel allows; little-endian. Null when the native library is unavailable, the JVM's direct memory is too
+   * small, or the kernel grants no huge pages (the caller maps the file).
    */
   public static ByteBuffer read(FileChannel channel, long offset, int length) throws IOException {
     if (!NativeLibrary.available() || length > Integer.MAX_VALUE - 2 * SIZE) {
@@ -34,7 +35,9 @@ public final class HugePages {
     } catch (OutOfMemoryError e) {
       return null;  // over -XX:MaxDirectMemorySize (a small -Xmx): the mapping needs no direct memory
     }
-    advise(buf);
+    if (advise(buf) != 0) {
+      return null;  // small pages only: the copy would cost memory and gain nothing over the mapping
+    }
     buf.limit(length);
     while (buf.hasRemaining()) {
       if (channel.read(buf, offset + buf.position()) < 0) {
