@@ -70,4 +70,23 @@ class DenseF32GroupMatmulTest {
       SparsejNative.sj_set_threads(threads);
     }
   }
+
+  /** Weights of different input lengths in one group (allowed by the matmul's checks) leave the one-job path. */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("org.sparsej.testing.Isa#runnable")
+  void weightsOfDifferentInputLengthsEachReadTheirOwn(String isa) {
+    RandomTensors random = new RandomTensors(37);
+    Isa.with(isa, () -> {
+      LinearWeight[] ws = {WeightFormat.DENSE_F32.fromDense(random.uniform(9, 64), null),
+          WeightFormat.DENSE_F32.fromDense(random.uniform(6, 40), null)};
+      Tensor x = random.uniform(1, 64);
+      Tensor[] outs = {RandomTensors.poisoned(1, 9), RandomTensors.poisoned(1, 6)};
+      kernels.cpu.matmulGroup(outs, x, ws, 1);
+      for (int i = 0; i < ws.length; i++) {
+        Tensor alone = RandomTensors.poisoned(1, ws[i].rows());
+        kernels.oracle.matmul(alone, x, ws[i], 1);
+        org.sparsej.testing.TensorAssert.assertClose(alone, outs[i], ws[i].rows(), 1e-5, isa + " weight " + i);
+      }
+    });
+  }
 }
