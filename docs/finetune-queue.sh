@@ -36,4 +36,5 @@ run ce70-n sj7m-sgpt70 ce 1600 160 || exit 1
 run kdsq70-n sj7m-sgpt70 kd+squarehead 1600 160 || exit 1
 evals sj7m-sgpt24
 run kd24-n sj7m-sgpt24 kd 1600 160 || exit 1
+run kd70-n sj7m-sgpt70 kd 1600 160 || exit 1  # kd at N beside ce and kd+squarehead
 echo "$(date -u +%T) queue done" >> queue.log
