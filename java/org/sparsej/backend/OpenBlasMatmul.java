@@ -1,11 +1,10 @@
 package org.sparsej.backend;
 
 import org.bytedeco.javacpp.FloatPointer;
-import org.bytedeco.javacpp.Loader;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.openblas.global.openblas;
+import org.sparsej.nativeops.OpenBlas;
 import org.sparsej.tensor.Tensor;
-import org.sparsej.util.SparsejException;
 
 /**
  * OpenBLAS sgemv (one token) or sgemm (a batch) on a dense row-major float32 matrix, through the JavaCPP preset,
@@ -13,30 +12,18 @@ import org.sparsej.util.SparsejException;
  * backend's dense F32 prefill (sgemm outruns SparseJ's own batch kernel; docs/benchmarks.md).
  */
 public final class OpenBlasMatmul {
-  private static volatile boolean loaded;
 
   private OpenBlasMatmul() {}
 
   public static void setThreads(int threads) {
-    load();
+    OpenBlas.load();
     openblas.blas_set_num_threads(threads);  // the preset's wrapper of openblas_set_num_threads
   }
 
   public static String describe() {
-    load();
+    OpenBlas.load();
     return "OpenBLAS " + openblas.OPENBLAS_VERSION.trim() + " (bytedeco preset), " + openblas.blas_get_num_threads()
         + " threads by default";
-  }
-
-  private static void load() {
-    if (!loaded) {
-      try {
-        Loader.load(openblas.class);
-      } catch (UnsatisfiedLinkError e) {
-        throw new SparsejException("openblas: native library did not load (" + e.getMessage() + ")");
-      }
-      loaded = true;
-    }
   }
 
   /** Wraps a tensor's memory without copying (by address: a mapped tensor may exceed one ByteBuffer). */

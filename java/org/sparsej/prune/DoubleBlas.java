@@ -1,8 +1,8 @@
 package org.sparsej.prune;
 
 import org.bytedeco.javacpp.DoublePointer;
-import org.bytedeco.javacpp.Loader;
 import org.bytedeco.openblas.global.openblas;
+import org.sparsej.nativeops.OpenBlas;
 import org.sparsej.util.SparsejException;
 
 /**
@@ -11,24 +11,12 @@ import org.sparsej.util.SparsejException;
  * {@link DoublePointer}s the caller owns (try-with-resources frees them); offsets are in doubles.
  */
 final class DoubleBlas {
-  private static volatile boolean loaded;
 
   private DoubleBlas() {}
 
-  private static void load() {
-    if (!loaded) {
-      try {
-        Loader.load(openblas.class);
-      } catch (UnsatisfiedLinkError e) {
-        throw new SparsejException("openblas: native library did not load (" + e.getMessage() + ")");
-      }
-      loaded = true;
-    }
-  }
-
   /** A fresh off-heap copy of {@code a}. */
   static DoublePointer copyOf(double[] a) {
-    load();
+    OpenBlas.load();
     DoublePointer p = new DoublePointer(a.length);
     p.put(a, 0, a.length);
     return p;
@@ -52,7 +40,7 @@ final class DoubleBlas {
    */
   static void gemm(int m, int n, int k, double alpha, DoublePointer a, long aOff, int lda, DoublePointer b,
                    long bOff, int ldb, double beta, DoublePointer c, long cOff, int ldc) {
-    load();
+    OpenBlas.load();
     if (m == 0 || n == 0) {
       return;
     }
@@ -62,7 +50,7 @@ final class DoubleBlas {
 
   /** The upper triangle of c [n][n] (row-major) = aᵀ·a for a [k][n]; the strict lower part is left as it was. */
   static void syrkUpperTransposed(int n, int k, DoublePointer a, DoublePointer c) {
-    load();
+    OpenBlas.load();
     openblas.cblas_dsyrk(openblas.CblasRowMajor, openblas.CblasUpper, openblas.CblasTrans, n, k, 1, a, n, 0, c, n);
   }
 
@@ -76,19 +64,19 @@ final class DoubleBlas {
 
   /** Column-major dpotrf in place: 'L' leaves L (A = L·Lᵀ) in the lower triangle, 'U' leaves U (A = Uᵀ·U). */
   static void potrf(DoublePointer a, int n, char uplo) {
-    load();
+    OpenBlas.load();
     check(openblas.LAPACKE_dpotrf(openblas.LAPACK_COL_MAJOR, (byte) uplo, n, a, n), "dpotrf");
   }
 
   /** Column-major dpotri in place: from potrf's factor in triangle {@code uplo}, that triangle of A⁻¹. */
   static void potri(DoublePointer a, int n, char uplo) {
-    load();
+    OpenBlas.load();
     check(openblas.LAPACKE_dpotri(openblas.LAPACK_COL_MAJOR, (byte) uplo, n, a, n), "dpotri");
   }
 
   /** Column-major dtrtri in place: the inverse of the (non-unit) triangular factor in triangle {@code uplo}. */
   static void trtri(DoublePointer a, int n, char uplo) {
-    load();
+    OpenBlas.load();
     check(openblas.LAPACKE_dtrtri(openblas.LAPACK_COL_MAJOR, (byte) uplo, (byte) 'N', n, a, n), "dtrtri");
   }
 

@@ -1,34 +1,21 @@
 package org.sparsej.train;
 
 import org.bytedeco.javacpp.FloatPointer;
-import org.bytedeco.javacpp.Loader;
 import org.bytedeco.openblas.global.openblas;
+import org.sparsej.nativeops.OpenBlas;
 import org.sparsej.tensor.Tensor;
-import org.sparsej.util.SparsejException;
 
 /**
  * OpenBLAS sgemm (the JavaCPP preset the project already ships) on tensors' off-heap memory, in place: the heavy
  * products of the backward pass. Row-major; offsets in floats into each tensor.
  */
 final class Blas {
-  private static volatile boolean loaded;
 
   private Blas() {}
 
   static synchronized void threads(int threads) {
-    load();
+    OpenBlas.load();
     openblas.blas_set_num_threads(Math.max(1, threads));
-  }
-
-  private static void load() {
-    if (!loaded) {
-      try {
-        Loader.load(openblas.class);
-      } catch (UnsatisfiedLinkError e) {
-        throw new SparsejException("openblas: native library did not load (" + e.getMessage() + ")");
-      }
-      loaded = true;
-    }
   }
 
   /**
@@ -37,7 +24,7 @@ final class Blas {
    */
   static void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, Tensor a, long aOff, int lda,
                    Tensor b, long bOff, int ldb, float beta, Tensor c, long cOff, int ldc) {
-    load();
+    OpenBlas.load();
     // The last element each operand reaches must lie inside its tensor (native code checks nothing).
     check("a", a, aOff, transA ? k : m, transA ? m : k, lda);
     check("b", b, bOff, transB ? n : k, transB ? k : n, ldb);
