@@ -38,16 +38,7 @@ class CholeskyTest {
     for (int i = 0; i < b.length; i++) {
       b[i] = random.nextGaussian();
     }
-    double[] a = new double[n * n];  // B·Bᵀ + n·I
-    for (int i = 0; i < n; i++) {
-      for (int j = 0; j < n; j++) {
-        double s = i == j ? n : 0;
-        for (int k = 0; k < n; k++) {
-          s += b[i * n + k] * b[j * n + k];
-        }
-        a[i * n + j] = s;
-      }
-    }
+    double[] a = positiveDefinite(b, n);
     double[] inv = Cholesky.inverseFromLower(Cholesky.lower(a, n), n);
     for (int i = 0; i < n; i++) {
       for (int j = 0; j < n; j++) {
@@ -64,5 +55,20 @@ class CholeskyTest {
   void notPositiveDefiniteIsAClearError() {
     SparsejException e = assertThrows(SparsejException.class, () -> Cholesky.lower(new double[] {1, 2, 2, 1}, 2));
     assertTrue(e.getMessage().contains("not positive definite"), e.getMessage());
+  }
+
+  /** B·Bᵀ + n·I for an n×n B: symmetric and positive definite, with every eigenvalue at least n. */
+  static double[] positiveDefinite(double[] b, int n) {
+    double[] a = new double[n * n];
+    for (int i = 0; i < n; i++) {
+      for (int j = 0; j < n; j++) {
+        double s = i == j ? n : 0;
+        for (int k = 0; k < n; k++) {
+          s += b[i * n + k] * b[j * n + k];
+        }
+        a[i * n + j] = s;
+      }
+    }
+    return a;
   }
 }

@@ -102,16 +102,7 @@ class SparseGptOracleTest {
   void upperOfInverseFactorsTheInverse() {
     int n = 203;
     double[] b = gaussian(n * n);
-    double[] a = new double[n * n];  // B·Bᵀ + n·I
-    for (int i = 0; i < n; i++) {
-      for (int j = 0; j < n; j++) {
-        double s = i == j ? n : 0;
-        for (int k = 0; k < n; k++) {
-          s += b[i * n + k] * b[j * n + k];
-        }
-        a[i * n + j] = s;
-      }
-    }
+    double[] a = CholeskyTest.positiveDefinite(b, n);  // B·Bᵀ + n·I
     double[] expected = SparseGptLoops.transpose(SparseGptLoops.lower(SparseGptLoops.inverse(a, n), n), n);
     double[] u = new double[n * n];
     try (DoublePointer p = DoubleBlas.copyOf(a)) {
