@@ -58,8 +58,8 @@ inline float dot_bf16(const uint16_t* w, const uint16_t* hi, const uint16_t* lo,
   __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
   int c = 0;
   for (; c + 2 * kPair <= n; c += 2 * kPair) {
-    prefetch_half(w + c);
-    prefetch_half(w + c + kPair);
+    prefetch_ahead(w + c);  // two cache lines a step
+    prefetch_ahead(w + c + kPair);
     a0 = dp(a0, load_w(w, c, n), hi, lo, c);
     a1 = dp(a1, load_w(w, c + kPair, n), hi, lo, c + kPair);
   }

@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "half_table.h"
+#include "stream_prefetch.h"
 
 namespace {
 
@@ -43,18 +44,12 @@ template <class V> struct F16 {
   static inline float one(uint16_t h) { return f16_to_f32(h); }
 };
 
-// Decode streams each weight row once; on the Intel AVX-512 machine (docs/benchmarks.md) the hardware prefetcher
-// alone left a BF16 row stream at 14-15 GB/s of a 26 GB/s bus, and a fetch this far ahead raised it. A hint: it never
-// faults past the end of the weight and changes no result.
-constexpr int kHalfPrefetchBytes = 2048;
-inline void prefetch_half(const uint16_t* w) { __builtin_prefetch(w + kHalfPrefetchBytes / 2); }
-
 template <class V, class H>
 inline float half_dot(const uint16_t* w, const float* x, int n) {
   typename V::reg acc0 = V::zero(), acc1 = V::zero();
   int i = 0;
   for (; i + 2 * V::W <= n; i += 2 * V::W) {
-    prefetch_half(w + i);
+    prefetch_ahead(w + i);  // decode streams the row once (stream_prefetch.h)
     acc0 = V::fma(H::load(w + i), V::load(x + i), acc0);
     acc1 = V::fma(H::load(w + i + V::W), V::load(x + i + V::W), acc1);
   }

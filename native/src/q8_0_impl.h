@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "q8_0_table.h"
+#include "stream_prefetch.h"
 
 namespace {
 
@@ -97,7 +98,7 @@ inline float row_dot(const uint8_t* w_row, int nb, const int8_t* xq, const float
   typename V::acc acc = V::zero();
   for (int k = 0; k < nb; k++) {
     const uint8_t* b = w_row + (size_t)k * B::kBytes;
-    __builtin_prefetch(b + kPrefetchBytes);  // a hint: never faults, even past the end of the weight
+    prefetch_ahead<kPrefetchBytes>(b);  // stream_prefetch.h
     acc = B::template fma<V>(acc, V::half(b) * xd[k], b, xq + (size_t)k * kQ8Block,
                              B::kOffsets ? off + (size_t)k * 8 : nullptr);
   }
