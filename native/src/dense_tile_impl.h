@@ -38,6 +38,7 @@ struct TileShape {
 constexpr int kTilePanelFloats = 6 << 10;    // 24 KiB of weights
 constexpr int kTileSliceFloats = 128 << 10;  // 512 KiB of activations
 constexpr int kTileAccFloats = 128 << 10;    // 512 KiB of accumulators
+constexpr int kTileTokens = 64;              // tokens per block: the accumulators of 60 rows (AVX-512) fit
 
 // n columns (whole 2W steps) of R rows w (ldw apart) against T tokens x (ldx apart). The pairs' chains start from
 // `from` (row r, token j at r * from_row + j * from_token: acc0 then acc1) and end in `to` (to_row, 2W apart): the
@@ -106,54 +107,82 @@ inline float* tile_scratch(size_t floats) {
   return reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(buffer.data()) + 63) & ~uintptr_t(63));
 }
 
+// Where the weights of the panel after (p, c0) start, in tiled_rows' order (rows, then tokens, then columns,
+// then panels): prefetched while the current panel meets its tokens, as a panel's rows are short runs (kc
+// columns each, a row apart) that the hardware prefetcher does not follow in time from memory.
+struct TilePanel {
+  int row, col;
+};
+
+// The packed layout of the activations: column block c0 (width n = min(kc, paired - c0)) holds [token][n].
+inline const float* tile_activations(const float* xs, int batch, int c0, int n, int t) {
+  return xs + (size_t)c0 * batch + (size_t)t * n;
+}
+
 // Rows [r0, r1) of out [batch][rows] = x · wᵀ, out[b][r] = scale(r, dot of row r and token b).
 template <class V, class L, class Scale>
 void tiled_rows(float* out, const float* x, const typename L::elem* w, int batch, int rows, int cols, int r0, int r1,
                 Scale scale) {
   constexpr int W = V::W, R = TileShape<V>::R, T = TileShape<V>::T;
   const int paired = cols / (2 * W) * (2 * W);  // the end of dot_f32's paired steps
-  const int kc = std::max(2 * W, std::min(kTilePanelFloats / R, kTileSliceFloats / batch) / (2 * W) * (2 * W));
-  const int mc = std::max(R, kTileAccFloats / (2 * W * batch) / R * R);
-  const size_t acc_row = (size_t)batch * 2 * W;
-  // Scratch: the accumulators of mc rows, the activations' paired columns packed by column block ([block][token]
-  // [its width], each block one contiguous stream) and the packed (widened) column block of one panel of R rows.
+  const int nt = std::min(batch, kTileTokens);
+  const int kc = std::max(2 * W, std::min(kTilePanelFloats / R, kTileSliceFloats / nt) / (2 * W) * (2 * W));
+  const int mc = std::max(R, kTileAccFloats / (2 * W * nt) / R * R);
+  const size_t acc_row = (size_t)nt * 2 * W;
+  // Scratch: the accumulators of mc rows x nt tokens, the activations' paired columns packed by column block
+  // (tile_activations: each block one contiguous stream) and the packed (widened) block of one panel of R rows.
   float* acc = tile_scratch(mc * acc_row + (size_t)batch * paired + (size_t)R * kc);
   float* xs = acc + mc * acc_row;
   float* ws = xs + (size_t)batch * paired;
   for (int c0 = 0; c0 < paired; c0 += kc) {
     const int n = std::min(kc, paired - c0);
     for (int b = 0; b < batch; b++)
-      std::memcpy(xs + (size_t)c0 * batch + (size_t)b * n, x + (size_t)b * cols + c0, sizeof(float) * n);
+      std::memcpy(const_cast<float*>(tile_activations(xs, batch, c0, n, b)), x + (size_t)b * cols + c0,
+                  sizeof(float) * n);
   }
   alignas(64) static const float zeros[2 * W] = {};
   for (int m0 = r0; m0 < r1; m0 += mc) {
     const int m1 = std::min(r1, m0 + mc);
-    if (paired == 0) std::fill(acc, acc + (size_t)(m1 - m0) * acc_row, 0.0f);
-    for (int c0 = 0; c0 < paired; c0 += kc) {
-      const int n = std::min(kc, paired - c0);
-      for (int p = m0; p < m1; p += R) {
-        const int rr = std::min(R, m1 - p);
-        for (int r = 0; r < rr; r++)
-          for (int c = 0; c < n; c += W) V::store(ws + r * kc + c, L::load(w + (size_t)(p + r) * cols + c0 + c));
-        float* ap = acc + (size_t)(p - m0) * acc_row;
-        for (int t = 0; t < batch; t += T) {
-          const float* xt = xs + (size_t)c0 * batch + (size_t)t * n;
-          float* at = ap + (size_t)t * 2 * W;
-          const float* from = c0 == 0 ? zeros : at;
-          const size_t from_row = c0 == 0 ? 0 : acc_row, from_token = c0 == 0 ? 0 : 2 * W;
-          if (rr == R && t + T <= batch)
-            tile_steps<V, R, T>(ws, kc, xt, n, n, from, from_row, from_token, at, acc_row);
-          else
-            tile_steps_edge<V, R, T>(rr, std::min(T, batch - t), ws, kc, xt, n, n, from, from_row, from_token, at,
-                                     acc_row);
+    for (int t0 = 0; t0 < batch; t0 += nt) {
+      const int t1 = std::min(batch, t0 + nt);
+      if (paired == 0) std::fill(acc, acc + (size_t)(m1 - m0) * acc_row, 0.0f);
+      for (int c0 = 0; c0 < paired; c0 += kc) {
+        const int n = std::min(kc, paired - c0);
+        for (int p = m0; p < m1; p += R) {
+          const int rr = std::min(R, m1 - p);
+          for (int r = 0; r < rr; r++)
+            for (int c = 0; c < n; c += W) V::store(ws + r * kc + c, L::load(w + (size_t)(p + r) * cols + c0 + c));
+          const TilePanel next = p + R < m1            ? TilePanel{p + R, c0}
+                                 : c0 + kc < paired    ? TilePanel{m0, c0 + kc}
+                                 : t1 < batch          ? TilePanel{m0, 0}
+                                                       : TilePanel{m1, 0};
+          const int next_rows = std::max(0, std::min(R, r1 - next.row));
+          const int row_lines = (int)((std::min(kc, paired - next.col) * sizeof(typename L::elem) + 63) / 64);
+          const int per_call = (next_rows * row_lines + (t1 - t0 + T - 1) / T - 1) / ((t1 - t0 + T - 1) / T);
+          int line = 0;
+          float* ap = acc + (size_t)(p - m0) * acc_row;
+          for (int t = t0; t < t1; t += T) {
+            for (int end = std::min(next_rows * row_lines, line + per_call); line < end; line++)
+              __builtin_prefetch(reinterpret_cast<const char*>(w + (size_t)(next.row + line / row_lines) * cols +
+                                                               next.col) + 64 * (line % row_lines));
+            const float* xt = tile_activations(xs, batch, c0, n, t);
+            float* at = ap + (size_t)(t - t0) * 2 * W;
+            const float* from = c0 == 0 ? zeros : at;
+            const size_t from_row = c0 == 0 ? 0 : acc_row, from_token = c0 == 0 ? 0 : 2 * W;
+            if (rr == R && t + T <= t1)
+              tile_steps<V, R, T>(ws, kc, xt, n, n, from, from_row, from_token, at, acc_row);
+            else
+              tile_steps_edge<V, R, T>(rr, std::min(T, t1 - t), ws, kc, xt, n, n, from, from_row, from_token, at,
+                                       acc_row);
+          }
         }
       }
+      for (int r = m0; r < m1; r++)
+        for (int b = t0; b < t1; b++)
+          out[(size_t)b * rows + r] =
+              scale(r, tile_finish<V, L>(acc + (size_t)(r - m0) * acc_row + (size_t)(b - t0) * 2 * W,
+                                         w + (size_t)r * cols, x + (size_t)b * cols, paired, cols));
     }
-    for (int r = m0; r < m1; r++)
-      for (int b = 0; b < batch; b++)
-        out[(size_t)b * rows + r] = scale(r, tile_finish<V, L>(acc + (size_t)(r - m0) * acc_row + (size_t)b * 2 * W,
-                                                                w + (size_t)r * cols, x + (size_t)b * cols, paired,
-                                                                cols));
   }
 }
 
