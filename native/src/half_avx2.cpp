@@ -1,6 +1,11 @@
 // BF16/F16 weight kernels, AVX2: 8 weights per vector widened in registers, BF16 by a 16-bit shift
 // (vpmovzxwd + vpslld), F16 by F16C's vcvtph2ps; FMA against F32 activations.
 #include "isa_list.h"
+// The standard headers the kernel bodies use, outside the target region: library code stays baseline x86-64.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <vector>
 #include <immintrin.h>
 
 SJ_ISA_BEGIN(avx2)

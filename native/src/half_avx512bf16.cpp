@@ -7,6 +7,11 @@
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include "isa_list.h"
+// The standard headers the kernel bodies use, outside the target region: library code stays baseline x86-64.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <vector>
 #include <immintrin.h>
 
 #include <vector>

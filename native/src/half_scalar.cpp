@@ -1,5 +1,10 @@
 // BF16/F16 weight kernels, scalar: baseline x86-64, the fallback and the reference for the SIMD variants.
 #include "isa_list.h"
+// The standard headers the kernel bodies use, outside the target region: library code stays baseline x86-64.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <vector>
 
 SJ_ISA_BEGIN(scalar)
 #include "simd_scalar.h"

@@ -1,6 +1,11 @@
 // Dense int8 kernels, AVX2+FMA: W8A16 widens 8 int8 weights to floats (vpmovsxbd + vcvtdq2ps); W8A8 multiplies
 // 32 bytes per step with vpmaddubsw/vpmaddwd (|x| times w with x's sign, so no int16 pair sum saturates).
 #include "isa_list.h"
+// The standard headers the kernel bodies use, outside the target region: library code stays baseline x86-64.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <vector>
 #include <immintrin.h>
 
 #include "int8_table.h"

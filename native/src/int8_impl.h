@@ -6,85 +6,51 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <type_traits>
-#include <vector>
 
+#include "dense_tile_impl.h"
 #include "int8_table.h"
 #include "stream_prefetch.h"
 
 namespace {
 
-// W8A16: G tokens (x rows cols apart) against one weight row, W weights per step as the traits' vectors:
-// Wt = int8_t widens each vector in registers (decode: the row is read once), Wt = float reads a row widened
-// beforehand (prefill: the widening is paid once per row, not once per 4 tokens). Two accumulators per token
-// hide the FMA latency. Sums before the row scale go to s.
-template <class F> inline typename F::reg load_w(const int8_t* p) { return F::load_i8(p); }
-template <class F> inline typename F::reg load_w(const float* p) { return F::load(p); }
+// W8A16 weights as the dense kernels read them: W int8 values widened to W floats in registers.
+template <class F>
+struct I8Weights {
+  using elem = int8_t;
+  static inline typename F::reg load(const int8_t* p) { return F::load_i8(p); }
+  static inline float one(int8_t v) { return (float)v; }
+};
 
-template <class F, int G, class Wt>
-inline void w8a16_tokens(const Wt* wr, const float* x, int cols, float* s) {
+// W8A16 decode: one token against one weight row with dot_f32's two chains, lone block and fused tail (the
+// chains of the batch path, dense_tile_impl.h, so a token's row is the same alone and in a prefill batch).
+template <class F>
+inline float w8a16_dot(const int8_t* wr, const float* x, int cols) {
   using R = typename F::reg;
-  const int cv = cols / F::W * F::W;
-  R a0[G], a1[G];
-  for (int j = 0; j < G; j++) a0[j] = a1[j] = F::zero();
+  R a0 = F::zero(), a1 = F::zero();
   int c = 0;
-  for (; c + 2 * F::W <= cv; c += 2 * F::W) {
-    if constexpr (G == 1 && std::is_same_v<Wt, int8_t>) prefetch_ahead(wr + c);  // decode: stream_prefetch.h
-    const R w0 = load_w<F>(wr + c), w1 = load_w<F>(wr + c + F::W);
-    for (int j = 0; j < G; j++) {
-      a0[j] = F::fma(w0, F::load(x + (size_t)j * cols + c), a0[j]);
-      a1[j] = F::fma(w1, F::load(x + (size_t)j * cols + c + F::W), a1[j]);
-    }
+  for (; c + 2 * F::W <= cols; c += 2 * F::W) {
+    prefetch_ahead(wr + c);  // decode streams the row once (stream_prefetch.h)
+    a0 = F::fma(F::load_i8(wr + c), F::load(x + c), a0);
+    a1 = F::fma(F::load_i8(wr + c + F::W), F::load(x + c + F::W), a1);
   }
-  for (; c < cv; c += F::W) {
-    const R w0 = load_w<F>(wr + c);
-    for (int j = 0; j < G; j++) a0[j] = F::fma(w0, F::load(x + (size_t)j * cols + c), a0[j]);
-  }
-  for (int j = 0; j < G; j++) {
-    float t = F::sum(F::add(a0[j], a1[j]));
-    // An explicit fma: whether the compiler fuses a * b + t may differ between the int8 and the widened row, and
-    // a token's result must not depend on which one its batch took.
-    for (int k = cv; k < cols; k++) t = __builtin_fmaf((float)wr[k], x[(size_t)j * cols + k], t);
-    s[j] = t;
-  }
+  for (; c + F::W <= cols; c += F::W) a0 = F::fma(F::load_i8(wr + c), F::load(x + c), a0);
+  float t = F::sum(F::add(a0, a1));
+  // An explicit fma: whether the compiler fuses a * b + t may differ between kernels, and a token's result must
+  // not depend on which one its batch took.
+  for (; c < cols; c++) t = __builtin_fmaf((float)wr[c], x[c], t);
+  return t;
 }
 
-// From this batch on a row is widened to floats once and then meets every token (prefill).
-constexpr int kW8A16WidenMinBatch = 8;
-
+// Sums before the row scale, then out = scale · sum: decode one row after another, prefill the batch kernel.
 template <class F>
 void w8a16_rows(float* out, const float* x, const int8_t* w, const float* scales, int batch, int rows, int cols,
                 int r0, int r1) {
-  static thread_local std::vector<float> widened;
-  if (batch >= kW8A16WidenMinBatch && widened.size() < (size_t)cols) widened.resize(cols);
-  for (int r = r0; r < r1; r++) {
-    const int8_t* wr = w + (size_t)r * cols;
-    if (batch >= kW8A16WidenMinBatch) {
-      for (int c = 0; c < cols; c++) widened[c] = (float)wr[c];  // vectorized by the target region
-    }
-    for (int b = 0; b < batch; b += 4) {
-      float s[4];
-      const float* xb = x + (size_t)b * cols;
-      const int g = std::min(4, batch - b);
-      if (batch >= kW8A16WidenMinBatch) {
-        const float* wf = widened.data();
-        switch (g) {
-          case 1: w8a16_tokens<F, 1>(wf, xb, cols, s); break;
-          case 2: w8a16_tokens<F, 2>(wf, xb, cols, s); break;
-          case 3: w8a16_tokens<F, 3>(wf, xb, cols, s); break;
-          default: w8a16_tokens<F, 4>(wf, xb, cols, s); break;
-        }
-      } else {
-        switch (g) {
-          case 1: w8a16_tokens<F, 1>(wr, xb, cols, s); break;
-          case 2: w8a16_tokens<F, 2>(wr, xb, cols, s); break;
-          case 3: w8a16_tokens<F, 3>(wr, xb, cols, s); break;
-          default: w8a16_tokens<F, 4>(wr, xb, cols, s); break;
-        }
-      }
-      for (int j = 0; j < g; j++) out[(size_t)(b + j) * rows + r] = scales[r] * s[j];
-    }
+  if (batch == 1) {
+    for (int r = r0; r < r1; r++) out[r] = scales[r] * w8a16_dot<F>(w + (size_t)r * cols, x, cols);
+    return;
   }
+  tiled_rows<F, I8Weights<F>>(out, x, w, batch, rows, cols, r0, r1,
+                              [scales](int r, float s) { return scales[r] * s; });
 }
 
 template <class Q>

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <vector>
 #include "kernel_table.h"
 
 SJ_ISA_BEGIN(avx2)

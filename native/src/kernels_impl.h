@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "dense_tile_impl.h"
 #include "sparsej/llama_ops.h"
 
 namespace {
@@ -35,45 +36,7 @@ inline void axpy_f32(float* y, float a, const float* x, int n) {
   for (; i < n; i++) y[i] += a * x[i];
 }
 
-// Four weight rows against one activation row: each x vector is loaded once for four FMAs,
-// and two column steps per iteration give eight independent accumulation chains.
-template <class V>
-inline void dot4_f32(const float* w0, const float* w1, const float* w2, const float* w3, const float* x, int n,
-                     float* s) {
-  using R = typename V::reg;
-  R a0 = V::zero(), a1 = V::zero(), a2 = V::zero(), a3 = V::zero();
-  R b0 = V::zero(), b1 = V::zero(), b2 = V::zero(), b3 = V::zero();
-  int c = 0;
-  for (; c + 2 * V::W <= n; c += 2 * V::W) {
-    R x0 = V::load(x + c), x1 = V::load(x + c + V::W);
-    a0 = V::fma(V::load(w0 + c), x0, a0);
-    a1 = V::fma(V::load(w1 + c), x0, a1);
-    a2 = V::fma(V::load(w2 + c), x0, a2);
-    a3 = V::fma(V::load(w3 + c), x0, a3);
-    b0 = V::fma(V::load(w0 + c + V::W), x1, b0);
-    b1 = V::fma(V::load(w1 + c + V::W), x1, b1);
-    b2 = V::fma(V::load(w2 + c + V::W), x1, b2);
-    b3 = V::fma(V::load(w3 + c + V::W), x1, b3);
-  }
-  for (; c + V::W <= n; c += V::W) {
-    R x0 = V::load(x + c);
-    a0 = V::fma(V::load(w0 + c), x0, a0);
-    a1 = V::fma(V::load(w1 + c), x0, a1);
-    a2 = V::fma(V::load(w2 + c), x0, a2);
-    a3 = V::fma(V::load(w3 + c), x0, a3);
-  }
-  float s0 = V::sum(V::add(a0, b0)), s1 = V::sum(V::add(a1, b1));
-  float s2 = V::sum(V::add(a2, b2)), s3 = V::sum(V::add(a3, b3));
-  for (; c < n; c++) {
-    s0 = std::fma(w0[c], x[c], s0);
-    s1 = std::fma(w1[c], x[c], s1);
-    s2 = std::fma(w2[c], x[c], s2);
-    s3 = std::fma(w3[c], x[c], s3);
-  }
-  s[0] = s0; s[1] = s1; s[2] = s2; s[3] = s3;
-}
-
-// Rows [r0, r1) of out = x · wᵀ. A block of four weight rows stays in cache while every batch row passes.
+// Rows [r0, r1) of out = x · wᵀ.
 template <class V>
 void matmul_f32_rows(float* out, const float* x, const float* w, int batch, int rows, int cols, int r0, int r1) {
   if (batch == 1) {
@@ -82,20 +45,7 @@ void matmul_f32_rows(float* out, const float* x, const float* w, int batch, int 
     for (int r = r0; r < r1; r++) out[r] = dot_f32<V>(w + (size_t)r * cols, x, cols);
     return;
   }
-  int r = r0;
-  for (; r + 4 <= r1; r += 4) {
-    const float* w0 = w + (size_t)r * cols;
-    for (int b = 0; b < batch; b++) {
-      float s[4];
-      dot4_f32<V>(w0, w0 + cols, w0 + 2 * (size_t)cols, w0 + 3 * (size_t)cols, x + (size_t)b * cols, cols, s);
-      float* o = out + (size_t)b * rows + r;
-      o[0] = s[0]; o[1] = s[1]; o[2] = s[2]; o[3] = s[3];
-    }
-  }
-  for (; r < r1; r++) {
-    const float* wr = w + (size_t)r * cols;
-    for (int b = 0; b < batch; b++) out[(size_t)b * rows + r] = dot_f32<V>(wr, x + (size_t)b * cols, cols);
-  }
+  tiled_rows<V, F32Weights<V>>(out, x, w, batch, rows, cols, r0, r1, [](int, float s) { return s; });
 }
 
 template <class V>

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <vector>
 #include "kernel_table.h"
 SJ_ISA_BEGIN(scalar)
 #include "simd_scalar.h"

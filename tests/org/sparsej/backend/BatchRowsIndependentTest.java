@@ -69,6 +69,35 @@ class BatchRowsIndependentTest {
     });
   }
 
+  /**
+   * A batch big enough that the dense kernels' prefill path splits the rows into several blocks and the columns
+   * into several blocks of accumulation (dense_tile_impl.h): at 300 tokens on one AVX-512 thread, blocks of 12 rows
+   * and 416 columns, so 37 rows are three blocks and a lone row, 2071 columns five blocks, a lone vector and a tail.
+   */
+  @ParameterizedTest(name = "{0} {1}")
+  @MethodSource("isasAndDenseFormats")
+  void largeBatchesSplitIntoBlocksKeepTheRowsAlone(String isa, WeightFormat format) {
+    Isa.with(isa, () -> {
+      RandomTensors random = new RandomTensors(23);
+      int rows = 37;
+      int cols = 2071;
+      int batch = 300;
+      LinearWeight w = weight(format, rows, cols, random);
+      Tensor x = random.uniform(batch, cols);
+      try (CpuBackend one = new CpuBackend(1)) {
+        Tensor alone = alone(one, w, x, cols, rows, batch);
+        Tensor out = RandomTensors.poisoned(batch, rows);
+        one.matmul(out, x, w, batch);
+        assertSameBits(alone, out, 0, batch, rows, isa + " " + format.id() + " batch " + batch);
+      }
+    });
+  }
+
+  static Stream<Arguments> isasAndDenseFormats() {
+    return Isa.runnableWith(WeightFormat.DENSE_F32, WeightFormat.DENSE_BF16, WeightFormat.DENSE_F16,
+        WeightFormat.DENSE_W8A16);
+  }
+
   @Test
   void javaRowsDoNotDependOnTheBatch() {
     RandomTensors random = new RandomTensors(22);
@@ -90,8 +119,12 @@ class BatchRowsIndependentTest {
   }
 
   private static Tensor alone(Backend backend, LinearWeight w, Tensor x, int cols, int rows) {
-    Tensor out = RandomTensors.poisoned(MAX_BATCH, rows);
-    for (int b = 0; b < MAX_BATCH; b++) {
+    return alone(backend, w, x, cols, rows, MAX_BATCH);
+  }
+
+  private static Tensor alone(Backend backend, LinearWeight w, Tensor x, int cols, int rows, int tokens) {
+    Tensor out = RandomTensors.poisoned(tokens, rows);
+    for (int b = 0; b < tokens; b++) {
       backend.matmul(out.view((long) b * rows, 1, rows), x.view((long) b * cols, 1, cols), w, 1);
     }
     return out;
@@ -105,15 +138,20 @@ class BatchRowsIndependentTest {
       int first = (batch * 7) % (MAX_BATCH - batch + 1);
       Tensor out = RandomTensors.poisoned(batch, rows);
       backend.matmul(out, x.view((long) first * cols, batch, cols), w, batch);
-      for (int b = 0; b < batch; b++) {
-        for (int r = 0; r < rows; r++) {
-          float expected = alone.getFloat((long) (first + b) * rows + r);
-          float actual = out.getFloat((long) b * rows + r);
-          String where = what + " cols " + cols + " batch " + batch + " token " + (first + b) + " row " + r;
-          assertFalse(Float.isNaN(actual), where + ": never written");
-          assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(actual),
-              where + ": " + actual + " batched, " + expected + " alone");
-        }
+      assertSameBits(alone, out, first, batch, rows, what + " cols " + cols + " batch " + batch);
+    }
+  }
+
+  /** Rows [0, batch) of out against rows [first, first + batch) of alone, bit for bit. */
+  private static void assertSameBits(Tensor alone, Tensor out, int first, int batch, int rows, String what) {
+    for (int b = 0; b < batch; b++) {
+      for (int r = 0; r < rows; r++) {
+        float expected = alone.getFloat((long) (first + b) * rows + r);
+        float actual = out.getFloat((long) b * rows + r);
+        String where = what + " token " + (first + b) + " row " + r;
+        assertFalse(Float.isNaN(actual), where + ": never written");
+        assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(actual),
+            where + ": " + actual + " batched, " + expected + " alone");
       }
     }
   }

@@ -1,0 +1,189 @@
+// The batch (prefill) path of the dense row kernels: register- and cache-blocked, yet every output is the chain of
+// kernels_impl.h's dot_f32 — acc0 over the even W-wide column blocks, acc1 over the odd ones, the last lone block
+// into acc0, sum(acc0 + acc1), then the tail fused one column at a time. Only where the operands and the partial
+// accumulators live between steps changes (packed copies, registers, a buffer between column blocks), never the
+// operations on them, so a batched token's row is bit for bit the row alone (decode) whatever the batch, the tile
+// or the thread split.
+//
+// Included inside an ISA's target region with V the vector traits. L is the weight type: L::elem, L::load (W
+// weights widened to a vector) and L::one (one weight as a float), as half_impl.h's Bf16 / F16.
+#pragma once
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+namespace {
+
+template <class V>
+struct F32Weights {
+  using elem = float;
+  static inline typename V::reg load(const float* p) { return V::load(p); }
+  static inline float one(float v) { return v; }
+};
+
+// The micro-tile: R weight rows x T tokens, two chains each, so 2RT accumulators, T activation vectors and one
+// weight vector in registers (AVX-512: 24 + 2 + 1 of 32; AVX2: 12 + 2 + 1 of 16). Each step loads R + T vectors
+// for R * T FMAs; the weights come from L1 and the T activation rows stream from L2.
+template <class V>
+struct TileShape {
+  static constexpr int R = V::W >= 16 ? 6 : V::W >= 8 ? 3 : 2;
+  static constexpr int T = 2;
+};
+
+// Cache blocking, in floats: a column block of R weight rows stays in L1 while every token passes it; the same
+// column block of all tokens' activations, and the accumulators of a block of rows, stay in L2.
+constexpr int kTilePanelFloats = 6 << 10;    // 24 KiB of weights
+constexpr int kTileSliceFloats = 128 << 10;  // 512 KiB of activations
+constexpr int kTileAccFloats = 128 << 10;    // 512 KiB of accumulators
+constexpr int kTileTokens = 64;              // tokens per block: the accumulators of 60 rows (AVX-512) fit
+
+// n columns (whole 2W steps) of R rows w (ldw apart) against T tokens x (ldx apart). The pairs' chains start from
+// `from` (row r, token j at r * from_row + j * from_token: acc0 then acc1) and end in `to` (to_row, 2W apart): the
+// accumulator buffer, or a zero block read with strides 0 for the first column block (no branch in the tile).
+template <class V, int R, int T>
+inline void tile_steps(const float* w, size_t ldw, const float* x, size_t ldx, int n, const float* from,
+                       size_t from_row, size_t from_token, float* to, size_t to_row) {
+  using Reg = typename V::reg;
+  constexpr int W = V::W;
+  Reg a0[R][T], a1[R][T];
+  for (int r = 0; r < R; r++)
+    for (int j = 0; j < T; j++) {
+      a0[r][j] = V::load(from + r * from_row + j * from_token);
+      a1[r][j] = V::load(from + r * from_row + j * from_token + W);
+    }
+  // One W-wide column block c into one set of chains.
+  const auto step = [&](Reg(&a)[R][T], int c) {
+    Reg xv[T];
+    for (int j = 0; j < T; j++) xv[j] = V::load(x + j * ldx + c);
+    for (int r = 0; r < R; r++) {
+      Reg wv = V::load(w + r * ldw + c);
+      // Kept in a register: folded into each FMA as a memory operand, the weight was loaded T times.
+      __asm__("" : "+v"(wv));
+      for (int j = 0; j < T; j++) a[r][j] = V::fma(wv, xv[j], a[r][j]);
+    }
+  };
+  for (int c = 0; c < n; c += 2 * W) {
+    step(a0, c);
+    step(a1, c + W);
+  }
+  for (int r = 0; r < R; r++)
+    for (int j = 0; j < T; j++) {
+      V::store(to + r * to_row + j * 2 * W, a0[r][j]);
+      V::store(to + r * to_row + j * 2 * W + W, a1[r][j]);
+    }
+}
+
+// tile_steps for an edge tile of rr <= R rows and tt <= T tokens: one instantiation per shape.
+template <class V, int R, int T>
+inline void tile_steps_edge(int rr, int tt, const float* w, size_t ldw, const float* x, size_t ldx, int n,
+                            const float* from, size_t from_row, size_t from_token, float* to, size_t to_row) {
+  if constexpr (R > 1)
+    if (rr < R) return tile_steps_edge<V, R - 1, T>(rr, tt, w, ldw, x, ldx, n, from, from_row, from_token, to, to_row);
+  if constexpr (T > 1)
+    if (tt < T) return tile_steps_edge<V, R, T - 1>(rr, tt, w, ldw, x, ldx, n, from, from_row, from_token, to, to_row);
+  tile_steps<V, R, T>(w, ldw, x, ldx, n, from, from_row, from_token, to, to_row);
+}
+
+// The rest of dot_f32 after its paired steps end at column c: the lone block, the sum, the fused tail.
+template <class V, class L>
+inline float tile_finish(const float* acc, const typename L::elem* w, const float* x, int c, int n) {
+  typename V::reg a0 = V::load(acc), a1 = V::load(acc + V::W);
+  if (c + V::W <= n) {
+    a0 = V::fma(L::load(w + c), V::load(x + c), a0);
+    c += V::W;
+  }
+  float s = V::sum(V::add(a0, a1));
+  for (; c < n; c++) s = std::fma(L::one(w[c]), x[c], s);
+  return s;
+}
+
+// 64-byte aligned scratch of one thread: vector loads that straddle cache lines cost two (measured 35% slower).
+inline float* tile_scratch(size_t floats) {
+  static thread_local std::vector<float> buffer;
+  if (buffer.size() < floats + 16) buffer.resize(floats + 16);
+  return reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(buffer.data()) + 63) & ~uintptr_t(63));
+}
+
+// Where the weights of the panel after (p, c0) start, in tiled_rows' order (rows, then tokens, then columns,
+// then panels): prefetched while the current panel meets its tokens, as a panel's rows are short runs (kc
+// columns each, a row apart) that the hardware prefetcher does not follow in time from memory.
+struct TilePanel {
+  int row, col;
+};
+
+// The packed layout of the activations: column block c0 (width n = min(kc, paired - c0)) holds [token][n].
+inline const float* tile_activations(const float* xs, int batch, int c0, int n, int t) {
+  return xs + (size_t)c0 * batch + (size_t)t * n;
+}
+
+// Rows [r0, r1) of out [batch][rows] = x · wᵀ, out[b][r] = scale(r, dot of row r and token b).
+template <class V, class L, class Scale>
+void tiled_rows(float* out, const float* x, const typename L::elem* w, int batch, int rows, int cols, int r0, int r1,
+                Scale scale) {
+  constexpr int W = V::W, R = TileShape<V>::R, T = TileShape<V>::T;
+  const int paired = cols / (2 * W) * (2 * W);  // the end of dot_f32's paired steps
+  const int nt = std::min(batch, kTileTokens);
+  const int kc = std::max(2 * W, std::min(kTilePanelFloats / R, kTileSliceFloats / nt) / (2 * W) * (2 * W));
+  const int mc = std::max(R, kTileAccFloats / (2 * W * nt) / R * R);
+  const size_t acc_row = (size_t)nt * 2 * W;
+  // Scratch: the accumulators of mc rows x nt tokens, the activations' paired columns packed by column block
+  // (tile_activations: each block one contiguous stream) and the packed (widened) block of one panel of R rows.
+  float* acc = tile_scratch(mc * acc_row + (size_t)batch * paired + (size_t)R * kc);
+  float* xs = acc + mc * acc_row;
+  float* ws = xs + (size_t)batch * paired;
+  for (int c0 = 0; c0 < paired; c0 += kc) {
+    const int n = std::min(kc, paired - c0);
+    for (int b = 0; b < batch; b++)
+      std::memcpy(const_cast<float*>(tile_activations(xs, batch, c0, n, b)), x + (size_t)b * cols + c0,
+                  sizeof(float) * n);
+  }
+  alignas(64) static const float zeros[2 * W] = {};
+  for (int m0 = r0; m0 < r1; m0 += mc) {
+    const int m1 = std::min(r1, m0 + mc);
+    for (int t0 = 0; t0 < batch; t0 += nt) {
+      const int t1 = std::min(batch, t0 + nt);
+      if (paired == 0) std::fill(acc, acc + (size_t)(m1 - m0) * acc_row, 0.0f);
+      for (int c0 = 0; c0 < paired; c0 += kc) {
+        const int n = std::min(kc, paired - c0);
+        for (int p = m0; p < m1; p += R) {
+          const int rr = std::min(R, m1 - p);
+          for (int r = 0; r < rr; r++)
+            for (int c = 0; c < n; c += W) V::store(ws + r * kc + c, L::load(w + (size_t)(p + r) * cols + c0 + c));
+          const TilePanel next = p + R < m1            ? TilePanel{p + R, c0}
+                                 : c0 + kc < paired    ? TilePanel{m0, c0 + kc}
+                                 : t1 < batch          ? TilePanel{m0, 0}
+                                                       : TilePanel{m1, 0};
+          const int next_rows = std::max(0, std::min(R, r1 - next.row));
+          const int row_lines = (int)((std::min(kc, paired - next.col) * sizeof(typename L::elem) + 63) / 64);
+          const int per_call = (next_rows * row_lines + (t1 - t0 + T - 1) / T - 1) / ((t1 - t0 + T - 1) / T);
+          int line = 0;
+          float* ap = acc + (size_t)(p - m0) * acc_row;
+          for (int t = t0; t < t1; t += T) {
+            for (int end = std::min(next_rows * row_lines, line + per_call); line < end; line++)
+              __builtin_prefetch(reinterpret_cast<const char*>(w + (size_t)(next.row + line / row_lines) * cols +
+                                                               next.col) + 64 * (line % row_lines));
+            const float* xt = tile_activations(xs, batch, c0, n, t);
+            float* at = ap + (size_t)(t - t0) * 2 * W;
+            const float* from = c0 == 0 ? zeros : at;
+            const size_t from_row = c0 == 0 ? 0 : acc_row, from_token = c0 == 0 ? 0 : 2 * W;
+            if (rr == R && t + T <= t1)
+              tile_steps<V, R, T>(ws, kc, xt, n, n, from, from_row, from_token, at, acc_row);
+            else
+              tile_steps_edge<V, R, T>(rr, std::min(T, t1 - t), ws, kc, xt, n, n, from, from_row, from_token, at,
+                                       acc_row);
+          }
+        }
+      }
+      for (int r = m0; r < m1; r++)
+        for (int b = t0; b < t1; b++)
+          out[(size_t)b * rows + r] =
+              scale(r, tile_finish<V, L>(acc + (size_t)(r - m0) * acc_row + (size_t)(b - t0) * 2 * W,
+                                         w + (size_t)r * cols, x + (size_t)b * cols, paired, cols));
+    }
+  }
+}
+
+}  // namespace
