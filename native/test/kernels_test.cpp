@@ -128,8 +128,8 @@ void test_dense(Rng& rng) {
       reference_matmul(hw, widen(x), s.batch, s.rows, s.cols, &ref, &mag);
       std::fill(out.begin(), out.end(), NAN);
       (f16 ? sj_matmul_f16 : sj_matmul_bf16)(out.data(), x.data(), h.data(), s.batch, s.rows, s.cols);
-      // The BF16 ISA may round activations to BF16 (vdpbf16ps): 2^-8 relative per product.
-      expect(f16 ? "matmul_f16" : "matmul_bf16", out.data(), ref, mag, 1e-2, s.batch, s.rows, s.cols);
+      // Widened in registers on every ISA: the F32 kernel's accuracy.
+      expect(f16 ? "matmul_f16" : "matmul_bf16", out.data(), ref, mag, 1e-5, s.batch, s.rows, s.cols);
     }
 
     // Dense int8, weight-only (W8A16) and with int8 activations (W8A8).

@@ -12,7 +12,7 @@ enum sj_isa {
   // AVX-512 plus VNNI, VBMI and VBMI2 (Ice Lake, Zen 4): int8 sparse kernels use vpexpandb/vpdpbusd;
   // dense kernels are those of SJ_ISA_AVX512.
   SJ_ISA_AVX512_VNNI = 3,
-  // AVX512_VNNI plus AVX-512 BF16 (Sapphire Rapids, Zen 4): BF16 weights run on vdpbf16ps.
+  // AVX512_VNNI plus AVX-512 BF16 (Sapphire Rapids, Zen 4): detected and selectable; runs avx512vnni's kernels.
   SJ_ISA_AVX512_BF16 = 4
 };
 

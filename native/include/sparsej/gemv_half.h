@@ -1,7 +1,6 @@
 // Dense matmul with BF16 or F16 weights kept as stored (2 bytes per weight) and F32 activations:
 // out[b][r] = sum_c W[r][c] * x[b][c], with W row-major [rows][cols] of raw 16-bit values.
-// The weights are widened to F32 in registers (F16C, or shifts for BF16); on AVX-512 BF16 CPUs, BF16 weights run
-// on vdpbf16ps against x split into two BF16 terms (x = hi + lo, ~16 mantissa bits kept).
+// The weights are widened to F32 in registers (F16C, or shifts for BF16) on every ISA.
 #pragma once
 #include <stdint.h>
 #ifdef __cplusplus
