@@ -7,11 +7,14 @@
 
 #include "simd_avx2.h"
 #include "sparse_lut.h"
+#include "sparse_prefetch.h"
 
 namespace {
 
 struct SparseAvx2 : VecAvx2 {
   static constexpr int kI8Block = 0;  // no wide int8 expand: int8 rows go W columns at a time
+  // Measured on AVX2 only with this table on the AVX-512 Intel VM (docs/benchmarks.md); unmeasured on an AVX2 CPU.
+  static constexpr int kPrefetchBytes = kSparsePrefetchBytes;
   static inline reg expand_f32(uint32_t m, const float*& p) {
     // One table row drives both steps: vpermps reads the low 3 bits of each index, vblendvps its sign bit,
     // which the table sets where bit j of m is clear (those lanes become 0).
@@ -77,6 +80,7 @@ struct I8Avx2 {
 // activations from 64 columns; no zero is multiplied.
 struct I8SparseAvx2 : I8Avx2 {
   static constexpr int QB = 64;
+  static constexpr int kPrefetchBytes = kSparsePrefetchBytes;  // as SparseAvx2's
   struct Block {
     __m256i lo, hi;
   };

@@ -6,11 +6,13 @@
 #include <cstdint>
 
 #include "simd_avx512.h"
+#include "sparse_prefetch.h"
 
 namespace {
 
 struct SparseAvx512 : VecAvx512 {
   static constexpr int kI8Block = 0;  // no wide int8 expand: int8 rows go W columns at a time
+  static constexpr int kPrefetchBytes = kSparsePrefetchBytes;
   // Register-form expand after an unaligned load: the memory form of vexpandps is slow on Zen 4.
   static inline reg expand_f32(uint32_t m, const float*& p) {
     reg v = _mm512_loadu_ps(p);
@@ -63,6 +65,7 @@ struct I8Avx512Vnni {
   using acc = __m512i;
   static constexpr int QB = 64;
   static constexpr bool kOffset = true;
+  static constexpr int kPrefetchBytes = kSparsePrefetchBytes;
   static inline acc zero() { return _mm512_setzero_si512(); }
   static inline int32_t sum(acc a) {
     __m256i h = _mm256_add_epi32(_mm512_castsi512_si256(a), _mm512_extracti64x4_epi64(a, 1));

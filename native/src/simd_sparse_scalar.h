@@ -9,6 +9,7 @@ namespace {
 
 struct SparseScalar : VecScalar {
   static constexpr int kI8Block = 0;  // no wide int8 expand: int8 rows go W columns at a time
+  static constexpr int kPrefetchBytes = 0;  // the reference stays plain loops
   // Bitmask: the dense value of one column whose mask bit is m, consuming the packed value if kept.
   static inline float expand_f32(uint32_t m, const float*& p) { return m ? *p++ : 0.0f; }
   static inline float expand_i8(uint32_t m, const int8_t*& p) { return m ? (float)*p++ : 0.0f; }
@@ -24,6 +25,7 @@ struct I8Scalar {
   using acc = int32_t;
   static constexpr int QB = 8;
   static constexpr bool kOffset = false;
+  static constexpr int kPrefetchBytes = 0;
   struct Block {
     int8_t w[QB];
   };

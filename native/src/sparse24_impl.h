@@ -21,12 +21,15 @@ inline void s24_row_dots(const uint8_t* irow, const T* v, const float* x, size_t
   for (int g = 0; g < G; g++) a[g][0] = a[g][1] = a[g][2] = a[g][3] = S::zero();
   auto step = [&](int k, int chain) {  // value k lives in group k/2, whose first column is 4*(k/2)
     const R w = S::load_vals(v + k);
+    prefetch_ahead<S::kPrefetchBytes>(v + k);  // a step reads at most one line of values
     const uint32_t meta = (uint32_t)read_bits<2 * W>(irow, 2 * k);
     for (int g = 0; g < G; g++) a[g][chain] = S::fma(w, S::select24(x + g * ldx + 4 * (k / 2), meta), a[g][chain]);
   };
   int k = 0;
-  for (; k + 4 * W <= nv; k += 4 * W)
+  for (; k + 4 * W <= nv; k += 4 * W) {
+    prefetch_ahead<S::kPrefetchBytes>(irow + k / 4);
     for (int j = 0; j < 4; j++) step(k + j * W, j);
+  }
   for (; k + W <= nv; k += W) step(k, 0);
   for (int g = 0; g < G; g++) s[g] = S::sum(S::add(S::add(a[g][0], a[g][2]), S::add(a[g][1], a[g][3])));
   for (; k < nv; k++) {
@@ -54,6 +57,8 @@ inline void s24_w8a8_tokens(const uint8_t* irow, const int8_t* v, const int8_t* 
   for (int g = 0; g < G; g++) a0[g] = a1[g] = Q::zero();
   int k = 0;
   for (; k + 2 * QV <= nv; k += 2 * QV) {
+    prefetch_ahead<Q::kPrefetchBytes>(irow + k / 4);
+    prefetch_ahead<Q::kPrefetchBytes>(v + k);  // the step's 2 * QV values: at most one line
     auto s0 = Q::s24_select(v + k, read_bits<Q::QB>(irow, 2 * k));
     auto s1 = Q::s24_select(v + k + QV, read_bits<Q::QB>(irow, 2 * (k + QV)));
     for (int g = 0; g < G; g++) {

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "sparse_mat.h"
+#include "sparse_prefetch.h"
 
 namespace {
 

@@ -26,16 +26,20 @@ inline void bitmask_row_dots(const uint8_t* mrow, const T* p, const float* x, si
   int c = 0;
   if constexpr (std::is_same_v<T, int8_t> && S::kI8Block == 4 * W) {
     for (; c + 4 * W <= cols; c += 4 * W) {
+      prefetch_ahead<S::kPrefetchBytes>(mrow + c / 8);
       R w[4];
       S::i8_expand_block(read_bits<4 * W>(mrow, c), p, w);
+      prefetch_ahead<S::kPrefetchBytes>(p);  // a block reads at most one line of values
       for (int k = 0; k < 4; k++)
         for (int g = 0; g < G; g++) a[g][k] = S::fma(w[k], S::load(x + g * ldx + c + k * W), a[g][k]);
     }
   }
   for (; c + 4 * W <= cols; c += 4 * W) {
     const uint64_t m = read_bits<4 * W>(mrow, c);  // one load for the 4 steps (fewer address computations)
+    prefetch_ahead<S::kPrefetchBytes>(mrow + c / 8);
     for (int k = 0; k < 4; k++) {
       const R w = expand<S>((uint32_t)(m >> (k * W)) & ((1u << W) - 1), p);
+      prefetch_ahead<S::kPrefetchBytes>(p);  // a step reads at most one line of values
       for (int g = 0; g < G; g++) a[g][k] = S::fma(w, S::load(x + g * ldx + c + k * W), a[g][k]);
     }
   }
@@ -68,8 +72,11 @@ inline void bitmask_w8a8_tokens(const uint8_t* mrow, const int8_t* p, const int8
   for (int g = 0; g < G; g++) a0[g] = a1[g] = Q::zero();
   int c = 0;
   for (; c + 2 * Q::QB <= cols; c += 2 * Q::QB) {
+    prefetch_ahead<Q::kPrefetchBytes>(mrow + c / 8);
     auto w0 = Q::expand(read_bits<Q::QB>(mrow, c), p);
+    prefetch_ahead<Q::kPrefetchBytes>(p);  // an expand reads at most one line of values
     auto w1 = Q::expand(read_bits<Q::QB>(mrow, c + Q::QB), p);
+    prefetch_ahead<Q::kPrefetchBytes>(p);
     for (int g = 0; g < G; g++) {
       a0[g] = Q::dot(a0[g], w0, x + (size_t)g * cols + c);
       a1[g] = Q::dot(a1[g], w1, x + (size_t)g * cols + c + Q::QB);
