@@ -7,7 +7,7 @@
 
 #include "simd_avx2.h"
 #include "sparse_lut.h"
-#include "sparse_prefetch.h"
+#include "stream_prefetch.h"
 
 namespace {
 

@@ -6,7 +6,7 @@
 #include <cstdint>
 
 #include "simd_avx512.h"
-#include "sparse_prefetch.h"
+#include "stream_prefetch.h"
 
 namespace {
 

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "sparse_mat.h"
-#include "sparse_prefetch.h"
+#include "stream_prefetch.h"
 
 namespace {
 
