@@ -52,7 +52,9 @@ inline const float* kv_row(const int64_t* pages, long offset, int run, long stri
 
 // Lines [c0, c1) (floats) of position t's KV row, fetched ahead: every page starts a new stream, and the KV is
 // read once per token, after the weights have pushed it out of cache, so the hardware prefetcher alone left the
-// loop waiting on memory (4-7 GB/s against 13 for the weights).
+// loop waiting on memory (4-7 GB/s against 13 for the weights). Only a single row (a decode step) prefetches: a
+// prompt's groups read KV the previous group of the same heads left in L2, where the prefetches (a sixth of the
+// instructions) only cost time (512 positions, 2 threads: 8.9 ms a layer with them, 7.3-7.8 ms without).
 constexpr int kKvAhead = 4;  // positions
 
 inline void prefetch_kv_row(const int64_t* pages, long offset, int run, long stride, int t, long c0, long c1) {
@@ -82,22 +84,55 @@ inline typename V::reg score_tile(const float* const* key, size_t off, const flo
   return V::sum_each(acc);
 }
 
-// y += a[0] · x[0] + ... + a[m-1] · x[m-1] (x[j] + off, n floats), m <= kAvRun: the fmas of m axpy_f32 calls
-// in the same order, the partial sums kept in registers.
-constexpr int kAvRun = 4;
+// Values of a block of up to kAvRun positions: y[r] += a[r][0] · x[0] + ... + a[r][m-1] · x[m-1] (x[j] + off)
+// for R rows at once, floats [d, d + NV · W) of the head, the last vector n_last floats long. Each x vector is
+// loaded once for the R rows, and each y vector stays in a register across the m positions: for every float the
+// fmas of one axpy per position in position order, so the same bits whichever rows and blocks share the call.
+constexpr int kAvRun = 16;
 
-template <class V>
-inline void axpy_run(float* y, const float* a, const float* const* x, size_t off, int m, int n) {
-  typename V::reg av[kAvRun];
-  for (int j = 0; j < m; j++) av[j] = V::set1(a[j]);
-  int i = 0;
-  for (; i + V::W <= n; i += V::W) {
-    typename V::reg r = V::load(y + i);
-    for (int j = 0; j < m; j++) r = V::fma(av[j], V::load(x[j] + off + i), r);
-    V::store(y + i, r);
+template <class V, int R, int NV>
+inline void av_chunk(float* const* y, const float* const* a, const float* const* x, size_t off, int m, int d,
+                     int n_last) {
+  using Reg = typename V::reg;
+  const auto load = [&](const float* p, int c) { return c == NV - 1 && n_last < V::W ? V::load_first(p, n_last, 0.0f) : V::load(p); };
+  Reg acc[R][NV];
+  for (int r = 0; r < R; r++)
+    for (int c = 0; c < NV; c++) acc[r][c] = load(y[r] + d + c * V::W, c);
+  for (int j = 0; j < m; j++) {
+    Reg xv[NV];
+    for (int c = 0; c < NV; c++) xv[c] = load(x[j] + off + d + c * V::W, c);
+    for (int r = 0; r < R; r++) {
+      const Reg av = V::set1(a[r][j]);
+      for (int c = 0; c < NV; c++) acc[r][c] = V::fma(av, xv[c], acc[r][c]);
+    }
   }
-  for (; i < n; i++)
-    for (int j = 0; j < m; j++) y[i] += a[j] * x[j][off + i];
+  for (int r = 0; r < R; r++)
+    for (int c = 0; c < NV; c++) {
+      if (c == NV - 1 && n_last < V::W)
+        V::store_first(y[r] + d + c * V::W, acc[r][c], n_last);
+      else
+        V::store(y[r] + d + c * V::W, acc[r][c]);
+    }
+}
+
+// The whole head (hs floats) of av_chunk: four vectors at a time (R · 4 accumulators), then one at a time.
+template <class V, int R>
+inline void av_rows(float* const* y, const float* const* a, const float* const* x, size_t off, int m, int hs) {
+  int d = 0;
+  for (; d + 4 * V::W <= hs; d += 4 * V::W) av_chunk<V, R, 4>(y, a, x, off, m, d, V::W);
+  for (; d < hs; d += V::W) av_chunk<V, R, 1>(y, a, x, off, m, d, std::min(V::W, hs - d));
+}
+
+// av_rows for 1 <= rows <= 4.
+template <class V>
+inline void av_some_rows(int rows, float* const* y, const float* const* a, const float* const* x, size_t off, int m,
+                         int hs) {
+  switch (rows) {
+    case 1: return av_rows<V, 1>(y, a, x, off, m, hs);
+    case 2: return av_rows<V, 2>(y, a, x, off, m, hs);
+    case 3: return av_rows<V, 3>(y, a, x, off, m, hs);
+    default: return av_rows<V, 4>(y, a, x, off, m, hs);
+  }
 }
 
 // Rows [0, rows) of the group: consecutive query rows of one sequence, row i at position last + i, attending to
@@ -121,7 +156,7 @@ void attend_heads(float* out, const float* q, long row_stride, int rows, const i
   for (int ta = from; ta <= end; ta += V::W) {
     const int tb = std::min(end, ta + V::W - 1);
     for (int t = ta; t <= tb; t++) {
-      if (t + V::W <= end) prefetch_kv_row(pages, key_offset, run, stride, t + V::W, c0, c1);
+      if (rows == 1 && t + V::W <= end) prefetch_kv_row(pages, key_offset, run, stride, t + V::W, c0, c1);
       krow[t - ta] = kv_row(pages, key_offset, run, stride, t);
     }
     for (int j = tb - ta + 1; j < V::W; j++) krow[j] = krow[tb - ta];  // lanes past tb: computed, never stored
@@ -146,23 +181,36 @@ void attend_heads(float* out, const float* q, long row_stride, int rows, const i
     for (int h = h0; h < h1; h++) softmax_row<V>(scores + ((size_t)i * nh + (h - h0)) * n, last + i - from_of(i) + 1);
     std::fill(out + i * row_stride + (size_t)h0 * hs, out + i * row_stride + (size_t)h1 * hs, 0.0f);
   }
-  // Values kAvRun positions at a time: each output vector stays in a register across them (the same fmas in the
-  // same order as one axpy per position, without a store and reload of out between positions).
+  // Values kAvRun positions [ta, tb] at a time. The rows that attend to every position of the block go through
+  // av_rows four at a time, sharing each value load; the causal and window edges one row at a time.
   const float* vrow[kAvRun];
   for (int ta = from; ta <= end; ta += kAvRun) {
     const int tb = std::min(end, ta + kAvRun - 1);
     for (int t = ta; t <= tb; t++) {
-      if (t + kKvAhead <= end) prefetch_kv_row(pages, value_offset, run, stride, t + kKvAhead, c0, c1);
+      if (rows == 1 && t + kKvAhead <= end) prefetch_kv_row(pages, value_offset, run, stride, t + kKvAhead, c0, c1);
       vrow[t - ta] = kv_row(pages, value_offset, run, stride, t);
     }
-    for (int h = h0; h < h1; h++)
-      for (int i = 0; i < rows; i++) {
-        const int lo = std::max(ta, from_of(i)), hi = std::min(tb, last + i);  // the positions row i attends to
-        if (lo <= hi)
-          axpy_run<V>(out + i * row_stride + (size_t)h * hs,
-                      scores + ((size_t)i * nh + (h - h0)) * n + (lo - from_of(i)), vrow + (lo - ta),
-                      (size_t)(h / group) * hs, hi - lo + 1, hs);
+    const int i0 = std::max(0, ta - last), i1 = window > 0 ? std::min(rows, tb - last + window) : rows;
+    const int f0 = std::min(i1, std::max(i0, tb - last)), f1 = std::max(f0, window > 0 ? std::min(i1, ta - last + window) : i1);
+    for (int h = h0; h < h1; h++) {
+      const size_t off = (size_t)(h / group) * hs;
+      const auto row_out = [&](int i) { return out + i * row_stride + (size_t)h * hs; };
+      const auto row_scores = [&](int i, int t) { return scores + ((size_t)i * nh + (h - h0)) * n + (t - from_of(i)); };
+      for (int i = f0; i < f1; i += 4) {  // rows attending to all of [ta, tb]
+        const int r = std::min(4, f1 - i);
+        float* y[4];
+        const float* a[4];
+        for (int k = 0; k < r; k++) y[k] = row_out(i + k), a[k] = row_scores(i + k, ta);
+        av_some_rows<V>(r, y, a, vrow, off, tb - ta + 1, hs);
       }
+      for (int i = i0; i < i1; i++) {  // rows attending to part of it
+        if (i >= f0 && i < f1) continue;
+        const int lo = std::max(ta, from_of(i)), hi = std::min(tb, last + i);
+        float* y[1] = {row_out(i)};
+        const float* a[1] = {row_scores(i, lo)};
+        av_rows<V, 1>(y, a, vrow + (lo - ta), off, hi - lo + 1, hs);
+      }
+    }
   }
 }
 
