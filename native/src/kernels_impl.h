@@ -134,10 +134,25 @@ void exp_n(float* y, const float* x, long n) {
   if (i < n) V::store_first(y + i, exp_f32<V>(V::load_first(x + i, (int)(n - i), 0.0f)), (int)(n - i));
 }
 
+// h1[i] = silu(h1[i]) · h3[i] = h1 / (1 + e^-h1) · h3 over n floats (sj_swiglu), e^x by exp_f32: each float the
+// same operations whether in a whole vector or the partial last one, so any split of the range gives the same bits.
+template <class V>
+void swiglu_n(float* h1, const float* h3, long n) {
+  using R = typename V::reg;
+  const R one = V::set1(1.0f);
+  const auto silu_times = [&](R v, R g) { return V::mul(V::div(v, V::add(one, exp_f32<V>(V::sub(V::zero(), v)))), g); };
+  long i = 0;
+  for (; i + V::W <= n; i += V::W) V::store(h1 + i, silu_times(V::load(h1 + i), V::load(h3 + i)));
+  if (i < n) {
+    const int m = (int)(n - i);
+    V::store_first(h1 + i, silu_times(V::load_first(h1 + i, m, 0.0f), V::load_first(h3 + i, m, 0.0f)), m);
+  }
+}
+
 template <class V>
 constexpr sj::KernelTable make_kernel_table(const char* name) {
   return sj::KernelTable{name, &matmul_f32_rows<V>, &dot_f32<V>, &axpy_f32<V>, &rmsnorm_row<V>, &sum_f32<V>,
-                         &exp_n<V>, &softmax_row<V>, &attend_heads<V>};
+                         &exp_n<V>, &softmax_row<V>, &swiglu_n<V>, &attend_heads<V>};
 }
 
 }  // namespace

@@ -13,6 +13,7 @@ struct VecAvx2 {
   static inline reg add(reg a, reg b) { return _mm256_add_ps(a, b); }
   static inline reg mul(reg a, reg b) { return _mm256_mul_ps(a, b); }
   static inline reg fma(reg a, reg b, reg acc) { return _mm256_fmadd_ps(a, b, acc); }
+  static inline reg div(reg a, reg b) { return _mm256_div_ps(a, b); }
   static inline reg sub(reg a, reg b) { return _mm256_sub_ps(a, b); }
   // max/min as MAXPS/MINPS: b when either is NaN.
   static inline reg max(reg a, reg b) { return _mm256_max_ps(a, b); }

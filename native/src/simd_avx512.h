@@ -13,6 +13,7 @@ struct VecAvx512 {
   static inline reg add(reg a, reg b) { return _mm512_add_ps(a, b); }
   static inline reg mul(reg a, reg b) { return _mm512_mul_ps(a, b); }
   static inline reg fma(reg a, reg b, reg acc) { return _mm512_fmadd_ps(a, b, acc); }
+  static inline reg div(reg a, reg b) { return _mm512_div_ps(a, b); }
   static inline reg sub(reg a, reg b) { return _mm512_sub_ps(a, b); }
   // max/min as MAXPS/MINPS: b when either is NaN.
   static inline reg max(reg a, reg b) { return _mm512_max_ps(a, b); }

@@ -13,6 +13,7 @@ struct VecScalar {
   static inline reg add(reg a, reg b) { return a + b; }
   static inline reg mul(reg a, reg b) { return a * b; }
   static inline reg fma(reg a, reg b, reg acc) { return a * b + acc; }
+  static inline reg div(reg a, reg b) { return a / b; }
   static inline reg sub(reg a, reg b) { return a - b; }
   // max/min as MAXSS/MINSS: b when either is NaN.
   static inline reg max(reg a, reg b) { return a > b ? a : b; }
