@@ -16,6 +16,12 @@ struct KernelTable {
   void (*rmsnorm_row)(float* out, const float* x, const float* weight, int dim, float eps);
   // sum of n floats: the read-bandwidth probe
   float (*sum_f32)(const float* x, long n);
+  // y[i] = e^x[i], within 2 ulp (simd_math.h)
+  void (*exp_f32)(float* y, const float* x, long n);
+  // in-place softmax of n floats: the one attend_heads runs on each row's scores
+  void (*softmax)(float* x, int n);
+  // h1[i] = silu(h1[i]) · h3[i] (single-threaded slice of sj_swiglu)
+  void (*swiglu)(float* h1, const float* h3, long n);
   // Heads [h0, h1) of `rows` consecutive query rows of one sequence (q, out: row i at i · row_stride floats, each
   // the whole row, n_heads · head_size; head h reads kv head h / group), row i at position last + i, against
   // positions [from_i, last + i], from_i = 0, or max(0, last + i - window + 1) when window > 0, of a KV cache kept

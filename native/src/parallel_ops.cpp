@@ -126,18 +126,9 @@ void sj_rope_freqs(float* q, float* k, int batch, int pos0, int n_heads, int n_k
   }
 }
 
-void sj_softmax(float* x, int n) {
-  if (n <= 0) return;
-  float max = x[0];
-  for (int i = 1; i < n; i++) max = std::max(max, x[i]);
-  float sum = 0.0f;
-  for (int i = 0; i < n; i++) {
-    x[i] = expf(x[i] - max);
-    sum += x[i];
-  }
-  float inv = 1.0f / sum;
-  for (int i = 0; i < n; i++) x[i] *= inv;
-}
+void sj_softmax(float* x, int n) { sj::kernels().dense->softmax(x, n); }
+
+void sj_exp_f32(float* y, const float* x, long n) { sj::kernels().dense->exp_f32(y, x, n); }
 
 void sj_attention(float* out, const float* q, const float* key_cache, const float* value_cache, int batch, int pos0,
                   int n_heads, int n_kv_heads, int head_size) {
@@ -151,12 +142,11 @@ void sj_attention(float* out, const float* q, const float* key_cache, const floa
 }
 
 void sj_swiglu(float* h1, const float* h3, long n) {
-  // One exp per value: a decode step's few thousand values cost less than waking the pool.
+  const sj::KernelTable& k = *sj::kernels().dense;
+  // A decode step's few thousand values cost less than waking the pool.
   sj::parallel(threads_for(n), [&](int t, int nt) {
-    for (long i = n * t / nt, end = n * (t + 1) / nt; i < end; i++) {
-      float v = h1[i];
-      h1[i] = v / (1.0f + expf(-v)) * h3[i];
-    }
+    const long b = n * t / nt, e = n * (t + 1) / nt;
+    k.swiglu(h1 + b, h3 + b, e - b);
   });
 }
 

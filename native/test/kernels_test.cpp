@@ -504,6 +504,46 @@ void test_llama_ops(Rng& rng) {
   }
 }
 
+// sj_exp_f32 against double exp: every 331st float bit pattern between -104 and 89 (subnormal results and the
+// overflow edge included) within 2 ulp of the float nearest e^x, and the edges exactly: -inf and anything below
+// -104 give 0, +inf and anything past 88.73 give +inf, NaN stays NaN.
+void test_exp() {
+  std::vector<float> x;
+  for (uint32_t b = 0; b < 0x80000000u; b += 331) {
+    float f;
+    std::memcpy(&f, &b, 4);
+    if (f <= 89.0f) x.push_back(f);
+    const uint32_t nb = b | 0x80000000u;
+    std::memcpy(&f, &nb, 4);
+    if (f >= -104.0f) x.push_back(f);
+  }
+  const float edges[] = {-INFINITY, -1e30f, -104.5f, -103.9f, -87.5f, 88.72f, 88.73f, 1e30f, INFINITY, NAN};
+  x.insert(x.end(), std::begin(edges), std::end(edges));
+  std::vector<float> y(x.size());
+  sj_exp_f32(y.data(), x.data(), (long)x.size());
+  double worst = 0;
+  float worst_x = 0;
+  for (size_t i = 0; i < x.size(); i++) {
+    g_checks++;
+    const double e = std::exp((double)x[i]);
+    const float want = (float)e;
+    bool ok;
+    if (std::isnan(x[i])) {
+      ok = std::isnan(y[i]);
+    } else if (want == 0 || std::isinf(want)) {
+      ok = y[i] == want || std::fabs(y[i] - e) <= 2 * std::ldexp(1.0, -149);
+    } else {
+      // ulps of the float nearest e^x (the subnormal spacing below 2^-126)
+      const double ulp = std::ldexp(1.0, std::max(std::ilogb(want), -126) - 23);
+      const double err = std::fabs((double)y[i] - e) / ulp;
+      if (err > worst) worst = err, worst_x = x[i];
+      ok = err <= 2.0;
+    }
+    if (!ok && g_failures++ < 40) std::printf("FAIL exp on %s at %.9g: got %.9g want %.9g\n", g_isa, x[i], y[i], e);
+  }
+  std::printf("%s: exp within %.2f ulp (worst at %.9g)\n", g_isa, worst, worst_x);
+}
+
 }  // namespace
 
 // What a memory-mapped F32 tensor at an odd file offset would hand the kernels (an unpadded safetensors header).
@@ -538,6 +578,7 @@ int main(int argc, char** argv) {
       test_attention(rng);
       test_llama_ops(rng);
     }
+    test_exp();
     std::printf("%s: kernels checked\n", g_isa);
     ran++;
   }

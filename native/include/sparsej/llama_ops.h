@@ -21,8 +21,12 @@ void sj_rope(float* q, float* k, int batch, int pos0, int n_heads, int n_kv_head
 void sj_rope_freqs(float* q, float* k, int batch, int pos0, int n_heads, int n_kv_heads, int head_size,
                    const float* freqs, float scale, int style);
 
-// In-place softmax over n values.
+// In-place softmax over n values (the one paged attention applies to each row's scores).
 void sj_softmax(float* x, int n);
+
+// y[i] = e^x[i] for i < n (y may be x): the vector exp of the softmax, within 2 ulp of the correctly rounded value;
+// -inf gives 0, +inf gives +inf, NaN stays NaN.
+void sj_exp_f32(float* y, const float* x, long n);
 
 // Causal grouped-query attention against a KV cache.
 // q: [batch][n_heads*head_size]; key_cache, value_cache: [max_seq][n_kv_heads*head_size], already holding
