@@ -15,6 +15,8 @@
 #include <cstring>
 #include <vector>
 
+#include "stream_prefetch.h"
+
 namespace {
 
 template <class V>
@@ -23,6 +25,26 @@ struct F32Weights {
   static inline typename V::reg load(const float* p) { return V::load(p); }
   static inline float one(float v) { return v; }
 };
+
+// Decode (batch 1) of a widened weight type L: one row against one token with exactly dot_f32's chains, the load
+// widened, so a token's row is the same alone and in a batch of the tile kernel below. It streams the row once from
+// memory, so it fetches ahead (stream_prefetch.h).
+template <class V, class L>
+inline float widened_dot(const typename L::elem* w, const float* x, int n) {
+  typename V::reg acc0 = V::zero(), acc1 = V::zero();
+  int i = 0;
+  for (; i + 2 * V::W <= n; i += 2 * V::W) {
+    prefetch_ahead(w + i);
+    acc0 = V::fma(L::load(w + i), V::load(x + i), acc0);
+    acc1 = V::fma(L::load(w + i + V::W), V::load(x + i + V::W), acc1);
+  }
+  for (; i + V::W <= n; i += V::W) acc0 = V::fma(L::load(w + i), V::load(x + i), acc0);
+  float s = V::sum(V::add(acc0, acc1));
+  // An explicit fma: whether the compiler fuses a * b + s may differ between kernels, and a token's result must not
+  // depend on which one its batch took.
+  for (; i < n; i++) s = __builtin_fmaf(L::one(w[i]), x[i], s);
+  return s;
+}
 
 // The micro-tile: R weight rows x T tokens, two chains each, so 2RT accumulators, T activation vectors and one
 // weight vector in registers (AVX-512: 24 + 2 + 1 of 32; AVX2: 12 + 2 + 1 of 16). Each step loads R + T vectors

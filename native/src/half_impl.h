@@ -9,7 +9,6 @@
 
 #include "dense_tile_impl.h"
 #include "half_table.h"
-#include "stream_prefetch.h"
 
 namespace {
 
@@ -47,26 +46,11 @@ template <class V> struct F16 {
   static inline float one(uint16_t h) { return f16_to_f32(h); }
 };
 
-template <class V, class H>
-inline float half_dot(const uint16_t* w, const float* x, int n) {
-  typename V::reg acc0 = V::zero(), acc1 = V::zero();
-  int i = 0;
-  for (; i + 2 * V::W <= n; i += 2 * V::W) {
-    prefetch_ahead(w + i);  // decode streams the row once (stream_prefetch.h)
-    acc0 = V::fma(H::load(w + i), V::load(x + i), acc0);
-    acc1 = V::fma(H::load(w + i + V::W), V::load(x + i + V::W), acc1);
-  }
-  for (; i + V::W <= n; i += V::W) acc0 = V::fma(H::load(w + i), V::load(x + i), acc0);
-  float s = V::sum(V::add(acc0, acc1));
-  for (; i < n; i++) s = std::fma(H::one(w[i]), x[i], s);
-  return s;
-}
-
 // Rows [r0, r1) of out = x · Wᵀ: decode streams one row after another, prefill runs the F32 batch kernel.
 template <class V, class H>
 void half_rows(float* out, const float* x, const uint16_t* w, int batch, int rows, int cols, int r0, int r1) {
   if (batch == 1) {
-    for (int r = r0; r < r1; r++) out[r] = half_dot<V, H>(w + (size_t)r * cols, x, cols);
+    for (int r = r0; r < r1; r++) out[r] = widened_dot<V, H>(w + (size_t)r * cols, x, cols);
     return;
   }
   tiled_rows<V, H>(out, x, w, batch, rows, cols, r0, r1, [](int, float s) { return s; });

@@ -21,32 +21,12 @@ struct I8Weights {
   static inline float one(int8_t v) { return (float)v; }
 };
 
-// W8A16 decode: one token against one weight row with dot_f32's two chains, lone block and fused tail (the
-// chains of the batch path, dense_tile_impl.h, so a token's row is the same alone and in a prefill batch).
-template <class F>
-inline float w8a16_dot(const int8_t* wr, const float* x, int cols) {
-  using R = typename F::reg;
-  R a0 = F::zero(), a1 = F::zero();
-  int c = 0;
-  for (; c + 2 * F::W <= cols; c += 2 * F::W) {
-    prefetch_ahead(wr + c);  // decode streams the row once (stream_prefetch.h)
-    a0 = F::fma(F::load_i8(wr + c), F::load(x + c), a0);
-    a1 = F::fma(F::load_i8(wr + c + F::W), F::load(x + c + F::W), a1);
-  }
-  for (; c + F::W <= cols; c += F::W) a0 = F::fma(F::load_i8(wr + c), F::load(x + c), a0);
-  float t = F::sum(F::add(a0, a1));
-  // An explicit fma: whether the compiler fuses a * b + t may differ between kernels, and a token's result must
-  // not depend on which one its batch took.
-  for (; c < cols; c++) t = __builtin_fmaf((float)wr[c], x[c], t);
-  return t;
-}
-
 // Sums before the row scale, then out = scale · sum: decode one row after another, prefill the batch kernel.
 template <class F>
 void w8a16_rows(float* out, const float* x, const int8_t* w, const float* scales, int batch, int rows, int cols,
                 int r0, int r1) {
   if (batch == 1) {
-    for (int r = r0; r < r1; r++) out[r] = scales[r] * w8a16_dot<F>(w + (size_t)r * cols, x, cols);
+    for (int r = r0; r < r1; r++) out[r] = scales[r] * widened_dot<F, I8Weights<F>>(w + (size_t)r * cols, x, cols);
     return;
   }
   tiled_rows<F, I8Weights<F>>(out, x, w, batch, rows, cols, r0, r1,
