@@ -3,36 +3,14 @@
 // weight load widened, prefill the F32 batch kernel (dense_tile_impl.h) on panels widened once, so a half weight
 // gives bit for bit what the F32 kernel gives on its widened copy, and a row's result never depends on the batch.
 #pragma once
-#include <cmath>
 #include <cstddef>
 #include <cstdint>
 
 #include "dense_tile_impl.h"
+#include "half_bits.h"
 #include "half_table.h"
 
 namespace {
-
-inline float bf16_to_f32(uint16_t h) {
-  uint32_t bits = (uint32_t)h << 16;
-  float f;
-  __builtin_memcpy(&f, &bits, 4);
-  return f;
-}
-
-inline float f16_to_f32(uint16_t h) {
-  uint32_t sign = (uint32_t)(h & 0x8000) << 16, exp = (h >> 10) & 0x1f, mant = h & 0x3ff, bits;
-  if (exp == 0x1f) {
-    bits = sign | 0x7f800000u | (mant << 13);
-  } else if (exp == 0) {
-    float v = (float)mant * 5.9604644775390625e-8f;  // 2^-24: zero or subnormal
-    return sign ? -v : v;
-  } else {
-    bits = sign | ((exp + 112) << 23) | (mant << 13);
-  }
-  float f;
-  __builtin_memcpy(&f, &bits, 4);
-  return f;
-}
 
 // The weight type: how W values are widened, in vectors and one at a time (tails).
 template <class V> struct Bf16 {

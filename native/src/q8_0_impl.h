@@ -16,6 +16,7 @@
 #include <cstring>
 #include <vector>
 
+#include "half_bits.h"
 #include "q8_0_table.h"
 #include "stream_prefetch.h"
 
@@ -23,21 +24,11 @@ namespace {
 
 constexpr int kQ8Block = 32;
 
+// The f16 block scale at p (unaligned) as a float, exactly.
 inline float q8_f16_to_f32(const uint8_t* p) {
   uint16_t h;
   std::memcpy(&h, p, 2);
-  uint32_t sign = (uint32_t)(h & 0x8000) << 16, exp = (h >> 10) & 0x1f, mant = h & 0x3ff, bits;
-  if (exp == 0x1f) {
-    bits = sign | 0x7f800000u | (mant << 13);
-  } else if (exp == 0) {
-    float v = (float)mant * 5.9604644775390625e-8f;  // 2^-24: zero or subnormal
-    return sign ? -v : v;
-  } else {
-    bits = sign | ((exp + 112) << 23) | (mant << 13);
-  }
-  float f;
-  std::memcpy(&f, &bits, 4);
-  return f;
+  return f16_to_f32(h);
 }
 
 // How one block stores its 32 values after the f16 scale (the block's first two bytes in both).
