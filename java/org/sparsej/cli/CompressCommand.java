@@ -41,10 +41,7 @@ final class CompressCommand implements Callable<Integer> {
   @Option(names = "--recipe", required = true, paramLabel = "RECIPE.yaml", description = "The recipe.")
   Path recipe;
 
-  @Option(names = "--rank-samples", paramLabel = "N",
-      description = "Calibration sequences the sensitivity ranking of auto:K measures perplexity on "
-          + "(default: ${DEFAULT-VALUE}).")
-  int rankSamples = 16;
+  @Mixin RankSamplesOption rankSamples;
 
   @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT", description = "Output directory (new).")
   Path output;
@@ -55,11 +52,8 @@ final class CompressCommand implements Callable<Integer> {
     if (problem != null) {
       throw usage(problem);
     }
-    if (rankSamples < 1) {
-      throw usage("--rank-samples must be positive, got " + rankSamples);
-    }
     String text = TextFiles.read(recipe, "recipe");
-    List<Stage> stages = CompressionRecipe.parse(text, recipe.toString(), rankSamples);
+    List<Stage> stages = CompressionRecipe.parse(text, recipe.toString(), rankSamples.value());
     CompressionRun run = new CompressionRun(modelOptions, calibration, output);
     String contextProblem = calibration.contextProblem(run.model);
     if (contextProblem != null) {

@@ -54,10 +54,7 @@ final class QuantizeCommand implements Callable<Integer> {
           + "lm_head); a classifier tied to the embedding is then stored untied (the embedding stays FP32).")
   boolean int8LmHead;
 
-  @Option(names = "--rank-samples", paramLabel = "N",
-      description = "Calibration sequences the sensitivity ranking of auto:K measures perplexity on "
-          + "(default: ${DEFAULT-VALUE}).")
-  int rankSamples = 16;
+  @Mixin RankSamplesOption rankSamples;
 
   @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT", description = "Output directory (new).")
   Path output;

@@ -164,7 +164,8 @@ class QuantizeCommandTest {
         {"--scheme", "w8a8", "--ignore", "q_projj"},
         {"--scheme", "w8a8", "--ignore", "auto:99"},
         {"--scheme", "w8a8", "--ignore", "auto:-1"},
-        {"--scheme", "w8a8", "--samples", "0"}};
+        {"--scheme", "w8a8", "--samples", "0"},
+        {"--scheme", "w8a8", "--ignore", "auto:2", "--rank-samples", "0"}};
     for (String[] c : usage) {
       CliRun run = quantize(out, c);
       assertEquals(2, run.exitCode(), String.join(" ", c) + ": " + run.err());
