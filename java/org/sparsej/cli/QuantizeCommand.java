@@ -68,7 +68,7 @@ final class QuantizeCommand implements Callable<Integer> {
         modifiers.add(new SmoothQuantModifier(alpha));
       }
       List<String> targets = int8LmHead ? List.of("Linear", "lm_head") : List.of("Linear");
-      modifiers.add(new QuantizationModifier(s, targets, ignore, rankSamples));
+      modifiers.add(new QuantizationModifier(s, targets, ignore, rankSamples.value()));
     } catch (SparsejException e) {
       throw usage(e.getMessage());
     }
