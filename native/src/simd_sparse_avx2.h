@@ -13,15 +13,20 @@ namespace {
 
 struct SparseAvx2 : VecAvx2 {
   static constexpr int kI8Block = 0;  // no wide int8 expand: int8 rows go W columns at a time
-  // Measured on AVX2 only with this table on the AVX-512 Intel VM (docs/benchmarks.md); unmeasured on an AVX2 CPU.
+  // Swept on the AVX2 Zen 3 too (0.5-8 KiB, docs/benchmarks.md "AMD EPYC Zen 3, AVX2"): 2-4 KiB best for the F32
+  // kernels (1.2-1.3x over none), W8A8 indifferent (instruction-bound); so the AVX-512 value stands.
   static constexpr int kPrefetchBytes = kSparsePrefetchBytes;
   static inline reg expand_f32(uint32_t m, const float*& p) {
-    // One table row drives both steps: vpermps reads the low 3 bits of each index, vblendvps its sign bit,
-    // which the table sets where bit j of m is clear (those lanes become 0).
-    __m256i idx = _mm256_loadu_si256((const __m256i*)sj::kExpandLut.idx[m]);
+    // One 8-byte table row drives both steps: sign-extended to 8 indices (vpmovsxbd from memory, whose address
+    // scales m by 8 with no shift), vpermps reads the low 3 bits of each, vblendvps its sign bit, which the
+    // table's 0x80 sets where bit j of m is clear (those lanes become 0). The zero passes through an empty asm:
+    // GCC otherwise rewrites the blend as a compare and an and-not, one instruction more per 8 columns.
+    __m256i idx = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i*)&sj::kExpandLut.bytes[m]));
     __m256 v = _mm256_permutevar8x32_ps(_mm256_loadu_ps(p), idx);
     p += _mm_popcnt_u32(m);
-    return _mm256_blendv_ps(v, _mm256_setzero_ps(), _mm256_castsi256_ps(idx));
+    __m256 zero = _mm256_setzero_ps();
+    __asm__("" : "+x"(zero));
+    return _mm256_blendv_ps(v, zero, _mm256_castsi256_ps(idx));
   }
   // 8 packed int8 values under 8 mask bits, as 8 bytes.
   static inline __m128i expand8(uint32_t m, const int8_t*& p) {

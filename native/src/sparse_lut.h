@@ -7,10 +7,9 @@
 namespace sj {
 
 struct ExpandLut {
-  // idx[m][j]: index of the packed value that lands in lane j; where bit j of m is clear, the sign bit is set
-  // (vpermps reads only the low 3 bits, vblendvps only the sign: one table drives both).
-  int32_t idx[256][8];
-  // bytes[m]: the same as a pshufb control over 8 bytes, 0x80 (zero the byte) where bit j is clear.
+  // bytes[m]: byte j is the index of the packed value that lands in lane j, 0x80 where bit j of m is clear: a
+  // pshufb control over 8 bytes (0x80 zeroes the byte), and sign-extended a vpermps index whose sign bit drives
+  // vblendvps (vpermps reads only the low 3 bits).
   uint64_t bytes[256];
   // bytes_hi[m]: bytes[m] with 8 added to the kept indices, for the upper 8 bytes of a 16-byte pshufb.
   uint64_t bytes_hi[256];
@@ -23,7 +22,6 @@ constexpr ExpandLut make_expand_lut() {
     uint64_t b = 0, h = 0;
     for (int j = 0; j < 8; j++) {
       bool on = (m >> j) & 1;
-      t.idx[m][j] = on ? k : (int32_t)0x80000000u;
       b |= (uint64_t)(on ? k : 0x80) << (8 * j);
       h |= (uint64_t)(on ? k + 8 : 0x80) << (8 * j);
       if (on) k++;

@@ -3,8 +3,9 @@
 // AVX2 EPYC a fetch 1 KiB ahead took the Q8_0 decode matmuls from 11.5 to 14.5 GB/s; on the Intel AVX-512 machine
 // one 2 KiB ahead took BF16 rows from 12.5-14.0 to 16.2-19.4 GB/s, and the sparse kernels' two streams (mask or 2:4
 // indices, and packed values, read at a pace set by popcounts) fetched 4 KiB ahead went 1.3-1.8x faster, 4 KiB
-// beating 0.25-2 KiB and matching 8-32 KiB (docs/benchmarks.md). Rows follow one another in every stream, so near a
-// row's end this fetches the next rows. Include inside a kernel file's target region.
+// beating 0.25-2 KiB and matching 8-32 KiB; on the AVX2 Zen 3, 2-4 KiB was best for the F32 sparse kernels
+// (docs/benchmarks.md). Rows follow one another in every stream, so near a row's end this fetches the next rows.
+// Include inside a kernel file's target region.
 #pragma once
 
 namespace {
