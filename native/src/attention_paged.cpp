@@ -13,10 +13,10 @@
 
 namespace {
 
-// Below this many multiply-adds one thread does the whole batch: decode steps over short contexts take a few
-// microseconds, less than waking the pool costs (and far less than waiting for a descheduled worker on a busy
-// machine), while long prompts and contexts (a decode step past ~160 positions on 12 heads of 64) still split.
-constexpr long kMinParallelWork = 1L << 18;
+// Below this many multiply-adds one thread does the whole batch, as the matmuls do (parallel_ops.cpp): a decode
+// step of sj-7m (6 heads of 48) at 64-255 positions took 7.3-20.8 us alone and 5.3-15.3 split on 2 threads (the pool
+// hands off in about a microsecond, and runs a share no worker has started itself), where 1 << 18 kept it on one.
+constexpr long kMinParallelWork = 1L << 15;
 
 struct Segment {
   int row0, rows, pos0, table0;
