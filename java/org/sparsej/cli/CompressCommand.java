@@ -14,7 +14,8 @@ import picocli.CommandLine.ParameterException;
 /** Runs an llm-compressor recipe: its stages in order, each block calibrated on the already-compressed blocks. */
 @Command(name = "compress", mixinStandardHelpOptions = true,
     description = {"Compress a model with an llm-compressor recipe (YAML): pruning, SmoothQuant, INT8 quantization.",
-        "Stages run in order, each modifier one block-by-block pass calibrated on what the already-compressed blocks produce. For example",
+        "Stages run in order, each modifier one block-by-block pass calibrated on what the already-compressed blocks",
+        "produce. For example",
         "  sparsity_stage:",
         "    sparsity_modifiers:",
         "      SparseGPTModifier: {sparsity: 0.5, mask_structure: \"0:0\", targets: [Linear], ignore: [lm_head]}",

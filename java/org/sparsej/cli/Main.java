@@ -17,6 +17,8 @@ public final class Main implements Runnable {
   public static final int EXIT_FAILURE = 1;
   /** Exit code of a command line that could not be parsed (unknown flag, bad value). */
   public static final int EXIT_USAGE = 2;
+  /** Columns of --help. */
+  static final int HELP_WIDTH = 120;
 
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
@@ -33,6 +35,9 @@ public final class Main implements Runnable {
   /** Runs a command line and returns its exit code; never throws, never prints a stack trace unless asked. */
   public static int run(String... args) {
     CommandLine cli = new CommandLine(new Main());
+    // The commands' descriptions are wrapped by hand (tables, aligned lists) at up to HELP_WIDTH - 2 columns; at
+    // picocli's default 80 it re-wrapped each of those lines into a long and a short fragment.
+    cli.setUsageHelpWidth(HELP_WIDTH);
     // Added here rather than in BenchCommand's annotation: `bench serve` belongs with the server.
     cli.getSubcommands().get("bench").addSubcommand("serve", new BenchServeCommand());
     cli.setParameterExceptionHandler((e, argv) -> {

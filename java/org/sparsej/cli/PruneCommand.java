@@ -33,9 +33,9 @@ import picocli.CommandLine.ParameterException;
         "of sparsej compress, run by the same code.",
         "OUT is a new directory, written under a temporary name and renamed when complete: by default a",
         "Hugging Face directory (config.json, model.safetensors with the pruned linears stored dense, zeros in",
-        "place, and their sparsity in config.json; tokenizer.json) plus prune.json (recipe, per-layer sparsity and error); run it with",
-        "sparsej generate -m OUT / sparsej eval ppl -m OUT. --format llama2c writes OUT/model.bin (zeros as",
-        "dense F32) and tokenizer.bin instead: run -m OUT/model.bin."})
+        "place, and their sparsity in config.json; tokenizer.json) plus prune.json (recipe, per-layer sparsity and",
+        "error); run it with sparsej generate -m OUT / sparsej eval ppl -m OUT. --format llama2c writes",
+        "OUT/model.bin (zeros as dense F32) and tokenizer.bin instead: run -m OUT/model.bin."})
 final class PruneCommand implements Callable<Integer> {
   @Mixin ModelOptions modelOptions;
   @Mixin BackendOptions backendOptions;

@@ -19,8 +19,8 @@ import picocli.CommandLine.ParameterException;
 /** INT8 quantization (W8A8 or W8A16), optionally smoothed and selective: a one-stage recipe, as compress runs it. */
 @Command(name = "quantize", mixinStandardHelpOptions = true,
     description = {"Quantize a model's block linears to INT8 (W8A8 or W8A16), with SmoothQuant and selective FP32 layers.",
-        "Dense or pruned: a pruned model keeps its zeros and becomes sparse INT8; embeddings, norms and the classifier stay FP32",
-        "(--int8-lm-head: the classifier too).",
+        "Dense or pruned: a pruned model keeps its zeros and becomes sparse INT8; embeddings, norms and the classifier",
+        "stay FP32 (--int8-lm-head: the classifier too).",
         "  --scheme w8a8   INT8 weights (one symmetric scale per output row) and INT8 activations, quantized",
         "                  per token at run time",
         "  --scheme w8a16  INT8 weights, FP32 activations",

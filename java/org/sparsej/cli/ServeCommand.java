@@ -11,8 +11,8 @@ import picocli.CommandLine.Option;
 /** {@code sparsej serve}: the OpenAI-compatible HTTP server over one model. */
 @Command(name = "serve", mixinStandardHelpOptions = true,
     description = {"Serve a model over an OpenAI-compatible HTTP API.",
-        "POST /v1/completions and /v1/chat/completions (stream: true for server-sent events), GET /v1/models, /health (503 while",
-        "loading), /metrics (Prometheus). Requests are decoded together, up to --slots at a time; up to",
+        "POST /v1/completions and /v1/chat/completions (stream: true for server-sent events), GET /v1/models,",
+        "/health (503 while loading), /metrics (Prometheus). Requests are decoded together, up to --slots at a time; up to",
         "--queue more wait, beyond that a request gets 503. Stops cleanly on SIGTERM or Ctrl-C."})
 final class ServeCommand implements Callable<Integer> {
   @Mixin ModelOptions modelOptions;

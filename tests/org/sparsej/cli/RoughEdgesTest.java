@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.sparsej.testing.SharedData;
+import picocli.CommandLine;
 
 /** The rough edges of issue 12, one test each: a clear one-line error (or the right behaviour), no stack trace. */
 class RoughEdgesTest {
@@ -124,6 +125,32 @@ class RoughEdgesTest {
       String rest = help.substring(at + command.length() + 2);
       int end = rest.indexOf('.');
       assertTrue(end > 0 && end < 200, "description of " + command + " is not a whole sentence: " + rest);
+    }
+  }
+
+  @Test
+  void handWrappedDescriptionLinesAreShownAsWritten() {
+    // picocli re-wraps a description line longer than its width into a long and a short fragment.
+    assertDescriptionLinesShown(new CommandLine(new Main()).getSubcommands().values());
+  }
+
+  private static void assertDescriptionLinesShown(Iterable<CommandLine> commands) {
+    for (CommandLine command : commands) {
+      String[] path = command.getCommandSpec().qualifiedName().split(" ");
+      String[] args = java.util.Arrays.copyOf(java.util.Arrays.copyOfRange(path, 1, path.length), path.length);
+      args[path.length - 1] = "--help";
+      CliRun run = CliRun.of(args);
+      assertEquals(0, run.exitCode(), String.join(" ", args) + ": " + run.err());
+      for (String paragraph : command.getCommandSpec().usageMessage().description()) {
+        for (String line : paragraph.formatted().split("\n")) {
+          if (line.length() <= Main.HELP_WIDTH - 2) {  // longer ones are paragraphs left to picocli to wrap
+            assertTrue(run.out().contains(line), String.join(" ", args) + " re-wrapped: " + line);
+          }
+        }
+      }
+      if (!command.getCommandName().equals("help")) {
+        assertDescriptionLinesShown(command.getSubcommands().values());
+      }
     }
   }
 }
