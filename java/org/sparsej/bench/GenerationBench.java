@@ -14,20 +14,27 @@ import org.sparsej.weights.DenseF32Weight;
 import org.sparsej.weights.LinearWeight;
 
 /**
- * End-to-end speed: prefill a random prompt, then decode greedily. One untimed warm-up repetition first (JIT,
- * first touch of mapped weights, thread pools), then the timed ones; both the best and the median are reported,
- * since on a shared machine the best alone flatters (best-of-3 once read 1.06x run.c where paired runs read 0.87x).
+ * End-to-end speed: prefill a random prompt, then decode greedily. Untimed warm-up repetitions first (JIT, first
+ * touch of mapped weights, thread pools), then the timed ones; both the best and the median are reported, since on
+ * a shared machine the best alone flatters (best-of-3 once read 1.06x run.c where paired runs read 0.87x).
+ *
+ * <p>The warm-up runs for at least a few seconds, not one repetition: on sj-7m a repetition takes 0.3 s, and the
+ * JIT is still compiling the decode loop for about 3 s (2 threads, AMD Zen 3: 200-390 tok/s in the first four
+ * 256-token runs, 390-510 after), so one warm-up repetition timed the compiler, not the engine. A large model's one
+ * repetition outlasts the minimum, so it still warms up once.
  */
 public final class GenerationBench {
-  /** Repetitions run untimed before the timed ones. */
-  public static final int WARMUP_REPETITIONS = 1;
+  /** Default of how long untimed repetitions run (at least one). */
+  public static final double DEFAULT_WARMUP_SECONDS = 3;
 
   /**
-   * Seconds of each timed repetition per phase, the weight bytes one decoded token reads, and the seconds of the
-   * warm-up's prefill: the first pass over memory-mapped weights, which faults them in (from disk when not cached).
+   * Seconds of each timed repetition per phase, the weight bytes one decoded token reads, the seconds of the
+   * warm-up's first prefill (the first pass over memory-mapped weights, which faults them in, from disk when not
+   * cached), and how many warm-up repetitions ran in how many seconds.
    */
   public record Result(double[] prefillSeconds, double[] decodeSeconds, int promptTokens, int decodeTokens,
-                       long weightBytesPerToken, double firstPrefillSeconds) {
+                       long weightBytesPerToken, double firstPrefillSeconds, int warmupRepetitions,
+                       double warmupSeconds) {
     public double prefillTokensPerSecond() {
       return promptTokens / min(prefillSeconds);
     }
@@ -56,8 +63,9 @@ public final class GenerationBench {
 
   private GenerationBench() {}
 
+  /** Warms up for at least warmupSeconds (and one repetition), then times repeats repetitions. */
   public static Result run(LlamaModel model, Backend backend, int promptTokens, int decodeTokens, int repeats,
-                           long seed) {
+                           double warmupSeconds, long seed) {
     int vocab = model.config().vocabSize();
     SplittableRandom random = new SplittableRandom(seed);
     int[] prompt = new int[promptTokens];
@@ -67,25 +75,39 @@ public final class GenerationBench {
     InferenceSession session = model.newSession(backend, Math.min(promptTokens, 128));
     double[] prefill = new double[repeats];
     double[] decode = new double[repeats];
-    double firstPrefill = Double.NaN;
-    for (int r = -WARMUP_REPETITIONS; r < repeats; r++) {
-      session.reset();
-      long t0 = System.nanoTime();
-      Tensor logits = session.prefill(prompt);
-      long t1 = System.nanoTime();
-      int token = Sampler.argmax(logits, vocab);
-      for (int i = 0; i < decodeTokens; i++) {
-        token = Sampler.argmax(session.forward(new int[] {token}, 1, false), vocab);
-      }
-      long t2 = System.nanoTime();
-      if (r >= 0) {
-        prefill[r] = (t1 - t0) / 1e9;
-        decode[r] = (t2 - t1) / 1e9;
-      } else if (r == -WARMUP_REPETITIONS) {
-        firstPrefill = (t1 - t0) / 1e9;
-      }
+    double[] phases = new double[2];
+    long warmupStart = System.nanoTime();
+    repetition(session, prompt, decodeTokens, vocab, phases);
+    double firstPrefill = phases[0];
+    int warmups = 1;
+    while (System.nanoTime() - warmupStart < warmupSeconds * 1e9) {
+      repetition(session, prompt, decodeTokens, vocab, phases);
+      warmups++;
     }
-    return new Result(prefill, decode, promptTokens, decodeTokens, streamedWeightBytes(model), firstPrefill);
+    double warmedUp = (System.nanoTime() - warmupStart) / 1e9;
+    for (int r = 0; r < repeats; r++) {
+      repetition(session, prompt, decodeTokens, vocab, phases);
+      prefill[r] = phases[0];
+      decode[r] = phases[1];
+    }
+    return new Result(prefill, decode, promptTokens, decodeTokens, streamedWeightBytes(model), firstPrefill,
+        warmups, warmedUp);
+  }
+
+  /** One prefill of the prompt and greedy decode of decodeTokens; their seconds into phases[0] and phases[1]. */
+  private static void repetition(InferenceSession session, int[] prompt, int decodeTokens, int vocab,
+                                 double[] phases) {
+    session.reset();
+    long t0 = System.nanoTime();
+    Tensor logits = session.prefill(prompt);
+    long t1 = System.nanoTime();
+    int token = Sampler.argmax(logits, vocab);
+    for (int i = 0; i < decodeTokens; i++) {
+      token = Sampler.argmax(session.forward(new int[] {token}, 1, false), vocab);
+    }
+    long t2 = System.nanoTime();
+    phases[0] = (t1 - t0) / 1e9;
+    phases[1] = (t2 - t1) / 1e9;
   }
 
   /**

@@ -29,8 +29,13 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--decode-tokens", paramLabel = "N", description = "Tokens to decode (default: ${DEFAULT-VALUE}).")
   int decodeTokens = 64;
 
-  @Option(names = "--repeat", paramLabel = "N", description = "Timed repetitions, after one untimed warm-up; best and median are reported (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--repeat", paramLabel = "N", description = "Timed repetitions, after the untimed --warmup ones; best and median are reported (default: ${DEFAULT-VALUE}).")
   int repeats = 3;
+
+  @Option(names = "--warmup", paramLabel = "SECONDS",
+      description = "Untimed repetitions run first for at least this long, and at least one: the JIT compiles the "
+          + "decode loop in the first seconds (default: ${DEFAULT-VALUE}).")
+  double warmupSeconds = GenerationBench.DEFAULT_WARMUP_SECONDS;
 
   @Option(names = "--bandwidth-mb", paramLabel = "MB",
       description = "Buffer for the read-bandwidth probe; far above the caches (default: ${DEFAULT-VALUE}).")
@@ -46,6 +51,10 @@ final class BenchCommand implements Callable<Integer> {
       throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
           "--prompt-tokens, --decode-tokens, --repeat and --bandwidth-mb must be positive");
     }
+    if (!(warmupSeconds >= 0 && warmupSeconds <= 3600)) {
+      throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+          "--warmup must be between 0 and 3600 seconds, not " + warmupSeconds);
+    }
     long t0 = System.nanoTime();
     LlamaModel loaded = org.sparsej.model.ModelLoader.load(model);
     double loadSeconds = (System.nanoTime() - t0) / 1e9;
@@ -56,13 +65,15 @@ final class BenchCommand implements Callable<Integer> {
     try (Backend backend = backendOptions.open()) {
       String before = MachineInfo.loadAverage();
       double bandwidth = NativeLibrary.available() ? MemoryBandwidth.measureGBps((long) bandwidthMb << 20, 5) : Double.NaN;
-      GenerationBench.Result r = GenerationBench.run(loaded, backend, promptTokens, decodeTokens, repeats, 1234);
+      GenerationBench.Result r = GenerationBench.run(loaded, backend, promptTokens, decodeTokens, repeats,
+          warmupSeconds, 1234);
       long cache = CacheSize.lastLevelBytes();
       System.out.printf("model:     %s (%s)%n", model, loaded.config());
       System.out.printf("backend:   %s%n", backend.describe());
       System.out.printf("machine:   %s (before: %s)%n", MachineInfo.line(), before);
-      System.out.printf("run:       %d untimed warm-up repetition(s), then %d timed; best and median of the timed%n",
-          GenerationBench.WARMUP_REPETITIONS, repeats);
+      System.out.printf("run:       %d untimed warm-up repetition(s) in %.1f s (--warmup %s: JIT, page-in), "
+          + "then %d timed; best and median of the timed%n", r.warmupRepetitions(), r.warmupSeconds(),
+          warmupSeconds, repeats);
       // Mapped weights are read on first use, so the load alone understates the time until a model answers:
       // llama.cpp's "load time" likewise ends with its first (warm-up) evaluation.
       System.out.printf("load:      %.2f s to load, %.2f s the first prefill (untimed warm-up, pages the weights "

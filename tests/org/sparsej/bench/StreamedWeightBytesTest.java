@@ -58,7 +58,7 @@ class StreamedWeightBytesTest {
     assertEquals(2.0, GenerationBench.median(new double[] {3, 1, 2}));
     assertEquals(2.5, GenerationBench.median(new double[] {4, 1, 2, 3}));
     GenerationBench.Result r = new GenerationBench.Result(new double[] {0.5, 0.25, 1.0}, new double[] {2, 1, 4},
-        64, 32, 1000, 3.0);
+        64, 32, 1000, 3.0, 5, 3.2);
     assertEquals(256.0, r.prefillTokensPerSecond(), 1e-9);
     assertEquals(128.0, r.medianPrefillTokensPerSecond(), 1e-9);
     assertEquals(32.0, r.decodeTokensPerSecond(), 1e-9);

@@ -63,9 +63,12 @@ class CommandsTest {
     assertEquals(2, model.config().nKvHeads());
     assertEquals(300, model.config().vocabSize());
     CliRun bench = CliRun.of("bench", "-m", out.toString(), "--prompt-tokens", "8", "--decode-tokens", "8",
-        "--repeat", "1", "--bandwidth-mb", "16");
+        "--repeat", "1", "--bandwidth-mb", "16", "--warmup", "0.2");
     assertEquals(0, bench.exitCode(), bench.err());
     assertTrue(bench.out().contains("decode:"), bench.out());
+    // Warm-up is by time, at least one repetition, and stated.
+    assertTrue(bench.out().matches("(?s).*run: +[1-9][0-9]* untimed warm-up repetition\\(s\\) in [0-9.]+ s "
+        + "\\(--warmup 0.2.*"), bench.out());
     // The first prefill (pages mapped weights in) is measured, not left NaN as when no warm-up ran.
     assertTrue(bench.out().matches("(?s).*load: +[0-9.]+ s to load, [0-9.]+ s the first prefill.*"), bench.out());
   }

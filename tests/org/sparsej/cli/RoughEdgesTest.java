@@ -28,6 +28,7 @@ class RoughEdgesTest {
     assertFailsWith(CliRun.of("generate", "-m", MODEL, "-p", "hi", "-n", "2", "-t", "100000"), 2,
         "--threads must be at most", "got 100000", "sparsej generate --help");
     assertFailsWith(CliRun.of("bench", "kernels", "--threads", "1,100000"), 1, "--threads must be at most");
+    assertFailsWith(CliRun.of("bench", "-m", MODEL, "--warmup", "-1"), 2, "--warmup must be between 0 and 3600");
   }
 
   @Test
