@@ -46,6 +46,31 @@ inline float widened_dot(const typename L::elem* w, const float* x, int n) {
   return s;
 }
 
+// NR rows of a widened weight type L (stride elements apart) against one token, each with exactly widened_dot's
+// chains (so each sum is the same bit for bit), the activation loads shared: NR streams in flight instead of one.
+template <class V, class L, int NR>
+inline void widened_dots(float* out, const typename L::elem* w, size_t stride, const float* x, int n) {
+  typename V::reg acc0[NR], acc1[NR];
+  for (int k = 0; k < NR; k++) acc0[k] = acc1[k] = V::zero();
+  int i = 0;
+  for (; i + 2 * V::W <= n; i += 2 * V::W) {
+    const typename V::reg x0 = V::load(x + i), x1 = V::load(x + i + V::W);
+    for (int k = 0; k < NR; k++) {
+      acc0[k] = V::fma(L::load(w + k * stride + i), x0, acc0[k]);
+      acc1[k] = V::fma(L::load(w + k * stride + i + V::W), x1, acc1[k]);
+    }
+  }
+  for (; i + V::W <= n; i += V::W) {
+    const typename V::reg x0 = V::load(x + i);
+    for (int k = 0; k < NR; k++) acc0[k] = V::fma(L::load(w + k * stride + i), x0, acc0[k]);
+  }
+  for (int k = 0; k < NR; k++) {
+    float s = V::sum(V::add(acc0[k], acc1[k]));
+    for (int j = i; j < n; j++) s = __builtin_fmaf(L::one(w[k * stride + j]), x[j], s);
+    out[k] = s;
+  }
+}
+
 // The micro-tile: R weight rows x T tokens, two chains each, so 2RT accumulators, T activation vectors and one
 // weight vector in registers (AVX-512: 24 + 2 + 1 of 32; AVX2: 12 + 2 + 1 of 16). Each step loads R + T vectors
 // for R * T FMAs; the weights come from L1 and the T activation rows stream from L2.
