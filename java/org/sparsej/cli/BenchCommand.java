@@ -32,10 +32,7 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--repeat", paramLabel = "N", description = "Timed repetitions, after the untimed --warmup ones; best and median are reported (default: ${DEFAULT-VALUE}).")
   int repeats = 3;
 
-  @Option(names = "--warmup", paramLabel = "SECONDS",
-      description = "Untimed repetitions run first for at least this long, and at least one: the JIT compiles the "
-          + "decode loop in the first seconds (default: ${DEFAULT-VALUE}).")
-  double warmupSeconds = GenerationBench.DEFAULT_WARMUP_SECONDS;
+  @Mixin WarmupOption warmup;
 
   @Option(names = "--bandwidth-mb", paramLabel = "MB",
       description = "Buffer for the read-bandwidth probe; far above the caches (default: ${DEFAULT-VALUE}).")
@@ -51,10 +48,7 @@ final class BenchCommand implements Callable<Integer> {
       throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
           "--prompt-tokens, --decode-tokens, --repeat and --bandwidth-mb must be positive");
     }
-    if (!(warmupSeconds >= 0 && warmupSeconds <= 3600)) {
-      throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
-          "--warmup must be between 0 and 3600 seconds, not " + warmupSeconds);
-    }
+    double warmupSeconds = warmup.seconds();
     long t0 = System.nanoTime();
     LlamaModel loaded = org.sparsej.model.ModelLoader.load(model);
     double loadSeconds = (System.nanoTime() - t0) / 1e9;

@@ -35,12 +35,15 @@ final class BenchEngineCommand implements Callable<Integer> {
       + "so a burst of other work on the machine does not skew one row (default: ${DEFAULT-VALUE}).")
   int rounds = 1;
 
+  @Mixin WarmupOption warmup;
+
   @Override
   public Integer call() throws Exception {
     if (promptTokens < 1 || decodeTokens < 2 || rounds < 1 || sequences.stream().anyMatch(n -> n < 1)) {
       throw new ParameterException(new picocli.CommandLine(this),
           "--prompt-tokens, --rounds and --sequences must be positive, --decode-tokens at least 2");
     }
+    double warmupSeconds = warmup.seconds();
     LlamaModel loaded = ModelLoader.load(model);
     if (promptTokens + decodeTokens > loaded.config().seqLen()) {
       throw new org.sparsej.util.SparsejException("--prompt-tokens + --decode-tokens = " + (promptTokens + decodeTokens)
@@ -52,8 +55,17 @@ final class BenchEngineCommand implements Callable<Integer> {
       System.out.printf("model:    %s (%s)%n", model, loaded.config());
       System.out.printf("backend:  %s%n", backend.describe());
       System.out.printf("machine:  %s%n", org.sparsej.bench.MachineInfo.line());
-      System.out.printf("run:      %d-token prompts, %d decoded tokens each, greedy; best of %d round(s)%n%n",
-          promptTokens, decodeTokens, rounds);
+      // Untimed runs at the first count of sequences until --warmup has passed (and one), so that the first row
+      // does not time the JIT compiling the decode loop (on sj-7m, its first 3 s).
+      long warmupStart = System.nanoTime();
+      int warmups = 0;
+      do {
+        EngineBench.run(loaded, backend, sequences.get(0), promptTokens, decodeTokens, 1234);
+        warmups++;
+      } while (System.nanoTime() - warmupStart < warmupSeconds * 1e9);
+      System.out.printf("run:      %d-token prompts, %d decoded tokens each, greedy; best of %d round(s), after %d "
+          + "untimed warm-up run(s) in %.1f s (--warmup %s)%n%n", promptTokens, decodeTokens, rounds, warmups,
+          (System.nanoTime() - warmupStart) / 1e9, warmupSeconds);
       System.out.println("| sequences | decode tok/s | x one sequence | ms per pass | weights GB/s | GFLOP/s "
           + "| matmul | attention | rope, norms | other ops | outside ops |");
       System.out.println("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
