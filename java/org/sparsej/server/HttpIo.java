@@ -21,20 +21,31 @@ final class HttpIo {
   static final ObjectMapper JSON = new ObjectMapper()
       .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
+  /**
+   * How much of an over-limit body is read and dropped before the 413 goes out. Answering while the client is still
+   * sending, then closing, can reach the client as a failed write instead of the answer (a CI run: "HTTP/1.1 header
+   * parser received no bytes", raised on the write side, for a 100 KB body); a larger body is cut off at once.
+   */
+  static final long DRAIN_LIMIT_BYTES = 8L << 20;
+
   private HttpIo() {}
 
   /** The request body as JSON: 413 over {@code maxBytes}, 400 for invalid UTF-8 or JSON. */
   static JsonNode readJson(Request request, int maxBytes) throws IOException {
     long declared = request.getLength();
-    if (declared > maxBytes) {
-      throw tooLarge(maxBytes);
-    }
     byte[] body;
     try (InputStream in = Request.asInputStream(request)) {
+      if (declared > maxBytes) {
+        if (declared <= DRAIN_LIMIT_BYTES) {
+          drain(in);
+        }
+        throw tooLarge(maxBytes);
+      }
       body = in.readNBytes(maxBytes + 1);
-    }
-    if (body.length > maxBytes) {
-      throw tooLarge(maxBytes);
+      if (body.length > maxBytes) {
+        drain(in);
+        throw tooLarge(maxBytes);
+      }
     }
     String text;
     try {
@@ -51,6 +62,15 @@ final class HttpIo {
     } catch (JsonProcessingException e) {
       throw ApiError.invalid(null, "invalid_json", "the request body is not valid JSON: "
           + e.getOriginalMessage().lines().findFirst().orElse(""));
+    }
+  }
+
+  /** Reads and drops what is left of a body, up to DRAIN_LIMIT_BYTES. */
+  private static void drain(InputStream in) throws IOException {
+    byte[] buffer = new byte[16 << 10];
+    long left = DRAIN_LIMIT_BYTES;
+    for (int n; left > 0 && (n = in.read(buffer, 0, (int) Math.min(buffer.length, left))) > 0; ) {
+      left -= n;
     }
   }
 

@@ -233,6 +233,18 @@ class OpenAiServerTest {
   }
 
   @Test
+  void aBodyFarOverTheLimitStillGetsItsAnswer() throws Exception {
+    // Read away before the 413 (HttpIo.DRAIN_LIMIT_BYTES). Answered while the client was still writing, a 413 and
+    // the close after it reached the client once in a CI run as a failed write (rare: not reproduced on demand).
+    String body = "{\"prompt\": \"" + "a".repeat(4 << 20) + "\"}";
+    for (int i = 0; i < 5; i++) {
+      assertEquals("request_too_large", assertError(client.post("/v1/completions", body), 413).get("code").asText(),
+          "try " + i);
+    }
+    assertEquals(200, client.get("/health").status());
+  }
+
+  @Test
   void metricsAreInPrometheusTextFormat() throws Exception {
     client.post("/v1/completions", completion("Once upon a time", 8, ""));
     Reply m = client.get("/metrics");
