@@ -46,8 +46,15 @@ public final class SpillFile implements AutoCloseable {
     Part values = write(s.values());
     Part bitmask = s.bitmask() == null ? null : write(s.bitmask());
     Part scales = s.scales() == null ? null : write(s.scales());
-    return new LinearSource(summary, () -> new StoredWeight(s.rows(), s.cols(), s.layout(), read(values),
-        bitmask == null ? null : read(bitmask), scales == null ? null : read(scales), s.groups(), s.precision()));
+    // The read-back captures these fields, never s: a lambda holding s held every spilled block's buffers, and a
+    // streamed SparseGPT of the Llama-2-7B shape ran out of direct memory after 11 of its 32 blocks.
+    int rows = s.rows();
+    int cols = s.cols();
+    StoredWeight.Layout layout = s.layout();
+    int groups = s.groups();
+    org.sparsej.weights.Precision precision = s.precision();
+    return new LinearSource(summary, () -> new StoredWeight(rows, cols, layout, read(values),
+        bitmask == null ? null : read(bitmask), scales == null ? null : read(scales), groups, precision));
   }
 
   private synchronized Part write(Tensor t) {
