@@ -26,29 +26,11 @@ struct F32Weights {
   static inline float one(float v) { return v; }
 };
 
-// Decode (batch 1) of a widened weight type L: one row against one token with exactly dot_f32's chains, the load
-// widened, so a token's row is the same alone and in a batch of the tile kernel below. It streams the row once from
-// memory, so it fetches ahead (stream_prefetch.h).
-template <class V, class L>
-inline float widened_dot(const typename L::elem* w, const float* x, int n) {
-  typename V::reg acc0 = V::zero(), acc1 = V::zero();
-  int i = 0;
-  for (; i + 2 * V::W <= n; i += 2 * V::W) {
-    prefetch_ahead(w + i);
-    acc0 = V::fma(L::load(w + i), V::load(x + i), acc0);
-    acc1 = V::fma(L::load(w + i + V::W), V::load(x + i + V::W), acc1);
-  }
-  for (; i + V::W <= n; i += V::W) acc0 = V::fma(L::load(w + i), V::load(x + i), acc0);
-  float s = V::sum(V::add(acc0, acc1));
-  // An explicit fma: whether the compiler fuses a * b + s may differ between kernels, and a token's result must not
-  // depend on which one its batch took.
-  for (; i < n; i++) s = __builtin_fmaf(L::one(w[i]), x[i], s);
-  return s;
-}
-
-// NR rows of a widened weight type L (stride elements apart) against one token, each with exactly widened_dot's
-// chains (so each sum is the same bit for bit), the activation loads shared: NR streams in flight instead of one.
-template <class V, class L, int NR>
+// Decode (batch 1) of a widened weight type L: NR rows (stride elements apart) against one token, each with exactly
+// dot_f32's chains, the load widened, so a token's row is the same alone, in a group of NR and in a batch of the
+// tile kernel below. The activation loads are shared: NR streams in flight instead of one. Each row is streamed
+// once from memory, fetched Ahead bytes ahead (stream_prefetch.h; 0: no prefetch).
+template <class V, class L, int NR, int Ahead>
 inline void widened_dots(float* out, const typename L::elem* w, size_t stride, const float* x, int n) {
   typename V::reg acc0[NR], acc1[NR];
   for (int k = 0; k < NR; k++) acc0[k] = acc1[k] = V::zero();
@@ -56,6 +38,7 @@ inline void widened_dots(float* out, const typename L::elem* w, size_t stride, c
   for (; i + 2 * V::W <= n; i += 2 * V::W) {
     const typename V::reg x0 = V::load(x + i), x1 = V::load(x + i + V::W);
     for (int k = 0; k < NR; k++) {
+      prefetch_ahead<Ahead>(w + k * stride + i);
       acc0[k] = V::fma(L::load(w + k * stride + i), x0, acc0[k]);
       acc1[k] = V::fma(L::load(w + k * stride + i + V::W), x1, acc1[k]);
     }
@@ -66,9 +49,19 @@ inline void widened_dots(float* out, const typename L::elem* w, size_t stride, c
   }
   for (int k = 0; k < NR; k++) {
     float s = V::sum(V::add(acc0[k], acc1[k]));
+    // An explicit fma: whether the compiler fuses a * b + s may differ between kernels, and a token's result must
+    // not depend on which one its batch took.
     for (int j = i; j < n; j++) s = __builtin_fmaf(L::one(w[k * stride + j]), x[j], s);
     out[k] = s;
   }
+}
+
+// One row, fetched kStreamAheadBytes ahead: the half-precision and W8A16 decode.
+template <class V, class L>
+inline float widened_dot(const typename L::elem* w, const float* x, int n) {
+  float s;
+  widened_dots<V, L, 1, kStreamAheadBytes>(&s, w, 0, x, n);
+  return s;
 }
 
 // The micro-tile: R weight rows x T tokens, two chains each, so 2RT accumulators, T activation vectors and one

@@ -52,7 +52,7 @@ void matmul_f32_rows(float* out, const float* x, const float* w, int batch, int 
     // four interleaved 1 KiB rows read 13 GB/s against one stream's 17. Same sums either way, bit for bit.
     int r = r0;
     if (cols >= kMultiRowMinCols)
-      for (; r + 4 <= r1; r += 4) widened_dots<V, F32Weights<V>, 4>(out + r, w + (size_t)r * cols, cols, x, cols);
+      for (; r + 4 <= r1; r += 4) widened_dots<V, F32Weights<V>, 4, 0>(out + r, w + (size_t)r * cols, cols, x, cols);
     for (; r < r1; r++) out[r] = dot_f32<V>(w + (size_t)r * cols, x, cols);
     return;
   }
