@@ -76,22 +76,20 @@ public final class GenerationBench {
     double[] prefill = new double[repeats];
     double[] decode = new double[repeats];
     double[] phases = new double[2];
-    long warmupStart = System.nanoTime();
-    repetition(session, prompt, decodeTokens, vocab, phases);
-    double firstPrefill = phases[0];
-    int warmups = 1;
-    while (System.nanoTime() - warmupStart < warmupSeconds * 1e9) {
+    double[] firstPrefill = {Double.NaN};
+    Warmup warmup = Warmup.run(warmupSeconds, () -> {
       repetition(session, prompt, decodeTokens, vocab, phases);
-      warmups++;
-    }
-    double warmedUp = (System.nanoTime() - warmupStart) / 1e9;
+      if (Double.isNaN(firstPrefill[0])) {
+        firstPrefill[0] = phases[0];
+      }
+    });
     for (int r = 0; r < repeats; r++) {
       repetition(session, prompt, decodeTokens, vocab, phases);
       prefill[r] = phases[0];
       decode[r] = phases[1];
     }
-    return new Result(prefill, decode, promptTokens, decodeTokens, streamedWeightBytes(model), firstPrefill,
-        warmups, warmedUp);
+    return new Result(prefill, decode, promptTokens, decodeTokens, streamedWeightBytes(model), firstPrefill[0],
+        warmup.repetitions(), warmup.seconds());
   }
 
   /** One prefill of the prompt and greedy decode of decodeTokens; their seconds into phases[0] and phases[1]. */

@@ -4,6 +4,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import org.sparsej.backend.Backend;
 import org.sparsej.bench.EngineBench;
+import org.sparsej.bench.Warmup;
 import org.sparsej.model.LlamaModel;
 import org.sparsej.model.ModelLoader;
 import picocli.CommandLine.Command;
@@ -57,15 +58,11 @@ final class BenchEngineCommand implements Callable<Integer> {
       System.out.printf("machine:  %s%n", org.sparsej.bench.MachineInfo.line());
       // Untimed runs at the first count of sequences until --warmup has passed (and one), so that the first row
       // does not time the JIT compiling the decode loop (on sj-7m, its first 3 s).
-      long warmupStart = System.nanoTime();
-      int warmups = 0;
-      do {
-        EngineBench.run(loaded, backend, sequences.get(0), promptTokens, decodeTokens, 1234);
-        warmups++;
-      } while (System.nanoTime() - warmupStart < warmupSeconds * 1e9);
+      Warmup w = Warmup.run(warmupSeconds, () -> EngineBench.run(loaded, backend, sequences.get(0), promptTokens,
+          decodeTokens, 1234));
       System.out.printf("run:      %d-token prompts, %d decoded tokens each, greedy; best of %d round(s), after %d "
-          + "untimed warm-up run(s) in %.1f s (--warmup %s)%n%n", promptTokens, decodeTokens, rounds, warmups,
-          (System.nanoTime() - warmupStart) / 1e9, warmupSeconds);
+          + "untimed warm-up run(s) in %.1f s (--warmup %s)%n%n", promptTokens, decodeTokens, rounds,
+          w.repetitions(), w.seconds(), warmupSeconds);
       System.out.println("| sequences | decode tok/s | x one sequence | ms per pass | weights GB/s | GFLOP/s "
           + "| matmul | attention | rope, norms | other ops | outside ops |");
       System.out.println("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");

@@ -10,6 +10,7 @@ import java.nio.file.StandardOpenOption;
 import org.sparsej.tensor.DType;
 import org.sparsej.tensor.Tensor;
 import org.sparsej.util.OffHeapCollector;
+import org.sparsej.weights.Precision;
 import org.sparsej.weights.StoredSummary;
 import org.sparsej.weights.StoredWeight;
 
@@ -52,7 +53,7 @@ public final class SpillFile implements AutoCloseable {
     int cols = s.cols();
     StoredWeight.Layout layout = s.layout();
     int groups = s.groups();
-    org.sparsej.weights.Precision precision = s.precision();
+    Precision precision = s.precision();
     return new LinearSource(summary, () -> new StoredWeight(rows, cols, layout, read(values),
         bitmask == null ? null : read(bitmask), scales == null ? null : read(scales), groups, precision));
   }
