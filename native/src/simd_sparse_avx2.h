@@ -16,6 +16,7 @@ struct SparseAvx2 : VecAvx2 {
   // Swept on the AVX2 Zen 3 too (0.5-8 KiB, docs/benchmarks.md "AMD EPYC Zen 3, AVX2"): 2-4 KiB best for the F32
   // kernels (1.2-1.3x over none), W8A8 indifferent (instruction-bound); so the AVX-512 value stands.
   static constexpr int kPrefetchBytes = kSparsePrefetchBytes;
+  static constexpr int kDecodeRows24 = 1;  // 2:4 decode rows at a time: one (two not measured on the Zen 3)
   static inline reg expand_f32(uint32_t m, const float*& p) {
     // One 8-byte table row drives both steps: sign-extended to 8 indices (vpmovsxbd from memory, whose address
     // scales m by 8 with no shift), vpermps reads the low 3 bits of each, vblendvps its sign bit, which the

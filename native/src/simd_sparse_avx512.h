@@ -13,6 +13,7 @@ namespace {
 struct SparseAvx512 : VecAvx512 {
   static constexpr int kI8Block = 0;  // no wide int8 expand: int8 rows go W columns at a time
   static constexpr int kPrefetchBytes = kSparsePrefetchBytes;
+  static constexpr int kDecodeRows24 = 2;  // 2:4 decode rows at a time (docs/benchmarks.md: 1.1-1.2x over one)
   // Register-form expand after an unaligned load: the memory form of vexpandps is slow on Zen 4.
   static inline reg expand_f32(uint32_t m, const float*& p) {
     reg v = _mm512_loadu_ps(p);

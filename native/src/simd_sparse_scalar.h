@@ -10,6 +10,7 @@ namespace {
 struct SparseScalar : VecScalar {
   static constexpr int kI8Block = 0;  // no wide int8 expand: int8 rows go W columns at a time
   static constexpr int kPrefetchBytes = 0;  // the reference stays plain loops
+  static constexpr int kDecodeRows24 = 1;
   // Bitmask: the dense value of one column whose mask bit is m, consuming the packed value if kept.
   static inline float expand_f32(uint32_t m, const float*& p) { return m ? *p++ : 0.0f; }
   static inline float expand_i8(uint32_t m, const int8_t*& p) { return m ? (float)*p++ : 0.0f; }

@@ -10,41 +10,56 @@ namespace {
 
 inline int s24_index(const uint8_t* irow, int k) { return (int)read_bits<2>(irow, 2 * k); }
 
-// One 2:4 row against G tokens (x_g = x + g * ldx), before the row scale: each step's values are loaded once
-// and meet every token; each token keeps 4 chains summed in one fixed order, so its result is the same for any G.
-template <class S, class T, int G>
-inline void s24_row_dots(const uint8_t* irow, const T* v, const float* x, size_t ldx, int cols, float* s) {
+// NR 2:4 rows (indices mstride bytes apart, values vstride apart) against G tokens (x_g = x + g * ldx), before the
+// row scale, into s[n * G + g]; several rows only for one token (decode: NR weight streams in flight). Each step's
+// values are loaded once and meet every token; each token of each row keeps 4 chains summed in one fixed order, so
+// its result is the same for any G and NR.
+template <class S, class T, int NR, int G>
+inline void s24_row_dots(const uint8_t* irow, size_t mstride, const T* v, size_t vstride, const float* x, size_t ldx,
+                         int cols, float* s) {
+  static_assert(NR == 1 || G == 1, "several rows for one token, or one row for several tokens");
   using R = typename S::reg;
   constexpr int W = S::W;
   const int nv = cols / 2;
-  R a[G][4];
-  for (int g = 0; g < G; g++) a[g][0] = a[g][1] = a[g][2] = a[g][3] = S::zero();
-  auto step = [&](int k, int chain) {  // value k lives in group k/2, whose first column is 4*(k/2)
-    const R w = S::load_vals(v + k);
-    prefetch_ahead<S::kPrefetchBytes>(v + k);  // a step reads at most one line of values
-    const uint32_t meta = (uint32_t)read_bits<2 * W>(irow, 2 * k);
-    for (int g = 0; g < G; g++) a[g][chain] = S::fma(w, S::select24(x + g * ldx + 4 * (k / 2), meta), a[g][chain]);
+  R a[NR * G][4];
+  for (int i = 0; i < NR * G; i++) a[i][0] = a[i][1] = a[i][2] = a[i][3] = S::zero();
+  auto step = [&](int n, int k, int chain) {  // value k lives in group k/2, whose first column is 4*(k/2)
+    const T* vk = v + n * vstride + k;
+    const R w = S::load_vals(vk);
+    prefetch_ahead<S::kPrefetchBytes>(vk);  // a step reads at most one line of values
+    const uint32_t meta = (uint32_t)read_bits<2 * W>(irow + n * mstride, 2 * k);
+    for (int g = 0; g < G; g++)
+      a[n * G + g][chain] = S::fma(w, S::select24(x + g * ldx + 4 * (k / 2), meta), a[n * G + g][chain]);
   };
   int k = 0;
-  for (; k + 4 * W <= nv; k += 4 * W) {
-    prefetch_ahead<S::kPrefetchBytes>(irow + k / 4);
-    for (int j = 0; j < 4; j++) step(k + j * W, j);
-  }
-  for (; k + W <= nv; k += W) step(k, 0);
-  for (int g = 0; g < G; g++) s[g] = S::sum(S::add(S::add(a[g][0], a[g][2]), S::add(a[g][1], a[g][3])));
-  for (; k < nv; k++) {
-    const float w = (float)v[k];
-    const int col = 4 * (k / 2) + s24_index(irow, k);
-    for (int g = 0; g < G; g++) s[g] = __builtin_fmaf(w, x[g * ldx + col], s[g]);  // fused for any G, by hand
+  for (; k + 4 * W <= nv; k += 4 * W)
+    for (int n = 0; n < NR; n++) {
+      prefetch_ahead<S::kPrefetchBytes>(irow + n * mstride + k / 4);
+      for (int j = 0; j < 4; j++) step(n, k + j * W, j);
+    }
+  const int k_vec = k;
+  for (int n = 0; n < NR; n++) {
+    for (k = k_vec; k + W <= nv; k += W) step(n, k, 0);
+    for (int g = 0; g < G; g++) {
+      const R* c = a[n * G + g];
+      s[n * G + g] = S::sum(S::add(S::add(c[0], c[2]), S::add(c[1], c[3])));
+    }
+    for (; k < nv; k++) {
+      const float w = (float)v[n * vstride + k];
+      const int col = 4 * (k / 2) + s24_index(irow + n * mstride, k);
+      for (int g = 0; g < G; g++) s[n * G + g] = __builtin_fmaf(w, x[g * ldx + col], s[n * G + g]);  // fused, by hand
+    }
   }
 }
 
 template <class S, class T>
 void sparse24_rows(const sj::SparseMat& w, const sj::Activations& a, float* out, int r0, int r1) {
   const T* values = static_cast<const T*>(w.values);
-  f32_rows<kF32Group<S>>(w, a, out, r0, r1, [&](int r, const float* x, size_t ldx, float* s, auto g) {
-    s24_row_dots<S, T, decltype(g)::value>(w.meta + (size_t)r * w.meta_stride(), values + (size_t)r * (w.cols / 2),
-                                           x, ldx, w.cols, s);
+  const size_t vstride = (size_t)w.cols / 2;
+  f32_rows<kF32Group<S>, S::kDecodeRows24>(w, a, out, r0, r1,
+                                           [&](int r, const float* x, size_t ldx, float* s, auto nr, auto g) {
+    s24_row_dots<S, T, decltype(nr)::value, decltype(g)::value>(w.meta + (size_t)r * w.meta_stride(), w.meta_stride(),
+                                                                values + r * vstride, vstride, x, ldx, w.cols, s);
   });
 }
 

@@ -81,18 +81,43 @@ inline int token_block(int batch, size_t bytes_per_token) {
 template <class S>
 constexpr int kF32Group = sizeof(typename S::reg) >= 64 ? 4 : 3;
 
-// F32-activation rows: for each block of tokens, each row r in [r0, r1), the tokens in groups of up to G;
-// dots(r, x, ldx, s, g) writes the g sums of row r with the tokens at x (ldx floats apart) into s, before the
-// row scale.
-template <int G, class Dots>
+// Rows this long or longer may go several at a time in decode (one token), several weight streams in flight: on the
+// AVX-512 Xeon two 2:4 F32 rows at a time ran 1.1-1.2x faster than one, while the bitmask F32 rows ran up to 1.15x
+// slower four or two at a time, and W8A8 rows four at a time slower still (docs/benchmarks.md, stop 26). Shorter
+// rows (sj-7m's 288 and 768) stay one stream, as in the dense decode.
+constexpr int kDecodeRowsMinCols = 1024;
+
+// Decode rows [r0, r1) NR at a time where the rows are long enough, the rest one at a time: rows(r, nr) handles rows
+// [r, r + nr), nr a compile-time constant (std::integral_constant).
+template <int NR, class Rows>
+inline void decode_row_groups(int cols, int r0, int r1, Rows rows) {
+  int r = r0;
+  if constexpr (NR > 1)
+    if (cols >= kDecodeRowsMinCols)
+      for (; r + NR <= r1; r += NR) rows(r, std::integral_constant<int, NR>{});
+  for (; r < r1; r++) rows(r, std::integral_constant<int, 1>{});
+}
+
+// F32-activation rows: for each block of tokens, each row r in [r0, r1), the tokens in groups of up to G (one
+// token: rows in groups of NR); dots(r, x, ldx, s, nr, g) writes the nr * g sums of rows [r, r + nr) with the
+// tokens at x (ldx floats apart) into s (row-major), before the row scale.
+template <int G, int NR, class Dots>
 inline void f32_rows(const sj::SparseMat& w, const sj::Activations& a, float* out, int r0, int r1, Dots dots) {
+  if (a.batch == 1) {
+    decode_row_groups<NR>(w.cols, r0, r1, [&](int r, auto nr) {
+      float s[decltype(nr)::value];
+      dots(r, a.xf, (size_t)a.ldx, s, nr, std::integral_constant<int, 1>{});
+      for (int n = 0; n < decltype(nr)::value; n++) out[r + n] = (w.scales ? w.scales[r + n] : 1.0f) * s[n];
+    });
+    return;
+  }
   const int tb = token_block(a.batch, (size_t)a.ldx * sizeof(float));
   for (int b0 = 0; b0 < a.batch; b0 += tb) {
     for (int r = r0; r < r1; r++) {
       const float scale = w.scales ? w.scales[r] : 1.0f;
       token_groups<G>(b0, std::min(a.batch, b0 + tb), [&](int b, auto g) {
         float s[decltype(g)::value];
-        dots(r, a.xf + (size_t)b * a.ldx, (size_t)a.ldx, s, g);
+        dots(r, a.xf + (size_t)b * a.ldx, (size_t)a.ldx, s, std::integral_constant<int, 1>{}, g);
         for (int j = 0; j < decltype(g)::value; j++) out[(size_t)(b + j) * w.rows + r] = scale * s[j];
       });
     }

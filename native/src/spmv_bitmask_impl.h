@@ -63,7 +63,7 @@ inline void bitmask_row_dots(const uint8_t* mrow, const T* p, const float* x, si
 template <class S, class T>
 void bitmask_rows(const sj::SparseMat& w, const sj::Activations& a, float* out, int r0, int r1) {
   const T* values = static_cast<const T*>(w.values);
-  f32_rows<kF32Group<S>>(w, a, out, r0, r1, [&](int r, const float* x, size_t ldx, float* s, auto g) {
+  f32_rows<kF32Group<S>, 1>(w, a, out, r0, r1, [&](int r, const float* x, size_t ldx, float* s, auto, auto g) {
     bitmask_row_dots<S, T, decltype(g)::value>(w.meta + (size_t)r * w.meta_stride(), values + w.offsets[r], x, ldx,
                                                w.cols, s);
   });
