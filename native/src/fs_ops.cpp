@@ -1,6 +1,7 @@
 #include "sparsej/fs_ops.h"
 
 #include <cerrno>
+#include <cstdlib>
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -36,3 +37,7 @@ extern "C" int sj_huge_pages(void* p, long bytes) {
   return ENOSYS;
 #endif
 }
+
+extern "C" void* sj_alloc_zeroed(long bytes) { return bytes > 0 ? std::calloc((size_t)bytes, 1) : nullptr; }
+
+extern "C" void sj_free(void* p) { std::free(p); }

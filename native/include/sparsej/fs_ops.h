@@ -15,6 +15,11 @@ int sj_rename_exchange(const char* a, const char* b);
 // memory stays valid either way, only its page size differs.
 int sj_huge_pages(void* p, long bytes);
 
+// bytes of zeroed memory from the C allocator (large blocks are fresh anonymous pages, zero until touched), or null;
+// for tensors past the JVM's direct-memory limit. Release with sj_free.
+void* sj_alloc_zeroed(long bytes);
+void sj_free(void* p);
+
 #ifdef __cplusplus
 }
 #endif

@@ -3,6 +3,7 @@ package org.sparsej.backend;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import org.bytedeco.javacpp.Pointer;
+import org.sparsej.tensor.OffHeapMemory;
 
 /**
  * A {@link PagedKv} as the native kernels of attention_paged.h read it: segments [n][4] int32 {row0, rows, pos0,
@@ -18,7 +19,7 @@ final class NativePageTable {
   private NativePageTable(PagedKv kv) {
     segments = kv.segments();
     int segmentBytes = 16 * segments;
-    memory = ByteBuffer.allocateDirect(segmentBytes + 8 * kv.tableSize() + 8).order(ByteOrder.nativeOrder());
+    memory = OffHeapMemory.directBuffer(segmentBytes + 8 * kv.tableSize() + 8).order(ByteOrder.nativeOrder());
     for (int s = 0; s < segments; s++) {
       memory.putInt(kv.row0(s)).putInt(kv.rows(s)).putInt(kv.pos0(s)).putInt(kv.tableStart(s));
     }

@@ -11,6 +11,7 @@ import org.sparsej.format.ModelTokenizers;
 import org.sparsej.model.LayerWeights;
 import org.sparsej.model.LlamaModel;
 import org.sparsej.model.ModelLoader;
+import org.sparsej.tensor.OffHeapMemory;
 import org.sparsej.tokenizer.Tokenizer;
 import org.sparsej.weights.LinearWeight;
 import picocli.CommandLine.Command;
@@ -64,7 +65,9 @@ final class InspectCommand implements Callable<Integer> {
     loaded.newSession(backend, 1).forward(new int[] {1}, 1, false);
     long rss2 = rssBytes();
     long mapped = pool("mapped");
-    long direct = pool("direct");
+    long direct = pool("direct") + OffHeapMemory.nativeBlockBytes();
+    long weightBytes = loaded.weights().residentBytes();
+    loaded = null;  // a converted 7B model (13.7 GB) fits once, not twice: the reload may reuse its memory
     long t2 = System.nanoTime();
     ModelLoader.load(model);
     long t3 = System.nanoTime();
@@ -72,7 +75,7 @@ final class InspectCommand implements Callable<Integer> {
     System.out.printf("buffers:   %.1f MB memory-mapped from the file, %.1f MB allocated off-heap (converted or "
         + "decoded weights, KV cache, activations)%n", mapped / 1e6, direct / 1e6);
     System.out.printf("memory:    weights %.1f MB; RSS %.1f MB before load, %.1f MB after, %.1f MB after a forward "
-        + "pass (+%.1f MB)%n", loaded.weights().residentBytes() / 1e6, rss0 / 1e6, rss1 / 1e6, rss2 / 1e6,
+        + "pass (+%.1f MB)%n", weightBytes / 1e6, rss0 / 1e6, rss1 / 1e6, rss2 / 1e6,
         (rss2 - rss0) / 1e6);
     return 0;
   }

@@ -89,7 +89,10 @@ public final class Main implements Runnable {
       return e.getMessage();
     }
     if (e instanceof OutOfMemoryError) {
-      return "out of memory (" + e.getMessage() + "): give the JVM more with -Xmx or use a smaller model";
+      // Tensors live off-heap up to RAM less the heap (OffHeapMemory): only a heap exhaustion wants a larger -Xmx.
+      boolean heap = String.valueOf(e.getMessage()).contains("Java heap");
+      return "out of memory (" + e.getMessage() + "): "
+          + (heap ? "give the JVM more with -Xmx or use a smaller model" : "free memory or use a smaller model");
     }
     return "internal error: " + e + " (rerun with -Dsparsej.debug=true for a stack trace, and please report it)";
   }

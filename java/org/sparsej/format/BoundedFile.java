@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import org.bytedeco.javacpp.Pointer;
 import org.sparsej.nativeops.HugePages;
+import org.sparsej.tensor.OffHeapMemory;
 import org.sparsej.util.InputPaths;
 import org.sparsej.util.SparsejException;
 
@@ -153,7 +154,7 @@ public final class BoundedFile implements AutoCloseable {
     if (length > Integer.MAX_VALUE - 8) {
       throw error(what + " is misaligned in the file and too large to copy (" + length + " bytes)");
     }
-    ByteBuffer copy = ByteBuffer.allocateDirect((int) length + 8).alignedSlice(8).limit((int) length).slice();
+    ByteBuffer copy = OffHeapMemory.directBuffer((int) length + 8).alignedSlice(8).limit((int) length).slice();
     return copy.put(mapped).flip().order(ByteOrder.LITTLE_ENDIAN);
   }
 

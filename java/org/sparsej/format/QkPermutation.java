@@ -3,6 +3,7 @@ package org.sparsej.format;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import org.sparsej.backend.RopeStyle;
+import org.sparsej.tensor.OffHeapMemory;
 
 /**
  * Reorders the rows of a q or k projection between the two RoPE layouts. Within each head of headSize rows,
@@ -30,7 +31,7 @@ public final class QkPermutation {
   /** A copy of rows (rowBytes each) in the other layout, in a fresh off-heap buffer. */
   public static ByteBuffer permute(ByteBuffer rows, int nRows, int rowBytes, int headSize, RopeStyle from,
                                    RopeStyle to) {
-    ByteBuffer out = ByteBuffer.allocateDirect(nRows * rowBytes).order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer out = OffHeapMemory.directBuffer(nRows * rowBytes).order(ByteOrder.LITTLE_ENDIAN);
     for (int r = 0; r < nRows; r++) {
       ByteBuffer src = rows.duplicate();
       int s = sourceRow(r, headSize, from, to);

@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.function.LongConsumer;
 import org.sparsej.backend.RopeStyle;
 import org.sparsej.format.AtomicOutput;
+import org.sparsej.tensor.OffHeapMemory;
 import org.sparsej.util.SparsejException;
 
 /**
@@ -112,7 +113,7 @@ public final class SyntheticCheckpoint {
   /** Streams floats to the file in chunks; xorshift keeps multi-GB models quick to write. */
   private static final class Writer {
     private final FileChannel channel;
-    private final ByteBuffer chunk = ByteBuffer.allocateDirect(CHUNK_FLOATS * 4).order(ByteOrder.LITTLE_ENDIAN);
+    private final ByteBuffer chunk = OffHeapMemory.directBuffer(CHUNK_FLOATS * 4).order(ByteOrder.LITTLE_ENDIAN);
     private final LongConsumer progress;
     private long state;
     private long written;

@@ -1,5 +1,6 @@
 package org.sparsej.nativeops;
 
+import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.Loader;
 import org.bytedeco.javacpp.annotation.Cast;
 import org.bytedeco.javacpp.annotation.Platform;
@@ -43,6 +44,11 @@ public final class SparsejNative {
 
   /** Backs [p, p+bytes) (2 MiB-aligned anonymous memory) with huge pages now; 0, or the errno if it cannot. */
   public static native int sj_huge_pages(@Cast("void*") long p, long bytes);
+
+  /** bytes of zeroed memory from the C allocator, or null; released by {@link #sj_free}. */
+  public static native @Cast("char*") BytePointer sj_alloc_zeroed(long bytes);
+
+  public static native void sj_free(@Cast("void*") long p);
 
   /** Test hook: pool workers sleep this long after each wake-up, as if descheduled (0: off). */
   public static native void sj_pool_test_worker_delay(int micros);

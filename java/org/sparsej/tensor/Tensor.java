@@ -8,7 +8,8 @@ import org.bytedeco.javacpp.Pointer;
 import org.sparsej.util.SparsejException;
 
 /**
- * A typed, shaped view of off-heap memory: a direct (or memory-mapped) little-endian buffer that Java reads
+ * A typed, shaped view of off-heap memory: a direct (or memory-mapped) little-endian buffer ({@link OffHeapMemory}
+ * past the JVM's direct-memory limit) that Java reads
  * through {@link ByteBuffer} and native kernels read at {@link #address()} without copying. Views share memory
  * with their parent. One tensor holds at most 2 GiB (a Java buffer's limit); models split larger weights per layer.
  */
@@ -36,7 +37,7 @@ public final class Tensor {
     if (bytes > Integer.MAX_VALUE) {
       throw new SparsejException("tensor of shape " + Arrays.toString(shape) + " exceeds 2 GiB");
     }
-    return new Tensor(ByteBuffer.allocateDirect((int) bytes), dtype, shape);
+    return new Tensor(OffHeapMemory.directBuffer((int) bytes), dtype, shape);
   }
 
   /** Wraps existing direct memory (e.g. a memory-mapped region of a model file) without copying. */

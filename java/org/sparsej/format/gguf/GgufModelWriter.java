@@ -12,11 +12,12 @@ import org.sparsej.model.LlamaConfig;
 import org.sparsej.model.LlamaModel;
 import org.sparsej.model.LlamaWeights;
 import org.sparsej.tensor.DType;
+import org.sparsej.tensor.OffHeapMemory;
 import org.sparsej.tensor.Tensor;
 import org.sparsej.tokenizer.Vocabulary;
 import org.sparsej.weights.DenseF32Weight;
-import org.sparsej.weights.LinearWeight;
 import org.sparsej.weights.DenseHalfWeight;
+import org.sparsej.weights.LinearWeight;
 import org.sparsej.weights.Q4_0Weight;
 import org.sparsej.weights.Q8_0Weight;
 import org.sparsej.weights.WeightFormat;
@@ -154,7 +155,7 @@ public final class GgufModelWriter {
         return Q8_0Weight.quantize(Tensor.wrap(f32, DType.F32, rows, cols)).blocks().bytes();
       case F16:
       case BF16: {
-        ByteBuffer out = ByteBuffer.allocateDirect(Math.toIntExact(2 * n)).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer out = OffHeapMemory.directBuffer(Math.toIntExact(2 * n)).order(java.nio.ByteOrder.LITTLE_ENDIAN);
         for (long i = 0; i < n; i++) {
           float v = f32.getFloat(Math.toIntExact(4 * i));
           out.putShort(Math.toIntExact(2 * i), type == GgmlType.F16 ? Halfs.f32ToF16(v) : Halfs.f32ToBf16(v));

@@ -25,14 +25,15 @@ import org.sparsej.model.LlamaConfig;
 import org.sparsej.model.LlamaModel;
 import org.sparsej.model.LlamaWeights;
 import org.sparsej.tensor.DType;
+import org.sparsej.tensor.OffHeapMemory;
 import org.sparsej.tensor.Tensor;
 import org.sparsej.util.SparsejException;
 import org.sparsej.weights.DenseF32Weight;
 import org.sparsej.weights.LinearWeight;
 import org.sparsej.weights.Precision;
 import org.sparsej.weights.StoredSummary;
-import org.sparsej.weights.StoredWeight;
 import org.sparsej.weights.StoredWeight.Layout;
+import org.sparsej.weights.StoredWeight;
 import org.sparsej.weights.WeightFormat;
 
 /**
@@ -357,7 +358,7 @@ public final class HfModelWriter {
       return;
     }
     addF32(name, new long[] {n}, () -> {
-      ByteBuffer out = ByteBuffer.allocateDirect(4 * n).order(ByteOrder.LITTLE_ENDIAN);
+      ByteBuffer out = OffHeapMemory.directBuffer(4 * n).order(ByteOrder.LITTLE_ENDIAN);
       for (int r = 0; r < n; r++) {
         out.putFloat(4 * r, b.getFloat(QkPermutation.sourceRow(r, c.headSize(), c.ropeStyle(), RopeStyle.HALF)));
       }
@@ -375,7 +376,7 @@ public final class HfModelWriter {
     add(name, type, shape, () -> {
       ByteBuffer in = f32.get();
       int n = in.capacity() / 4;
-      ByteBuffer out = ByteBuffer.allocateDirect(2 * n).order(ByteOrder.LITTLE_ENDIAN);
+      ByteBuffer out = OffHeapMemory.directBuffer(2 * n).order(ByteOrder.LITTLE_ENDIAN);
       for (int i = 0; i < n; i++) {
         float v = in.getFloat(4 * i);
         out.putShort(2 * i, type == StDType.F16 ? Halfs.f32ToF16(v) : Halfs.f32ToBf16(v));
@@ -409,7 +410,7 @@ public final class HfModelWriter {
         addCompressed(x, new long[] {2}, new long[] {s.valueCount()}, valueType);
         add(module + ".row_offsets", StDType.I64, new long[] {rows}, () -> {
           int[] starts = data(x).rowStarts();
-          ByteBuffer offsets = ByteBuffer.allocateDirect(8 * rows).order(ByteOrder.LITTLE_ENDIAN);
+          ByteBuffer offsets = OffHeapMemory.directBuffer(8 * rows).order(ByteOrder.LITTLE_ENDIAN);
           for (int r = 0; r < rows; r++) {
             offsets.putLong(8 * r, starts[r]);
           }

@@ -1,0 +1,109 @@
+package org.sparsej.tensor;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.ByteBuffer;
+import java.nio.FloatBuffer;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.sparsej.backend.Backend;
+import org.sparsej.backend.CpuBackend;
+import org.sparsej.backend.JavaBackend;
+import org.sparsej.weights.DenseF32Weight;
+
+/** Tensor memory past the JVM's direct limit: native blocks, zeroed, usable by the kernels, freed when unreachable. */
+class OffHeapMemoryTest {
+  private static final int MB = 1 << 20;
+
+  @BeforeEach
+  void needsNative() {
+    assumeTrue(org.sparsej.nativeops.NativeLibrary.available(), "native library not built");
+  }
+
+  @Test
+  void pastTheDirectLimitBlocksAreNativeZeroedAndWritable() {
+    OffHeapMemory memory = new OffHeapMemory(0, 64 * MB);
+    ByteBuffer b = memory.allocate(3 * MB + 5);
+    assertTrue(b.isDirect());
+    assertEquals(3 * MB + 5, b.capacity());
+    assertEquals(3 * MB + 5, memory.nativeBytesInUse());
+    for (int i = 0; i < b.capacity(); i += 4093) {
+      assertEquals(0, b.get(i), "zeroed at " + i);
+    }
+    b.put(b.capacity() - 1, (byte) 42);
+    assertEquals(42, b.slice().get(b.capacity() - 1));
+  }
+
+  @Test
+  void nativeKernelsReadTensorsOnNativeBlocks() {
+    OffHeapMemory memory = new OffHeapMemory(0, 64 * MB);
+    int rows = 37;
+    int cols = 1031;
+    Tensor w = onNative(memory, rows, cols);
+    Tensor x = onNative(memory, 1, cols);
+    RandomFill.fill(w, 1);
+    RandomFill.fill(x, 2);
+    Tensor native_ = onNative(memory, 1, rows);
+    Tensor oracle = Tensor.allocate(DType.F32, 1, rows);
+    try (Backend cpu = new CpuBackend(2); Backend java = new JavaBackend(2)) {
+      cpu.matmul(native_, x, new DenseF32Weight(w), 1);
+      java.matmul(oracle, x, new DenseF32Weight(w), 1);
+    }
+    for (int r = 0; r < rows; r++) {
+      assertEquals(oracle.getFloat(r), native_.getFloat(r), 1e-4f * (1 + Math.abs(oracle.getFloat(r))), "row " + r);
+    }
+  }
+
+  @Test
+  void unreachableBlocksAreFreedAndTheirRoomReused() throws InterruptedException {
+    OffHeapMemory memory = new OffHeapMemory(0, 16 * MB);
+    memory.allocate(12 * MB).put(0, (byte) 1);  // dropped at once
+    // Over the limit with the first block still counted: the allocation collects, the cleaner frees it, room returns.
+    ByteBuffer second = memory.allocate(12 * MB);
+    assertEquals(12 * MB, second.capacity());
+    assertEquals(12 * MB, memory.nativeBytesInUse());
+    second = null;
+    for (int i = 0; i < 100 && memory.nativeBytesInUse() > 0; i++) {
+      System.gc();
+      Thread.sleep(20);
+    }
+    assertEquals(0, memory.nativeBytesInUse());
+  }
+
+  @Test
+  void overTheLimitIsAnOutOfMemoryErrorThatNamesTheLimits() {
+    OffHeapMemory memory = new OffHeapMemory(0, 8 * MB);
+    ByteBuffer held = memory.allocate(6 * MB);
+    OutOfMemoryError e = assertThrows(OutOfMemoryError.class, () -> memory.allocate(4 * MB));
+    assertTrue(e.getMessage().contains("native blocks") && e.getMessage().contains("MaxDirectMemorySize"),
+        e.getMessage());
+    assertEquals(6 * MB, held.capacity());
+    assertEquals(6 * MB, memory.nativeBytesInUse(), "the refused request is not counted");
+  }
+
+  @Test
+  void withinTheDirectLimitBuffersAreOrdinaryDirectOnes() {
+    OffHeapMemory memory = new OffHeapMemory(Long.MAX_VALUE, 0);
+    ByteBuffer b = memory.allocate(1024);
+    assertTrue(b.isDirect());
+    assertEquals(0, memory.nativeBytesInUse());
+  }
+
+  private static Tensor onNative(OffHeapMemory memory, int rows, int cols) {
+    return Tensor.wrap(memory.allocate(rows * cols * 4), DType.F32, rows, cols);
+  }
+
+  /** Uniform values in [-1, 1) from a fixed seed. */
+  private static final class RandomFill {
+    static void fill(Tensor t, long seed) {
+      java.util.Random r = new java.util.Random(seed);
+      FloatBuffer f = t.floats();
+      for (int i = 0; i < f.capacity(); i++) {
+        f.put(i, 2 * r.nextFloat() - 1);
+      }
+    }
+  }
+}
