@@ -38,9 +38,8 @@ inline void axpy_f32(float* y, float a, const float* x, int n) {
   for (; i < n; i++) y[i] += a * x[i];
 }
 
-// Rows this long (floats) or longer are read four at a time in decode. (BF16 rows, fetched ahead, gained from four
-// on 11008 columns and lost on 4096 on the Zen 3, so half_impl.h keeps one stream.)
-constexpr int kMultiRowMinCols = 1024;
+// Dense F32 rows of kMultiRowMinCols (stream_prefetch.h) or more are read four at a time in decode. (BF16 rows,
+// fetched ahead, gained from four on 11008 columns and lost on 4096 on the Zen 3, so half_impl.h keeps one stream.)
 
 // Rows [r0, r1) of out = x · wᵀ.
 template <class V>

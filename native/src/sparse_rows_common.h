@@ -81,19 +81,16 @@ inline int token_block(int batch, size_t bytes_per_token) {
 template <class S>
 constexpr int kF32Group = sizeof(typename S::reg) >= 64 ? 4 : 3;
 
-// Rows this long or longer may go several at a time in decode (one token), several weight streams in flight: on the
-// AVX-512 Xeon two 2:4 F32 rows at a time ran 1.1-1.2x faster than one, while the bitmask F32 rows ran up to 1.15x
-// slower four or two at a time, and W8A8 rows four at a time slower still (docs/benchmarks.md, stop 26). Shorter
-// rows (sj-7m's 288 and 768) stay one stream, as in the dense decode.
-constexpr int kDecodeRowsMinCols = 1024;
-
+// Several rows at a time in decode (one token), several weight streams in flight: on the AVX-512 Xeon two 2:4 F32
+// rows at a time ran 1.1-1.2x faster than one, while the bitmask F32 rows ran up to 1.15x slower four or two at a
+// time, and W8A8 rows four at a time slower still (docs/benchmarks.md, stop 26).
 // Decode rows [r0, r1) NR at a time where the rows are long enough, the rest one at a time: rows(r, nr) handles rows
 // [r, r + nr), nr a compile-time constant (std::integral_constant).
 template <int NR, class Rows>
 inline void decode_row_groups(int cols, int r0, int r1, Rows rows) {
   int r = r0;
   if constexpr (NR > 1)
-    if (cols >= kDecodeRowsMinCols)
+    if (cols >= kMultiRowMinCols)
       for (; r + NR <= r1; r += NR) rows(r, std::integral_constant<int, NR>{});
   for (; r < r1; r++) rows(r, std::integral_constant<int, 1>{});
 }

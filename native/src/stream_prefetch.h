@@ -13,6 +13,10 @@ namespace {
 constexpr int kStreamAheadBytes = 2048;  // dense BF16/F16/W8A16 rows
 constexpr int kSparsePrefetchBytes = 4096;  // the sparse traits' kPrefetchBytes (0 in the scalar traits)
 
+// Decode reads rows of this many columns or more several at a time, several streams in flight: the dense F32 rows
+// (kernels_impl.h, which says why short rows stay one stream) and the AVX-512 2:4 rows (sparse_rows_common.h).
+constexpr int kMultiRowMinCols = 1024;
+
 // A hint: it never faults, even past the end of a weight, and changes no result. Bytes = 0 compiles to nothing.
 template <int Bytes = kStreamAheadBytes>
 inline void prefetch_ahead(const void* p) {

@@ -22,9 +22,10 @@ public final class OffHeapMemory {
   static final long COLLECT_EVERY_BYTES = 1L << 30;
   private static final Cleaner CLEANER = Cleaner.create();
   private static final BufferPoolMXBean DIRECT_POOL = directPool();
+  private static final long DIRECT_LIMIT = directLimit();
   // The JDK reads files into heap arrays through temporary direct buffers: tensors leave it this much of the limit.
-  private static final long JDK_DIRECT_RESERVE = Math.min(256L << 20, directLimit() / 4);
-  private static final OffHeapMemory DEFAULT = new OffHeapMemory(directLimit() - JDK_DIRECT_RESERVE, nativeLimit());
+  private static final long JDK_DIRECT_RESERVE = Math.min(256L << 20, DIRECT_LIMIT / 4);
+  private static final OffHeapMemory DEFAULT = new OffHeapMemory(DIRECT_LIMIT - JDK_DIRECT_RESERVE, nativeLimit());
 
   private final long directLimit;
   private final long nativeLimit;
@@ -45,7 +46,7 @@ public final class OffHeapMemory {
     return DEFAULT.allocate(bytes);
   }
 
-  /** Zeroed, direct, {@code bytes} long. Throws OutOfMemoryError when neither the direct limit nor the rest of RAM has it. */
+  /** Zeroed, direct, {@code bytes} long; OutOfMemoryError when neither the direct limit nor the rest of RAM has it. */
   ByteBuffer allocate(int bytes) {
     if (!NativeLibrary.available() || directInUse() + bytes <= directLimit) {
       try {
@@ -62,12 +63,12 @@ public final class OffHeapMemory {
   /** What tensors may still take: the direct limit's rest, and the native limit's where the native library loads. */
   public static long headroom() {
     long direct = Math.max(0, DEFAULT.directLimit - directInUse());
-    return NativeLibrary.available() ? direct + Math.max(0, DEFAULT.nativeLimit - DEFAULT.nativeInUse.get()) : direct;
+    return NativeLibrary.available() ? direct + Math.max(0, DEFAULT.nativeLimit - DEFAULT.nativeBytesInUse()) : direct;
   }
 
   /** Bytes tensors hold in native blocks now, past the direct limit (freed ones no longer counted). */
   public static long nativeBlockBytes() {
-    return DEFAULT.nativeInUse.get();
+    return DEFAULT.nativeBytesInUse();
   }
 
   /** Bytes held in native blocks now (freed ones no longer counted). */
@@ -161,7 +162,7 @@ public final class OffHeapMemory {
   /** Physical memory less the heap's maximum and the direct limit (0 where the size of RAM is unknown). */
   private static long nativeLimit() {
     if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
-      return Math.max(0, os.getTotalMemorySize() - Runtime.getRuntime().maxMemory() - directLimit());
+      return Math.max(0, os.getTotalMemorySize() - Runtime.getRuntime().maxMemory() - DIRECT_LIMIT);
     }
     return 0;
   }

@@ -6,12 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.ByteBuffer;
-import java.nio.FloatBuffer;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.sparsej.backend.Backend;
 import org.sparsej.backend.CpuBackend;
 import org.sparsej.backend.JavaBackend;
+import org.sparsej.testing.RandomTensors;
 import org.sparsej.weights.DenseF32Weight;
 
 /** Tensor memory past the JVM's direct limit: native blocks, zeroed, usable by the kernels, freed when unreachable. */
@@ -42,12 +42,11 @@ class OffHeapMemoryTest {
     OffHeapMemory memory = new OffHeapMemory(0, 64 * MB);
     int rows = 37;
     int cols = 1031;
-    Tensor w = onNative(memory, rows, cols);
-    Tensor x = onNative(memory, 1, cols);
-    RandomFill.fill(w, 1);
-    RandomFill.fill(x, 2);
-    Tensor native_ = onNative(memory, 1, rows);
-    Tensor oracle = Tensor.allocate(DType.F32, 1, rows);
+    RandomTensors random = new RandomTensors(7);
+    Tensor w = onNative(memory, random.uniform(rows, cols));
+    Tensor x = onNative(memory, random.uniform(1, cols));
+    Tensor native_ = onNative(memory, RandomTensors.poisoned(1, rows));
+    Tensor oracle = RandomTensors.poisoned(1, rows);
     try (Backend cpu = new CpuBackend(2); Backend java = new JavaBackend(2)) {
       cpu.matmul(native_, x, new DenseF32Weight(w), 1);
       java.matmul(oracle, x, new DenseF32Weight(w), 1);
@@ -92,18 +91,10 @@ class OffHeapMemoryTest {
     assertEquals(0, memory.nativeBytesInUse());
   }
 
-  private static Tensor onNative(OffHeapMemory memory, int rows, int cols) {
-    return Tensor.wrap(memory.allocate(rows * cols * 4), DType.F32, rows, cols);
-  }
-
-  /** Uniform values in [-1, 1) from a fixed seed. */
-  private static final class RandomFill {
-    static void fill(Tensor t, long seed) {
-      java.util.Random r = new java.util.Random(seed);
-      FloatBuffer f = t.floats();
-      for (int i = 0; i < f.capacity(); i++) {
-        f.put(i, 2 * r.nextFloat() - 1);
-      }
-    }
+  /** A copy of {@code t} in a block of {@code memory}. */
+  private static Tensor onNative(OffHeapMemory memory, Tensor t) {
+    Tensor c = Tensor.wrap(memory.allocate((int) t.byteSize()), t.dtype(), t.shape());
+    c.bytes().put(t.bytes());
+    return c;
   }
 }
