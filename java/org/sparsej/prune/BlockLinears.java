@@ -15,6 +15,17 @@ import org.sparsej.weights.Sparse24Weight;
 public final class BlockLinears {
   /** Input group of each linear in LayerWeights order: qkv, qkv, qkv, o, gate/up, down, gate/up. */
   public static final int[] GROUP = {0, 0, 0, 1, 2, 3, 2};
+  public static final int GROUPS = 4;
+
+  /** Whether no linear after {@code i} reads the same inputs. */
+  public static boolean lastOfGroup(int i) {
+    for (int j = i + 1; j < GROUP.length; j++) {
+      if (GROUP[j] == GROUP[i]) {
+        return false;
+      }
+    }
+    return true;
+  }
 
   private BlockLinears() {}
 

@@ -223,8 +223,13 @@ public final class InputStatistics {
     for (int i = 0; i < delta.length; i++) {
       delta[i] = original[i] - pruned[i];
     }
+    return relativeError(original, trace(delta, rows), rows);
+  }
+
+  /** The same ratio where the change's trace tr(Δ G Δᵀ) is known (SparseGPT's sweep gives it): one trace, not two. */
+  public double relativeError(double[] original, double outputChange, int rows) {
     double den = trace(original, rows);
-    return den == 0 ? 0 : trace(delta, rows) / den;
+    return den == 0 ? 0 : outputChange / den;
   }
 
   /** tr(A G Aᵀ) = Σ_ij G_ij (AᵀA)_ij for A [rows][cols]. */

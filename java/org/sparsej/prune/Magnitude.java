@@ -18,7 +18,7 @@ public final class Magnitude implements Pruner {
   }
 
   @Override
-  public void prune(double[] w, int rows, int cols, InputStatistics inputs, double sparsity,
+  public double prune(double[] w, int rows, int cols, InputStatistics inputs, double sparsity,
                     SparsityPattern pattern) {
     double[] score = new double[rows * cols];
     for (int i = 0; i < score.length; i++) {
@@ -35,5 +35,6 @@ public final class Magnitude implements Pruner {
         w[i] = 0;
       }
     }
+    return Double.NaN;  // not known here: the caller measures the output change
   }
 }

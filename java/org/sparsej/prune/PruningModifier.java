@@ -78,24 +78,44 @@ public final class PruningModifier implements BlockModifier {
                             Consumer<LayerwisePruning.LinearReport> report) {
     LinearWeight[] ws = BlockLinears.of(layer);
     LinearWeight[] out = ws.clone();
-    for (int i = 0; i < ws.length; i++) {
-      String name = LinearNames.name(block, i);
-      LinearWeight w = ws[i];
-      if (!recipe.prunes(block, i)) {
-        report.accept(LayerwisePruning.LinearReport.skipped(name(), name, w));
-        continue;
+    Pruner.InputGroup[] groups = new Pruner.InputGroup[BlockLinears.GROUPS];  // opened at a group's first linear
+    try {
+      for (int i = 0; i < ws.length; i++) {
+        String name = LinearNames.name(block, i);
+        LinearWeight w = ws[i];
+        if (!recipe.prunes(block, i)) {
+          report.accept(LayerwisePruning.LinearReport.skipped(name(), name, w));
+          continue;
+        }
+        long start = System.nanoTime();
+        int g = BlockLinears.GROUP[i];
+        InputStatistics s = stats == null ? null : stats[g];
+        if (groups[g] == null) {
+          groups[g] = recipe.method().sharing(s);
+        }
+        double[] values = BlockLinears.toDoubles(w);
+        // the original is kept only to measure the error (a copy of the largest linear in double otherwise)
+        double[] original = s != null && s.hasGram() ? values.clone() : null;
+        double change = groups[g].prune(values, w.rows(), w.cols(), recipe.targetSparsity(), recipe.pattern());
+        if (BlockLinears.lastOfGroup(i)) {
+          groups[g].close();
+          groups[g] = null;
+        }
+        double error = original == null ? Double.NaN
+            : Double.isNaN(change) ? s.relativeError(original, values, w.rows())
+            : s.relativeError(original, change, w.rows());
+        LinearWeight pruned = BlockLinears.toWeight(values, w.rows(), w.cols());
+        long zeros = BlockLinears.countZeros(pruned);  // counted before compression, which a count would undo
+        out[i] = WeightFormat.sparseIfPruned(pruned);
+        report.accept(new LayerwisePruning.LinearReport(name(), name, w.rows(), w.cols(), zeros, error, (System.nanoTime() - start) / 1e9, false, out[i].format().id(),
+            out[i].residentBytes()));
       }
-      long start = System.nanoTime();
-      InputStatistics s = stats == null ? null : stats[BlockLinears.GROUP[i]];
-      double[] values = BlockLinears.toDoubles(w);
-      // the original is kept only to measure the error (a copy of the largest linear in double otherwise)
-      double[] original = s != null && s.hasGram() ? values.clone() : null;
-      recipe.method().prune(values, w.rows(), w.cols(), s, recipe.targetSparsity(), recipe.pattern());
-      double error = original != null ? s.relativeError(original, values, w.rows()) : Double.NaN;
-      out[i] = WeightFormat.sparseIfPruned(BlockLinears.toWeight(values, w.rows(), w.cols()));
-      report.accept(new LayerwisePruning.LinearReport(name(), name, w.rows(), w.cols(),
-          BlockLinears.countZeros(out[i]), error, (System.nanoTime() - start) / 1e9, false, out[i].format().id(),
-          out[i].residentBytes()));
+    } finally {
+      for (Pruner.InputGroup open : groups) {
+        if (open != null) {
+          open.close();
+        }
+      }
     }
     return BlockLinears.with(layer, out);
   }

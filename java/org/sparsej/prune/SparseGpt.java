@@ -9,7 +9,7 @@ import org.bytedeco.javacpp.DoublePointer;
  *
  * <p>For W [rows][cols] with layer Hessian H = 2·X·Xᵀ over the calibration tokens: inputs that never fire
  * (H_ii = 0) get H_ii = 1 and their weights zeroed; the diagonal is dampened by 1% of its mean; U is the upper
- * Cholesky factor of H⁻¹ (H⁻¹ = Uᵀ·U). Columns are then visited left to right in blocks of 128. At the start of a
+ * Cholesky factor of H⁻¹ (H⁻¹ = Uᵀ·U; {@link HessianFactor}, shared by the linears that read the same inputs). Columns are then visited left to right in blocks of 128. At the start of a
  * block the mask is chosen adaptively from the current (already updated) weights: unstructured, the fraction
  * {@code sparsity} of the block with the lowest w²/U_ii²; n:m, per row and per group of m columns as the group is
  * reached. Each column's pruning error (w - q)/U_ii is spread over the block's later columns through row i of U,
@@ -38,55 +38,69 @@ public final class SparseGpt implements Pruner {
   }
 
   @Override
-  public void prune(double[] w, int rows, int cols, InputStatistics inputs, double sparsity,
-                    SparsityPattern pattern) {
-    try (DoublePointer u = inverseHessianFactor(w, rows, cols, inputs);
-         DoublePointer weights = DoubleBlas.copyOf(w)) {
+  public double prune(double[] w, int rows, int cols, InputStatistics inputs, double sparsity,
+                      SparsityPattern pattern) {
+    try (InputGroup group = sharing(inputs)) {
+      return group.prune(w, rows, cols, sparsity, pattern);
+    }
+  }
+
+  /** Factors the Hessian at the group's first linear and reuses it for the others. */
+  @Override
+  public InputGroup sharing(InputStatistics inputs) {
+    return new InputGroup() {
+      private HessianFactor factor;
+
+      @Override
+      public double prune(double[] w, int rows, int cols, double sparsity, SparsityPattern pattern) {
+        if (factor == null) {
+          factor = HessianFactor.of(inputs, dampening);
+        }
+        return SparseGpt.this.prune(w, rows, cols, factor, sparsity, pattern);
+      }
+
+      @Override
+      public void close() {
+        if (factor != null) {
+          factor.close();
+        }
+      }
+    };
+  }
+
+  private double prune(double[] w, int rows, int cols, HessianFactor h, double sparsity, SparsityPattern pattern) {
+    h.zeroDeadInputs(w, rows);
+    double sweepLoss = 0;  // Σ of the scaled errors squared
+    try (DoublePointer weights = DoubleBlas.copyOf(w)) {
       // n:m groups must not straddle blocks.
       int block = pattern.unstructured() ? blockSize : Math.max(pattern.m(), blockSize / pattern.m() * pattern.m());
       try (DoublePointer errors = new DoublePointer((long) rows * block)) {
         for (int b1 = 0; b1 < cols; b1 += block) {
           int b2 = Math.min(b1 + block, cols);
-          double[] err = pruneBlock(weights, rows, cols, u, b1, b2, sparsity, pattern);
+          double[] err = pruneBlock(weights, rows, cols, h.u(), b1, b2, sparsity, pattern);
+          for (double e : err) {
+            sweepLoss += e * e;
+          }
           // Lazy batch update of every later column: W[:, b2:] -= Err · U[b1:b2, b2:].
           DoubleBlas.write(errors, 0, err, 0, err.length);
-          DoubleBlas.gemm(rows, cols - b2, b2 - b1, -1, errors, 0, b2 - b1, u, (long) b1 * cols + b2, cols, 1,
+          DoubleBlas.gemm(rows, cols - b2, b2 - b1, -1, errors, 0, b2 - b1, h.u(), (long) b1 * cols + b2, cols, 1,
               weights, b2, cols);
         }
       }
-      weights.get(w);
-    }
-  }
-
-  /**
-   * U with H⁻¹ = Uᵀ·U for the dampened Hessian, off-heap [cols][cols] (strict lower part unspecified); zeroes the
-   * weights of dead inputs in {@code w}.
-   */
-  private DoublePointer inverseHessianFactor(double[] w, int rows, int cols, InputStatistics inputs) {
-    DoublePointer h = DoubleBlas.copyOf(inputs.gram());
-    double[] diag = new double[cols];
-    double meanDiag = 0;
-    for (int i = 0; i < cols; i++) {
-      diag[i] = h.get((long) i * cols + i);
-      if (diag[i] == 0) {  // dead input: nothing to preserve, keep H invertible
-        diag[i] = 1;
-        for (int r = 0; r < rows; r++) {
-          w[r * cols + i] = 0;
+      // The sweep changed each row by Δ = e·U, and U·H·Uᵀ = I, so Σe² = tr(ΔHΔᵀ): the output change plus damp·‖Δ‖²
+      // (dead inputs have Δ = 0). That spares the caller a second cols²·rows product to measure it.
+      double[] row = new double[cols];
+      double moved = 0;
+      for (int r = 0; r < rows; r++) {
+        DoubleBlas.read(weights, (long) r * cols, row, 0, cols);
+        for (int c = 0; c < cols; c++) {
+          double d = w[r * cols + c] - row[c];
+          moved += d * d;
         }
+        System.arraycopy(row, 0, w, r * cols, cols);
       }
-      meanDiag += diag[i];
+      return Math.max(0, sweepLoss - h.damp() * moved);
     }
-    double damp = dampening * meanDiag / cols;
-    for (int i = 0; i < cols; i++) {
-      h.put((long) i * cols + i, diag[i] + damp);
-    }
-    try {
-      Cholesky.upperOfInverse(h, cols);
-    } catch (RuntimeException e) {
-      h.close();
-      throw e;
-    }
-    return h;
   }
 
   /**

@@ -1,5 +1,6 @@
 package org.sparsej.prune;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -61,6 +62,10 @@ class PrunersTest {
 
   /** ‖W·X - Ŵ·X‖_F computed directly from the inputs. */
   private double outputError(double[] w) {
+    return outputError(w, inputs);
+  }
+
+  private double outputError(double[] w, double[] inputs) {
     double sum = 0;
     for (int r = 0; r < ROWS; r++) {
       for (int t = 0; t < TOKENS; t++) {
@@ -137,6 +142,64 @@ class PrunersTest {
     double direct = outputError(w);
     double full = outputError(new double[ROWS * COLS]);
     assertEquals(direct * direct / (full * full), stats().relativeError(weights, w, ROWS), 1e-9);
+  }
+
+  /** The inputs with channel {@code c} never firing. */
+  private double[] withDeadInput(int c) {
+    double[] x = inputs.clone();
+    for (int t = 0; t < TOKENS; t++) {
+      x[t * COLS + c] = 0;
+    }
+    return x;
+  }
+
+  private static InputStatistics statsOf(double[] x) {
+    InputStatistics s = new InputStatistics(COLS);
+    s.add(x, TOKENS);
+    return s;
+  }
+
+  @Test
+  void sparseGptReportsTheOutputChangeItMade() {
+    for (SparsityPattern p : List.of(SparsityPattern.UNSTRUCTURED, SparsityPattern.parse("2:4"))) {
+      for (double[] x : List.of(inputs, withDeadInput(7))) {
+        double[] w = weights.clone();
+        double reported = new SparseGpt().prune(w, ROWS, COLS, statsOf(x), 0.6, p);
+        double direct = outputError(w, x);
+        // the inputs are nearly rank 40 of 160, so the dampening's share of the sweep's loss is large
+        assertEquals(direct * direct, reported, 1e-9 * direct * direct, p + (x == inputs ? "" : ", a dead input"));
+      }
+    }
+    for (Pruner method : List.of(new Magnitude(), new Wanda())) {
+      assertTrue(Double.isNaN(method.prune(weights.clone(), ROWS, COLS, stats(), 0.5, SparsityPattern.UNSTRUCTURED)),
+          method.name() + " leaves the measurement to the caller");
+    }
+  }
+
+  @Test
+  void linearsSharingInputsPruneAsIfAlone() {
+    InputStatistics s = statsOf(withDeadInput(3));
+    int[] rows = {ROWS, ROWS / 3, ROWS};
+    SparsityPattern[] patterns = {SparsityPattern.UNSTRUCTURED, SparsityPattern.parse("2:4"),
+        SparsityPattern.UNSTRUCTURED};
+    double[][] alone = new double[rows.length][];
+    double[] aloneChange = new double[rows.length];
+    double[][] shared = new double[rows.length][];
+    double[] sharedChange = new double[rows.length];
+    for (int k = 0; k < rows.length; k++) {
+      alone[k] = gaussian(rows[k] * COLS);
+      shared[k] = alone[k].clone();
+      aloneChange[k] = new SparseGpt().prune(alone[k], rows[k], COLS, s, 0.5 + 0.1 * k, patterns[k]);
+    }
+    try (Pruner.InputGroup group = new SparseGpt().sharing(s)) {
+      for (int k = 0; k < rows.length; k++) {
+        sharedChange[k] = group.prune(shared[k], rows[k], COLS, 0.5 + 0.1 * k, patterns[k]);
+      }
+    }
+    for (int k = 0; k < rows.length; k++) {
+      assertArrayEquals(alone[k], shared[k], "linear " + k);
+      assertEquals(aloneChange[k], sharedChange[k], "linear " + k);
+    }
   }
 
   @Test
