@@ -6,7 +6,9 @@
 // or the thread split.
 //
 // Included inside an ISA's target region with V the vector traits. L is the weight type: L::elem, L::load (W
-// weights widened to a vector) and L::one (one weight as a float), as half_impl.h's Bf16 / F16.
+// weights widened to a vector) and L::one (one weight as a float), as half_impl.h's Bf16 / F16. The tile kernel
+// reads its weights through a panel source (DensePanels here, the sparse formats' in spmv_bitmask_impl.h), so a
+// format stored otherwise only says how to widen a run of one row's columns.
 #pragma once
 #include <algorithm>
 #include <cmath>
@@ -127,18 +129,40 @@ inline void tile_steps_edge(int rr, int tt, const float* w, size_t ldw, const fl
   tile_steps<V, R, T>(w, ldw, x, ldx, n, from, from_row, from_token, to, to_row);
 }
 
-// The rest of dot_f32 after its paired steps end at column c: the lone block, the sum, the fused tail.
-template <class V, class L>
-inline float tile_finish(const float* acc, const typename L::elem* w, const float* x, int c, int n) {
+// The rest of dot_f32 after its paired steps: the lone block, the sum, the fused tail; w and x hold the n < 2W
+// columns after the paired steps (w widened to floats).
+template <class V>
+inline float tile_finish(const float* acc, const float* w, const float* x, int n) {
   typename V::reg a0 = V::load(acc), a1 = V::load(acc + V::W);
-  if (c + V::W <= n) {
-    a0 = V::fma(L::load(w + c), V::load(x + c), a0);
-    c += V::W;
+  int c = 0;
+  if (V::W <= n) {
+    a0 = V::fma(V::load(w), V::load(x), a0);
+    c = V::W;
   }
   float s = V::sum(V::add(a0, a1));
-  for (; c < n; c++) s = std::fma(L::one(w[c]), x[c], s);
+  for (; c < n; c++) s = std::fma(w[c], x[c], s);
   return s;
 }
+
+// Dense rows of L (cols apart) as the tile kernel reads them. A panel source says how to widen a row's columns
+// [c0, c0 + n) (n whole 2W steps) into floats, and its columns from c to the end; pack meets each row's panels in
+// column order, from 0, before its rest. lines(n) and prefetch(r, c0, line) warm the caches for a panel ahead.
+template <class V, class L>
+struct DensePanels {
+  const typename L::elem* w;
+  int cols;
+  const typename L::elem* row(int r) const { return w + (size_t)r * cols; }
+  void pack(int r, int c0, int n, float* dst) {
+    for (int c = 0; c < n; c += V::W) V::store(dst + c, L::load(row(r) + c0 + c));
+  }
+  void rest(int r, int c, float* dst) {
+    for (int j = c; j < cols; j++) dst[j - c] = L::one(row(r)[j]);
+  }
+  int lines(int n) const { return (int)((n * sizeof(typename L::elem) + 63) / 64); }
+  void prefetch(int r, int c0, int line) const {
+    __builtin_prefetch(reinterpret_cast<const char*>(row(r) + c0) + 64 * line);
+  }
+};
 
 // 64-byte aligned scratch of one thread: vector loads that straddle cache lines cost two (measured 35% slower).
 inline float* tile_scratch(size_t floats) {
@@ -159,10 +183,11 @@ inline const float* tile_activations(const float* xs, int batch, int c0, int n, 
   return xs + (size_t)c0 * batch + (size_t)t * n;
 }
 
-// Rows [r0, r1) of out [batch][rows] = x · wᵀ, out[b][r] = scale(r, dot of row r and token b).
-template <class V, class L, class Scale>
-void tiled_rows(float* out, const float* x, const typename L::elem* w, int batch, int rows, int cols, int r0, int r1,
-                Scale scale) {
+// Rows [r0, r1) of out [batch][rows] = x · wᵀ (x: ldx floats apart), out[b][r] = scale(r, dot of row r and
+// token b), the weights read through the panel source P.
+template <class V, class P, class Scale>
+void tiled_panels(float* out, const float* x, size_t ldx, P& w, int batch, int rows, int cols, int r0, int r1,
+                  Scale scale) {
   constexpr int W = V::W, R = TileShape<V>::R, T = TileShape<V>::T;
   const int paired = cols / (2 * W) * (2 * W);  // the end of dot_f32's paired steps
   const int nt = std::min(batch, kTileTokens);
@@ -171,13 +196,14 @@ void tiled_rows(float* out, const float* x, const typename L::elem* w, int batch
   const size_t acc_row = (size_t)nt * 2 * W;
   // Scratch: the accumulators of mc rows x nt tokens, the activations' paired columns packed by column block
   // (tile_activations: each block one contiguous stream) and the packed (widened) block of one panel of R rows.
-  float* acc = tile_scratch(mc * acc_row + (size_t)batch * paired + (size_t)R * kc);
+  float* acc = tile_scratch(mc * acc_row + (size_t)batch * paired + (size_t)R * kc + 2 * W);
   float* xs = acc + mc * acc_row;
   float* ws = xs + (size_t)batch * paired;
+  float* tail = ws + (size_t)R * kc;  // one row's columns after the paired steps
   for (int c0 = 0; c0 < paired; c0 += kc) {
     const int n = std::min(kc, paired - c0);
     for (int b = 0; b < batch; b++)
-      std::memcpy(const_cast<float*>(tile_activations(xs, batch, c0, n, b)), x + (size_t)b * cols + c0,
+      std::memcpy(const_cast<float*>(tile_activations(xs, batch, c0, n, b)), x + (size_t)b * ldx + c0,
                   sizeof(float) * n);
   }
   alignas(64) static const float zeros[2 * W] = {};
@@ -190,21 +216,19 @@ void tiled_rows(float* out, const float* x, const typename L::elem* w, int batch
         const int n = std::min(kc, paired - c0);
         for (int p = m0; p < m1; p += R) {
           const int rr = std::min(R, m1 - p);
-          for (int r = 0; r < rr; r++)
-            for (int c = 0; c < n; c += W) V::store(ws + r * kc + c, L::load(w + (size_t)(p + r) * cols + c0 + c));
+          for (int r = 0; r < rr; r++) w.pack(p + r, c0, n, ws + r * kc);
           const TilePanel next = p + R < m1            ? TilePanel{p + R, c0}
                                  : c0 + kc < paired    ? TilePanel{m0, c0 + kc}
                                  : t1 < batch          ? TilePanel{m0, 0}
                                                        : TilePanel{m1, 0};
           const int next_rows = std::max(0, std::min(R, r1 - next.row));
-          const int row_lines = (int)((std::min(kc, paired - next.col) * sizeof(typename L::elem) + 63) / 64);
+          const int row_lines = w.lines(std::min(kc, paired - next.col));
           const int per_call = (next_rows * row_lines + (t1 - t0 + T - 1) / T - 1) / ((t1 - t0 + T - 1) / T);
           int line = 0;
           float* ap = acc + (size_t)(p - m0) * acc_row;
           for (int t = t0; t < t1; t += T) {
             for (int end = std::min(next_rows * row_lines, line + per_call); line < end; line++)
-              __builtin_prefetch(reinterpret_cast<const char*>(w + (size_t)(next.row + line / row_lines) * cols +
-                                                               next.col) + 64 * (line % row_lines));
+              w.prefetch(next.row + line / row_lines, next.col, line % row_lines);
             const float* xt = tile_activations(xs, batch, c0, n, t);
             float* at = ap + (size_t)(t - t0) * 2 * W;
             const float* from = c0 == 0 ? zeros : at;
@@ -217,13 +241,22 @@ void tiled_rows(float* out, const float* x, const typename L::elem* w, int batch
           }
         }
       }
-      for (int r = m0; r < m1; r++)
+      for (int r = m0; r < m1; r++) {
+        w.rest(r, paired, tail);
         for (int b = t0; b < t1; b++)
-          out[(size_t)b * rows + r] =
-              scale(r, tile_finish<V, L>(acc + (size_t)(r - m0) * acc_row + (size_t)(b - t0) * 2 * W,
-                                         w + (size_t)r * cols, x + (size_t)b * cols, paired, cols));
+          out[(size_t)b * rows + r] = scale(r, tile_finish<V>(acc + (size_t)(r - m0) * acc_row + (size_t)(b - t0) * 2 * W,
+                                                              tail, x + (size_t)b * ldx + paired, cols - paired));
+      }
     }
   }
+}
+
+// Dense rows of L (cols apart): out [batch][rows] = scale(r, x · wᵀ) for rows [r0, r1).
+template <class V, class L, class Scale>
+void tiled_rows(float* out, const float* x, const typename L::elem* w, int batch, int rows, int cols, int r0, int r1,
+                Scale scale) {
+  DensePanels<V, L> panels{w, cols};
+  tiled_panels<V>(out, x, (size_t)cols, panels, batch, rows, cols, r0, r1, scale);
 }
 
 }  // namespace

@@ -1,11 +1,13 @@
 // Bitmask (compressed-tensors sparse-bitmask) kernels, generic over the sparse traits S (simd_sparse_*.h)
 // and the W8A8 traits Q. Decode walks a row W columns at a time: W mask bits expand the next popcount(bits)
-// packed values into a dense vector (vexpandps, or a permute table on AVX2) that meets x in one FMA.
+// packed values into a dense vector (vexpandps, or a permute table on AVX2) that meets x in one FMA. A batch of
+// f32 activations runs the dense tile kernel on panels expanded once (BitmaskPanels).
 #pragma once
 #include <algorithm>
 #include <cstdint>
 #include <type_traits>
 
+#include "dense_tile_impl.h"
 #include "sparse_rows_common.h"
 
 namespace {
@@ -15,15 +17,15 @@ inline typename S::reg expand(uint32_t m, const float*& p) { return S::expand_f3
 template <class S>
 inline typename S::reg expand(uint32_t m, const int8_t*& p) { return S::expand_i8(m, p); }
 
-// sum_c W[r][c] * x_g[c] for one row and G tokens (x_g = x + g * ldx), before the row scale. Each block of W
-// columns is expanded once and meets every token; each token has 4 chains (they hide the FMA latency) summed in
-// one fixed order, so its result is the same for any G (batch invariance, sparse_rows_common.h).
-template <class S, class T, int G>
-inline void bitmask_row_dots(const uint8_t* mrow, const T* p, const float* x, size_t ldx, int cols, float* s) {
+// sum_c W[r][c] * x[c] for one row, before the row scale, with exactly dot_f32's chains (dense_tile_impl.h): the
+// even W-column blocks into one accumulator, the odd ones into another, sum(a0 + a1), then the tail fused column by
+// column (zero weights too). The tile kernel gives a batched token the same chains (BitmaskPanels below), so a
+// token's result does not depend on its batch (sparse_rows_common.h).
+template <class S, class T>
+inline float bitmask_row_dot(const uint8_t* mrow, const T* p, const float* x, int cols) {
   using R = typename S::reg;
   constexpr int W = S::W;
-  R a[G][4];
-  for (int g = 0; g < G; g++) a[g][0] = a[g][1] = a[g][2] = a[g][3] = S::zero();
+  R a[2] = {S::zero(), S::zero()};
   int c = 0;
   if constexpr (std::is_same_v<T, int8_t> && S::kI8Block == 4 * W) {
     for (; c + 4 * W <= cols; c += 4 * W) {
@@ -31,8 +33,7 @@ inline void bitmask_row_dots(const uint8_t* mrow, const T* p, const float* x, si
       R w[4];
       S::i8_expand_block(read_bits<4 * W>(mrow, c), p, w);
       prefetch_ahead<S::kPrefetchBytes>(p);  // a block reads at most one line of values
-      for (int k = 0; k < 4; k++)
-        for (int g = 0; g < G; g++) a[g][k] = S::fma(w[k], S::load(x + g * ldx + c + k * W), a[g][k]);
+      for (int k = 0; k < 4; k++) a[k % 2] = S::fma(w[k], S::load(x + c + k * W), a[k % 2]);
     }
   }
   // Steps that together read at most one 64-byte line of values: a prefetch after each such run leaves no line
@@ -45,28 +46,64 @@ inline void bitmask_row_dots(const uint8_t* mrow, const T* p, const float* x, si
     for (int k = 0; k < 4; k++) {
       const R w = expand<S>((uint32_t)(m >> (k * W)) & ((1u << W) - 1), p);
       if ((k + 1) % kStepsPerLine == 0) prefetch_ahead<S::kPrefetchBytes>(p);
-      for (int g = 0; g < G; g++) a[g][k] = S::fma(w, S::load(x + g * ldx + c + k * W), a[g][k]);
+      a[k % 2] = S::fma(w, S::load(x + c + k * W), a[k % 2]);
     }
   }
-  for (; c + W <= cols; c += W) {
-    const R w = expand<S>((uint32_t)read_bits<W>(mrow, c), p);
-    for (int g = 0; g < G; g++) a[g][0] = S::fma(w, S::load(x + g * ldx + c), a[g][0]);
-  }
-  for (int g = 0; g < G; g++) s[g] = S::sum(S::add(S::add(a[g][0], a[g][2]), S::add(a[g][1], a[g][3])));
-  for (; c < cols; c++) {
-    if (!bit_at(mrow, c)) continue;
-    const float v = (float)*p++;
-    for (int g = 0; g < G; g++) s[g] = __builtin_fmaf(v, x[g * ldx + c], s[g]);  // fused for any G, by hand
-  }
+  for (int k = 0; c + W <= cols; c += W, k++) a[k % 2] = S::fma(expand<S>((uint32_t)read_bits<W>(mrow, c), p),
+                                                                S::load(x + c), a[k % 2]);
+  float s = S::sum(S::add(a[0], a[1]));
+  for (; c < cols; c++) s = __builtin_fmaf(bit_at(mrow, c) ? (float)*p++ : 0.0f, x[c], s);  // fused, by hand
+  return s;
 }
+
+// A bitmask matrix as the tile kernel's panel source (dense_tile_impl.h's DensePanels): each panel of a row
+// expanded to floats once and met by every token of the block. Panels come in column order per row, so a cursor
+// per row holds where the next one's values start.
+template <class S, class T>
+struct BitmaskPanels {
+  const sj::SparseMat& w;
+  const T* values;
+  const T** next;  // per row: the values of the column after its last panel
+  double density;  // values per column, to size the prefetch of a panel
+  const uint8_t* mrow(int r) const { return w.meta + (size_t)r * w.meta_stride(); }
+  const T* at(int r, int c0) const { return c0 == 0 ? values + w.offsets[r] : next[r]; }
+  void pack(int r, int c0, int n, float* dst) {
+    const T* p = at(r, c0);
+    int c = 0;
+    if constexpr (std::is_same_v<T, int8_t> && S::kI8Block == 4 * S::W)
+      for (; c + 4 * S::W <= n; c += 4 * S::W) {
+        typename S::reg v[4];
+        S::i8_expand_block(read_bits<4 * S::W>(mrow(r), c0 + c), p, v);
+        for (int k = 0; k < 4; k++) S::store(dst + c + k * S::W, v[k]);
+      }
+    for (; c < n; c += S::W) S::store(dst + c, expand<S>((uint32_t)read_bits<S::W>(mrow(r), c0 + c), p));
+    next[r] = p;
+  }
+  void rest(int r, int c, float* dst) {
+    const T* p = at(r, c);
+    for (int j = c; j < w.cols; j++) dst[j - c] = bit_at(mrow(r), j) ? (float)*p++ : 0.0f;
+  }
+  int lines(int n) const { return (int)(n * density * sizeof(T) / 64) + 1; }
+  void prefetch(int r, int c0, int line) const {
+    if (line == 0) __builtin_prefetch(mrow(r) + c0 / 8);
+    __builtin_prefetch(reinterpret_cast<const char*>(at(r, c0)) + 64 * line);
+  }
+};
 
 template <class S, class T>
 void bitmask_rows(const sj::SparseMat& w, const sj::Activations& a, float* out, int r0, int r1) {
   const T* values = static_cast<const T*>(w.values);
-  f32_rows<kF32Group<S>, 1>(w, a, out, r0, r1, [&](int r, const float* x, size_t ldx, float* s, auto, auto g) {
-    bitmask_row_dots<S, T, decltype(g)::value>(w.meta + (size_t)r * w.meta_stride(), values + w.offsets[r], x, ldx,
-                                               w.cols, s);
-  });
+  const auto scale = [&](int r, float s) { return (w.scales ? w.scales[r] : 1.0f) * s; };
+  if (a.batch == 1) {
+    for (int r = r0; r < r1; r++)
+      out[r] = scale(r, bitmask_row_dot<S, T>(w.meta + (size_t)r * w.meta_stride(), values + w.offsets[r], a.xf,
+                                              w.cols));
+    return;
+  }
+  static thread_local std::vector<const T*> next;
+  if (next.size() < (size_t)w.rows) next.resize(w.rows);
+  BitmaskPanels<S, T> panels{w, values, next.data(), (double)w.offsets[w.rows] / ((double)w.rows * w.cols)};
+  tiled_panels<S>(out, a.xf, (size_t)a.ldx, panels, a.batch, w.rows, w.cols, r0, r1, scale);
 }
 
 // G tokens against one row: each 64/32/8-column block is expanded once and meets every token's activations;
