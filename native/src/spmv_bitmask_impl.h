@@ -17,15 +17,17 @@ inline typename S::reg expand(uint32_t m, const float*& p) { return S::expand_f3
 template <class S>
 inline typename S::reg expand(uint32_t m, const int8_t*& p) { return S::expand_i8(m, p); }
 
-// sum_c W[r][c] * x[c] for one row, before the row scale, with exactly dot_f32's chains (dense_tile_impl.h): the
-// even W-column blocks into one accumulator, the odd ones into another, sum(a0 + a1), then the tail fused column by
-// column (zero weights too). The tile kernel gives a batched token the same chains (BitmaskPanels below), so a
-// token's result does not depend on its batch (sparse_rows_common.h).
-template <class S, class T>
-inline float bitmask_row_dot(const uint8_t* mrow, const T* p, const float* x, int cols) {
+// sum_c W[r][c] * x_g[c] for one row and G tokens (x_g = x + g * ldx), before the row scale. Each block of W
+// columns is expanded once and meets every token, and every token has exactly dot_f32's chains
+// (dense_tile_impl.h): the even W-column blocks into one accumulator, the odd ones into another, sum(a0 + a1), then
+// the tail fused column by column (zero weights too). The tile kernel gives a token of a larger batch the same
+// chains (BitmaskPanels below), so a token's result does not depend on its batch (sparse_rows_common.h).
+template <class S, class T, int G>
+inline void bitmask_row_dots(const uint8_t* mrow, const T* p, const float* x, size_t ldx, int cols, float* s) {
   using R = typename S::reg;
   constexpr int W = S::W;
-  R a[2] = {S::zero(), S::zero()};
+  R a[G][2];
+  for (int g = 0; g < G; g++) a[g][0] = a[g][1] = S::zero();
   int c = 0;
   if constexpr (std::is_same_v<T, int8_t> && S::kI8Block == 4 * W) {
     for (; c + 4 * W <= cols; c += 4 * W) {
@@ -33,7 +35,8 @@ inline float bitmask_row_dot(const uint8_t* mrow, const T* p, const float* x, in
       R w[4];
       S::i8_expand_block(read_bits<4 * W>(mrow, c), p, w);
       prefetch_ahead<S::kPrefetchBytes>(p);  // a block reads at most one line of values
-      for (int k = 0; k < 4; k++) a[k % 2] = S::fma(w[k], S::load(x + c + k * W), a[k % 2]);
+      for (int k = 0; k < 4; k++)
+        for (int g = 0; g < G; g++) a[g][k % 2] = S::fma(w[k], S::load(x + g * ldx + c + k * W), a[g][k % 2]);
     }
   }
   // Steps that together read at most one 64-byte line of values: a prefetch after each such run leaves no line
@@ -46,14 +49,18 @@ inline float bitmask_row_dot(const uint8_t* mrow, const T* p, const float* x, in
     for (int k = 0; k < 4; k++) {
       const R w = expand<S>((uint32_t)(m >> (k * W)) & ((1u << W) - 1), p);
       if ((k + 1) % kStepsPerLine == 0) prefetch_ahead<S::kPrefetchBytes>(p);
-      a[k % 2] = S::fma(w, S::load(x + c + k * W), a[k % 2]);
+      for (int g = 0; g < G; g++) a[g][k % 2] = S::fma(w, S::load(x + g * ldx + c + k * W), a[g][k % 2]);
     }
   }
-  for (int k = 0; c + W <= cols; c += W, k++) a[k % 2] = S::fma(expand<S>((uint32_t)read_bits<W>(mrow, c), p),
-                                                                S::load(x + c), a[k % 2]);
-  float s = S::sum(S::add(a[0], a[1]));
-  for (; c < cols; c++) s = __builtin_fmaf(bit_at(mrow, c) ? (float)*p++ : 0.0f, x[c], s);  // fused, by hand
-  return s;
+  for (int k = 0; c + W <= cols; c += W, k++) {  // c / W is even here: block k goes to chain k % 2
+    const R w = expand<S>((uint32_t)read_bits<W>(mrow, c), p);
+    for (int g = 0; g < G; g++) a[g][k % 2] = S::fma(w, S::load(x + g * ldx + c), a[g][k % 2]);
+  }
+  for (int g = 0; g < G; g++) s[g] = S::sum(S::add(a[g][0], a[g][1]));
+  for (; c < cols; c++) {
+    const float v = bit_at(mrow, c) ? (float)*p++ : 0.0f;
+    for (int g = 0; g < G; g++) s[g] = __builtin_fmaf(v, x[g * ldx + c], s[g]);  // fused for any G, by hand
+  }
 }
 
 // A bitmask matrix as the tile kernel's panel source (dense_tile_impl.h's DensePanels): each panel of a row
@@ -90,20 +97,25 @@ struct BitmaskPanels {
   }
 };
 
+// Tokens from which a batch takes the tile kernel: below it, groups of kF32Group tokens sharing each expand ran
+// faster (at 4 tokens 1.4-2.3x, the tile kernel at 16 and more 1.1-1.8x; docs/benchmarks.md, stop 30).
+constexpr int kBitmaskTileMinBatch = 16;
+
 template <class S, class T>
 void bitmask_rows(const sj::SparseMat& w, const sj::Activations& a, float* out, int r0, int r1) {
   const T* values = static_cast<const T*>(w.values);
-  const auto scale = [&](int r, float s) { return (w.scales ? w.scales[r] : 1.0f) * s; };
-  if (a.batch == 1) {
-    for (int r = r0; r < r1; r++)
-      out[r] = scale(r, bitmask_row_dot<S, T>(w.meta + (size_t)r * w.meta_stride(), values + w.offsets[r], a.xf,
-                                              w.cols));
+  if (a.batch < kBitmaskTileMinBatch) {
+    f32_rows<kF32Group<S>, 1>(w, a, out, r0, r1, [&](int r, const float* x, size_t ldx, float* s, auto, auto g) {
+      bitmask_row_dots<S, T, decltype(g)::value>(w.meta + (size_t)r * w.meta_stride(), values + w.offsets[r], x,
+                                                 ldx, w.cols, s);
+    });
     return;
   }
   static thread_local std::vector<const T*> next;
   if (next.size() < (size_t)w.rows) next.resize(w.rows);
   BitmaskPanels<S, T> panels{w, values, next.data(), (double)w.offsets[w.rows] / ((double)w.rows * w.cols)};
-  tiled_panels<S>(out, a.xf, (size_t)a.ldx, panels, a.batch, w.rows, w.cols, r0, r1, scale);
+  tiled_panels<S>(out, a.xf, (size_t)a.ldx, panels, a.batch, w.rows, w.cols, r0, r1,
+                  [&](int r, float s) { return (w.scales ? w.scales[r] : 1.0f) * s; });
 }
 
 // G tokens against one row: each 64/32/8-column block is expanded once and meets every token's activations;

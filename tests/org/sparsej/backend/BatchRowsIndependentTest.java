@@ -79,7 +79,7 @@ class BatchRowsIndependentTest {
    * and 416 columns, so 37 rows are three blocks and a lone row, 2071 columns five blocks, a lone vector and a tail.
    */
   @ParameterizedTest(name = "{0} {1}")
-  @MethodSource("isasAndDenseFormats")
+  @MethodSource("isasAndTiledFormats")
   void largeBatchesSplitIntoBlocksKeepTheRowsAlone(String isa, WeightFormat format) {
     Isa.with(isa, () -> {
       RandomTensors random = new RandomTensors(23);
@@ -97,9 +97,10 @@ class BatchRowsIndependentTest {
     });
   }
 
-  static Stream<Arguments> isasAndDenseFormats() {
+  /** The formats whose batches run the tile kernel: dense, and bitmask with f32 activations (expanded panels). */
+  static Stream<Arguments> isasAndTiledFormats() {
     return Isa.runnableWith(WeightFormat.DENSE_F32, WeightFormat.DENSE_BF16, WeightFormat.DENSE_F16,
-        WeightFormat.DENSE_W8A16);
+        WeightFormat.DENSE_W8A16, WeightFormat.SPARSE_BITMASK_F32, WeightFormat.SPARSE_BITMASK_I8);
   }
 
   @Test
