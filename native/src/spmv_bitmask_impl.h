@@ -98,7 +98,7 @@ struct BitmaskPanels {
 };
 
 // Tokens from which a batch takes the tile kernel: below it, groups of kF32Group tokens sharing each expand ran
-// faster (at 4 tokens 1.4-2.3x, the tile kernel at 16 and more 1.1-1.8x; docs/benchmarks.md, stop 30).
+// faster (at 4 tokens 1.3-2.3x, at 8 1.1-1.6x), from 16 on the tile kernel (1.1-1.8x; docs/benchmarks.md, stop 30).
 constexpr int kBitmaskTileMinBatch = 16;
 
 template <class S, class T>
