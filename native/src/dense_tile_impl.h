@@ -243,9 +243,10 @@ void tiled_panels(float* out, const float* x, size_t ldx, P& w, int batch, int r
       }
       for (int r = m0; r < m1; r++) {
         w.rest(r, paired, tail);
+        const float* ar = acc + (size_t)(r - m0) * acc_row;
         for (int b = t0; b < t1; b++)
-          out[(size_t)b * rows + r] = scale(r, tile_finish<V>(acc + (size_t)(r - m0) * acc_row + (size_t)(b - t0) * 2 * W,
-                                                              tail, x + (size_t)b * ldx + paired, cols - paired));
+          out[(size_t)b * rows + r] =
+              scale(r, tile_finish<V>(ar + (size_t)(b - t0) * 2 * W, tail, x + (size_t)b * ldx + paired, cols - paired));
       }
     }
   }
