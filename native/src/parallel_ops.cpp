@@ -1,6 +1,7 @@
 // The C API of gemv_dense.h and llama_ops.h: splits work over the thread pool and calls the active ISA's kernels.
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <vector>
@@ -166,4 +167,21 @@ extern "C" double sj_sum_f32(const float* x, long n) {
   double total = 0;
   for (double p : partial) total += p;
   return total;
+}
+
+extern "C" double sj_core_clock_ghz(long iterations) {
+  long x = 0;
+  const auto t0 = std::chrono::steady_clock::now();
+  for (long i = 0; i < iterations / 8; i++) {
+#if defined(__x86_64__)
+    // Eight adds a step, each waiting on the one before: one a cycle, the loop's own count and branch alongside.
+    __asm__ volatile("add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\t"
+                     "add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0" : "+r"(x));
+#else
+    __asm__ volatile("" : "+r"(x));
+    x += 8;
+#endif
+  }
+  const double ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count();
+  return x > 0 && ns > 0 ? (double)x / ns : 0.0;
 }

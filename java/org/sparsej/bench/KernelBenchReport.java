@@ -44,7 +44,8 @@ public final class KernelBenchReport {
     StringBuilder md = new StringBuilder();
     md.append("Made by `").append(command).append("` (load average ").append(result.loadBefore())
         .append(" before, ").append(result.loadAfter()).append(" after).\n\n");
-    md.append("- CPU: ").append(MachineInfo.cpuModel()).append("; kernels: ").append(MachineInfo.isa()).append('\n');
+    md.append("- CPU: ").append(MachineInfo.cpuModel()).append("; kernels: ").append(MachineInfo.isa())
+        .append("; core clock: ").append(MachineInfo.coreClock()).append('\n');
     result.bandwidth().entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(e -> md.append(
         String.format(Locale.ROOT, "- Read bandwidth, %d thread(s): %.1f GB/s%n", e.getKey(), e.getValue())));
     TreeSet<Integer> batches = rows.stream().map(Row::batch).collect(Collectors.toCollection(TreeSet::new));

@@ -7,15 +7,31 @@ import org.sparsej.nativeops.NativeLibrary;
 import org.sparsej.nativeops.SparsejNative;
 
 /**
- * The facts a benchmark table needs beside it to be read later: CPU model, the kernel ISA that ran, and the
- * load average (other work on a shared machine skews every timing), read when the line is printed.
+ * The facts a benchmark table needs beside it to be read later: CPU model, the kernel ISA that ran, the load average
+ * (other work on a shared machine skews every timing) and the clock a core ran at just then (a VM may get a varying
+ * share of its cores: one here gave them 1.8 to 3.3 GHz minutes apart, docs/benchmarks.md stop 30), read when the
+ * line is printed.
  */
 public final class MachineInfo {
   private MachineInfo() {}
 
-  /** "cpu: MODEL; kernels: ISA; load average: 1 5 15 minutes". */
+  // About 10 ms at 2 GHz: long enough to outlast a timer tick, short beside any benchmark.
+  private static final long CLOCK_PROBE_ADDS = 20_000_000L;
+
+  /** "cpu: MODEL; kernels: ISA; load average: 1 5 15 minutes; core clock: G.GG GHz". */
   public static String line() {
-    return "cpu: " + cpuModel() + "; kernels: " + isa() + "; load average: " + loadAverage();
+    return "cpu: " + cpuModel() + "; kernels: " + isa() + "; load average: " + loadAverage() + "; core clock: "
+        + coreClock();
+  }
+
+  /**
+   * The clock this thread's core ran at over a short loop of dependent adds (one a cycle), as "G.GG GHz", or
+   * "unknown" without the native library.
+   */
+  public static String coreClock() {
+    return NativeLibrary.available()
+        ? String.format(java.util.Locale.ROOT, "%.2f GHz", SparsejNative.sj_core_clock_ghz(CLOCK_PROBE_ADDS))
+        : "unknown";
   }
 
   /** The first "model name" of /proc/cpuinfo, or "unknown". */

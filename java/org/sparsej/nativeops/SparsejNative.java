@@ -104,6 +104,8 @@ public final class SparsejNative {
 
   public static native double sj_sum_f32(@Cast("const float*") long x, long n);
 
+  public static native double sj_core_clock_ghz(long iterations);
+
   // Sparse kernels (spmv_bitmask.h, sparse24.h, quantize.h): callers check shapes and formats first.
 
   public static native void sj_bitmask_matmul_f32(

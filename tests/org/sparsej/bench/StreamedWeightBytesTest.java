@@ -67,9 +67,15 @@ class StreamedWeightBytesTest {
   }
 
   @Test
-  void machineLineNamesCpuIsaAndLoad() {
+  void machineLineNamesCpuIsaLoadAndClock() {
     String line = MachineInfo.line();
-    assertTrue(line.startsWith("cpu: ") && line.contains("; kernels: ") && line.contains("; load average: "), line);
+    assertTrue(line.startsWith("cpu: ") && line.contains("; kernels: ") && line.contains("; load average: ")
+        && line.contains("; core clock: "), line);
     assertTrue(MachineInfo.loadAverage().matches("[0-9.]+ [0-9.]+ [0-9.]+|unknown"), MachineInfo.loadAverage());
+    // A probe of dependent adds: some fraction of a GHz at least on any machine that runs the tests, never 20.
+    String clock = MachineInfo.coreClock();
+    assertTrue(clock.matches("[0-9]+\\.[0-9]{2} GHz"), clock);
+    double ghz = Double.parseDouble(clock.split(" ")[0]);
+    assertTrue(ghz > 0.05 && ghz < 20, clock);
   }
 }
