@@ -96,13 +96,20 @@ inline void w8a8_row_group(float* out, const int8_t* xs, const float* x_scales, 
   }
 }
 
-// Decode (batch 1) one row after another, one stream; a batch two rows at a time.
+// Rows a batch takes at a time: each activation block loaded serves them all. 512-bit traits: 4 (16 accumulators
+// of 32 registers); narrower ones: 2 (AVX2 has 16 registers).
+template <class Q>
+constexpr int kW8A8BatchRows = sizeof(typename Q::acc) >= 64 ? 4 : 2;
+
+// Decode (batch 1) one row after another, one stream; a batch kW8A8BatchRows rows at a time.
 template <class Q>
 void w8a8_rows(float* out, const int8_t* xs, const float* x_scales, const int8_t* w, const float* scales,
                const int32_t* row_sums, int batch, int rows, int cols, int r0, int r1) {
+  constexpr int NR = kW8A8BatchRows<Q>;
   int r = r0;
   if (batch > 1)
-    for (; r + 2 <= r1; r += 2) w8a8_row_group<Q, 2>(out, xs, x_scales, w, scales, row_sums, batch, rows, cols, r);
+    for (; r + NR <= r1; r += NR)
+      w8a8_row_group<Q, NR>(out, xs, x_scales, w, scales, row_sums, batch, rows, cols, r);
   for (; r < r1; r++) w8a8_row_group<Q, 1>(out, xs, x_scales, w, scales, row_sums, batch, rows, cols, r);
 }
 
