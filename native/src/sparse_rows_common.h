@@ -75,6 +75,9 @@ inline int token_block(int batch, size_t bytes_per_token) {
   return std::min(batch, std::max(4, fit / 4 * 4));
 }
 
+// Row r's scale: int8 weights carry one per row; f32 weights none.
+inline float row_scale(const sj::SparseMat& w, int r) { return w.scales ? w.scales[r] : 1.0f; }
+
 // Tokens per group of the f32-activation decode kernels: enough to share each expand, few enough that a group's
 // 4 accumulators per token stay in registers (AVX2's 16: 3 tokens' 12, the expanded weights and their table row;
 // AVX-512's 32).
@@ -104,14 +107,14 @@ inline void f32_rows(const sj::SparseMat& w, const sj::Activations& a, float* ou
     decode_row_groups<NR>(w.cols, r0, r1, [&](int r, auto nr) {
       float s[decltype(nr)::value];
       dots(r, a.xf, (size_t)a.ldx, s, nr, std::integral_constant<int, 1>{});
-      for (int n = 0; n < decltype(nr)::value; n++) out[r + n] = (w.scales ? w.scales[r + n] : 1.0f) * s[n];
+      for (int n = 0; n < decltype(nr)::value; n++) out[r + n] = row_scale(w, r + n) * s[n];
     });
     return;
   }
   const int tb = token_block(a.batch, (size_t)a.ldx * sizeof(float));
   for (int b0 = 0; b0 < a.batch; b0 += tb) {
     for (int r = r0; r < r1; r++) {
-      const float scale = w.scales ? w.scales[r] : 1.0f;
+      const float scale = row_scale(w, r);
       token_groups<G>(b0, std::min(a.batch, b0 + tb), [&](int b, auto g) {
         float s[decltype(g)::value];
         dots(r, a.xf + (size_t)b * a.ldx, (size_t)a.ldx, s, std::integral_constant<int, 1>{}, g);

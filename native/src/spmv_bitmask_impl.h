@@ -69,11 +69,9 @@ inline void bitmask_row_dots(const uint8_t* mrow, const T* p, const float* x, si
 template <class S, class T>
 struct BitmaskPanels {
   const sj::SparseMat& w;
-  const T* values;
   const T** next;  // per row: the values of the column after its last panel
-  double density;  // values per column, to size the prefetch of a panel
   const uint8_t* mrow(int r) const { return w.meta + (size_t)r * w.meta_stride(); }
-  const T* at(int r, int c0) const { return c0 == 0 ? values + w.offsets[r] : next[r]; }
+  const T* at(int r, int c0) const { return c0 == 0 ? static_cast<const T*>(w.values) + w.offsets[r] : next[r]; }
   void pack(int r, int c0, int n, float* dst) {
     const T* p = at(r, c0);
     int c = 0;
@@ -90,7 +88,10 @@ struct BitmaskPanels {
     const T* p = at(r, c);
     for (int j = c; j < w.cols; j++) dst[j - c] = bit_at(mrow(r), j) ? (float)*p++ : 0.0f;
   }
-  int lines(int n) const { return (int)(n * density * sizeof(T) / 64) + 1; }
+  // Lines of values in n columns at the matrix's mean density (plus one: a run rarely starts on a line).
+  int lines(int n) const {
+    return (int)((double)n * w.offsets[w.rows] / ((double)w.rows * w.cols) * sizeof(T) / 64) + 1;
+  }
   void prefetch(int r, int c0, int line) const {
     if (line == 0) __builtin_prefetch(mrow(r) + c0 / 8);
     __builtin_prefetch(reinterpret_cast<const char*>(at(r, c0)) + 64 * line);
@@ -113,9 +114,9 @@ void bitmask_rows(const sj::SparseMat& w, const sj::Activations& a, float* out, 
   }
   static thread_local std::vector<const T*> next;
   if (next.size() < (size_t)w.rows) next.resize(w.rows);
-  BitmaskPanels<S, T> panels{w, values, next.data(), (double)w.offsets[w.rows] / ((double)w.rows * w.cols)};
+  BitmaskPanels<S, T> panels{w, next.data()};
   tiled_panels<S>(out, a.xf, (size_t)a.ldx, panels, a.batch, w.rows, w.cols, r0, r1,
-                  [&](int r, float s) { return (w.scales ? w.scales[r] : 1.0f) * s; });
+                  [&](int r, float s) { return row_scale(w, r) * s; });
 }
 
 // G tokens against one row: each 64/32/8-column block is expanded once and meets every token's activations;
