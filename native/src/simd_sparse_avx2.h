@@ -85,6 +85,7 @@ struct I8Avx2 {
 // indices of 32 values become a vpshufb control by vector ops (no scalar loop), which gathers their 32
 // activations from 64 columns; no zero is multiplied.
 struct I8SparseAvx2 : I8Avx2 {
+  using Dense = I8Avx2;  // the traits the dense W8A8 kernel runs expanded rows on (w8a8_dense_impl.h)
   static constexpr int QB = 64;
   static constexpr int kPrefetchBytes = kSparsePrefetchBytes;  // as SparseAvx2's
   struct Block {

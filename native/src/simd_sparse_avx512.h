@@ -63,6 +63,7 @@ struct SparseAvx512Vbmi2 : SparseAvx512 {
 // vpdpbusd multiplies them by 64 activations. vpdpbusd takes unsigned x signed bytes, so activations arrive as
 // x + 128 (kOffset) and the kernel subtracts 128 * row_sum once per row.
 struct I8Avx512Vnni {
+  using Dense = I8Avx512Vnni;  // dense W8A8 rows take the same traits (w8a8_dense_impl.h)
   using acc = __m512i;
   static constexpr int QB = 64;
   static constexpr bool kOffset = true;

@@ -23,6 +23,7 @@ struct SparseScalar : VecScalar {
 // W8A8, 8 columns (bitmask) or 8 values (2:4) per step. Weights are unpacked once per step (expand / s24_select)
 // and then meet each token's activations (dot / s24_dot), so a batch reuses the unpacking.
 struct I8Scalar {
+  using Dense = I8Scalar;  // dense W8A8 rows take the same traits (w8a8_dense_impl.h)
   using acc = int32_t;
   static constexpr int QB = 8;
   static constexpr bool kOffset = false;

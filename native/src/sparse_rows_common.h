@@ -7,6 +7,7 @@
 
 #include "sparse_mat.h"
 #include "stream_prefetch.h"
+#include "w8a8_dense_impl.h"
 
 namespace {
 
@@ -125,11 +126,30 @@ inline void f32_rows(const sj::SparseMat& w, const sj::Activations& a, float* ou
 }
 
 // W8A8 rows: for each row r in [r0, r1), the tokens in groups of up to 4; tokens(r, x, s, g) writes the int32
-// sums of the g tokens at x into s. Scales them into out. (Integer sums: exact in any order.)
-template <class Q, class Tokens>
-inline void w8a8_rows(const sj::SparseMat& w, const sj::Activations& a, float* out, int r0, int r1,
-                      Tokens tokens) {
+// sums of the g tokens at x into s. From expand_from tokens on, each row is instead unpacked once, not once per
+// group of 4 tokens: Q::Dense's kW8A8BatchRows rows at a time are expanded (expand_row(r, dst) writes row r's cols
+// int8 weights, zeros included, to dst) and met by the dense W8A8 kernel. Scales the sums into out. (Integer
+// sums: exact in any order, so both paths give the same results.)
+template <class Q, class Tokens, class ExpandRow>
+inline void w8a8_rows(const sj::SparseMat& w, const sj::Activations& a, float* out, int r0, int r1, int expand_from,
+                      Tokens tokens, ExpandRow expand_row) {
   const int8_t* xs = prepared_activations<Q>(a, w.cols);
+  if (a.batch >= expand_from) {
+    using D = typename Q::Dense;
+    static_assert(D::kOffset == Q::kOffset, "the dense traits take the activations as prepared for Q");
+    constexpr int NR = kW8A8BatchRows<D>;
+    static thread_local std::vector<int8_t> dense;
+    if (dense.size() < (size_t)NR * w.cols) dense.resize((size_t)NR * w.cols);
+    auto group = [&](int r, auto nr) {
+      for (int i = 0; i < decltype(nr)::value; i++) expand_row(r + i, dense.data() + (size_t)i * w.cols);
+      w8a8_row_group<D, decltype(nr)::value>(out, xs, a.xscale, dense.data(), w.scales, w.row_sums, a.batch,
+                                              w.rows, w.cols, r);
+    };
+    int r = r0;
+    for (; r + NR <= r1; r += NR) group(r, std::integral_constant<int, NR>{});
+    for (; r < r1; r++) group(r, std::integral_constant<int, 1>{});
+    return;
+  }
   for (int r = r0; r < r1; r++) {
     token_groups<4>(0, a.batch, [&](int b, auto g) {
       int32_t s[decltype(g)::value];

@@ -5,6 +5,7 @@
 #pragma once
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <type_traits>
 
 #include "dense_tile_impl.h"
@@ -149,13 +150,33 @@ inline void bitmask_w8a8_tokens(const uint8_t* mrow, const int8_t* p, const int8
   }
 }
 
+// One bitmask row as cols int8 weights, zeros included, for the dense W8A8 batch kernel: a block of QB columns
+// per expand.
+template <class Q>
+inline void bitmask_w8a8_expand_row(const uint8_t* mrow, const int8_t* p, int cols, int8_t* dst) {
+  static_assert(sizeof(typename Q::Block) == Q::QB, "a block holds QB weights");
+  int c = 0;
+  for (; c + Q::QB <= cols; c += Q::QB) {
+    const typename Q::Block b = Q::expand(read_bits<Q::QB>(mrow, c), p);
+    std::memcpy(dst + c, &b, sizeof b);
+  }
+  for (; c < cols; c++) dst[c] = bit_at(mrow, c) ? *p++ : 0;
+}
+
+// Tokens from which bitmask W8A8 rows are expanded for the dense kernel: at 8 tokens 0.9-1.5x the token groups,
+// at 16 1.0-1.8x, at 64 1.5-2.2x (AVX-512 VNNI and AVX2 on the Ice Lake Xeon; docs/benchmarks.md, stop 31).
+constexpr int kBitmaskW8A8ExpandFrom = 8;
+
 template <class Q>
 void bitmask_w8a8_rows(const sj::SparseMat& w, const sj::Activations& a, float* out, int r0, int r1) {
   const int8_t* values = static_cast<const int8_t*>(w.values);
-  w8a8_rows<Q>(w, a, out, r0, r1, [&](int r, const int8_t* x, int32_t* s, auto g) {
-    bitmask_w8a8_tokens<Q, decltype(g)::value>(w.meta + (size_t)r * w.meta_stride(), values + w.offsets[r], x,
-                                               w.cols, s);
-  });
+  auto mrow = [&](int r) { return w.meta + (size_t)r * w.meta_stride(); };
+  w8a8_rows<Q>(
+      w, a, out, r0, r1, kBitmaskW8A8ExpandFrom,
+      [&](int r, const int8_t* x, int32_t* s, auto g) {
+        bitmask_w8a8_tokens<Q, decltype(g)::value>(mrow(r), values + w.offsets[r], x, w.cols, s);
+      },
+      [&](int r, int8_t* dst) { bitmask_w8a8_expand_row<Q>(mrow(r), values + w.offsets[r], w.cols, dst); });
 }
 
 }  // namespace

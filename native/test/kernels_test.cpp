@@ -104,11 +104,12 @@ struct Shape {
   int batch, rows, cols;
 };
 
-// Odd sizes (tails of every vector width), one large enough to run on several threads, batches 1..8, and 20
+// Odd sizes (tails of every vector width), one large enough to run on several threads, batches 1..8, 20
 // tokens over 1116 columns: the bitmask batch path on the tile kernel (dense_tile_impl.h), two column panels, a
-// lone vector and a tail.
+// lone vector and a tail; and 33 tokens: the 2:4 W8A8 rows expanded for the dense W8A8 kernel, in row groups and
+// alone, with a tail (sparse24_impl.h).
 const Shape kShapes[] = {{1, 1, 1}, {1, 3, 5}, {2, 7, 17}, {3, 5, 33}, {1, 67, 100}, {5, 33, 515}, {8, 9, 64},
-                         {4, 130, 260}, {20, 19, 1116}};
+                         {4, 130, 260}, {20, 19, 1116}, {33, 11, 260}};
 
 void test_dense(Rng& rng) {
   for (const Shape& s : kShapes) {

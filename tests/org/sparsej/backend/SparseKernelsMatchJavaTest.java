@@ -21,7 +21,8 @@ import org.sparsej.weights.SparsityMasks;
  */
 class SparseKernelsMatchJavaTest {
   // Batches (KernelFixture.BATCHES): 1 and 3 fill one group of tokens, 17 and 70 several, and rows of more than
-  // 4096 columns split 70 tokens into several blocks (sparse_rows_common.h, token_block).
+  // 4096 columns split 70 tokens into several blocks (sparse_rows_common.h, token_block). W8A8 rows are expanded
+  // for the dense W8A8 kernel at 17 and 70 tokens (bitmask) and at 70 (2:4).
   private static final double[] SPARSITIES = {0.0, 0.5, 0.7, 0.93, 1.0};
 
   @RegisterExtension
