@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "sparse_rows_common.h"
+#include "spmv_bitmask_impl.h"
 
 namespace {
 
@@ -53,6 +54,9 @@ inline void s24_row_dots(const uint8_t* irow, size_t mstride, const T* v, size_t
   }
 }
 
+// Every batch on the row kernels. The tile kernel on 2:4 panels (masked_rows<S, T, TwoFourColumns>,
+// spmv_bitmask_impl.h) ran 64-token prefill 1.9x faster, but its decode, which must then take dot_f32's chains over
+// expanded columns to keep a token's result batch-independent, ran 0.8x as fast as these (stop 31): not taken.
 template <class S, class T>
 void sparse24_rows(const sj::SparseMat& w, const sj::Activations& a, float* out, int r0, int r1) {
   const T* values = static_cast<const T*>(w.values);
@@ -93,36 +97,6 @@ inline void s24_w8a8_tokens(const uint8_t* irow, const int8_t* v, const int8_t* 
   }
 }
 
-// 2:4 indices as column mask bits: one index byte (two groups' four 2-bit indices) gives its 8 columns' bits.
-struct S24MaskTable {
-  uint8_t bits[256];
-  constexpr S24MaskTable() : bits() {
-    for (int b = 0; b < 256; b++)
-      bits[b] = (uint8_t)((1 << (b & 3)) | (1 << ((b >> 2) & 3)) | (((1 << ((b >> 4) & 3)) | (1 << (b >> 6))) << 4));
-  }
-};
-constexpr S24MaskTable kS24Mask{};
-
-// One 2:4 row as cols int8 weights, zeros included, for the dense W8A8 batch kernel: each QB columns' indices
-// become a column mask and one bitmask expand places their QB / 2 values (stored in column order, two per group:
-// Sparse24Weight checks that the indices increase).
-template <class Q>
-inline void s24_w8a8_expand_row(const uint8_t* irow, const int8_t* v, int cols, int8_t* dst) {
-  static_assert(sizeof(typename Q::Block) == Q::QB, "a block holds QB weights");
-  int c = 0;
-  for (; c + Q::QB <= cols; c += Q::QB) {
-    uint64_t m = 0;
-    for (int j = 0; j < Q::QB / 8; j++) m |= (uint64_t)kS24Mask.bits[irow[c / 8 + j]] << (8 * j);
-    const typename Q::Block b = Q::expand(m, v);
-    std::memcpy(dst + c, &b, sizeof b);
-  }
-  for (; c < cols; c += 4, v += 2) {
-    std::memset(dst + c, 0, 4);
-    dst[c + s24_index(irow, c / 2)] = v[0];
-    dst[c + s24_index(irow, c / 2 + 1)] = v[1];
-  }
-}
-
 // Tokens from which 2:4 W8A8 rows are expanded for the dense kernel. The 2:4 token groups multiply no zero (on
 // AVX2 one vpmaddubsw covers 64 columns), so they hold out longer than the bitmask ones: at 8 tokens the expanded
 // rows ran 0.5-0.7x as fast on AVX2, at 16 0.85-1.2x, at 64 1.2-1.5x (docs/benchmarks.md, stop 31).
@@ -138,7 +112,7 @@ void sparse24_w8a8_rows(const sj::SparseMat& w, const sj::Activations& a, float*
       [&](int r, const int8_t* x, int32_t* s, auto g) {
         s24_w8a8_tokens<Q, decltype(g)::value>(irow(r), vrow(r), x, w.cols, s);
       },
-      [&](int r, int8_t* dst) { s24_w8a8_expand_row<Q>(irow(r), vrow(r), w.cols, dst); });
+      [&](int r, int8_t* dst) { masked_w8a8_expand_row<Q, TwoFourColumns>(irow(r), vrow(r), w.cols, dst); });
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
-// Lookup tables for ISAs without an expand instruction (AVX2): for each 8-bit mask, where the packed values
-// go; for each byte of 2:4 indices, which activation bytes its values meet. Plain data, built at compile time,
-// shared by every ISA file.
+// Lookup tables: for ISAs without an expand instruction (AVX2), for each 8-bit mask, where the packed values go;
+// for every ISA, the column mask bits of each byte of 2:4 indices. Plain data, built at compile time, shared by
+// every ISA file.
 #pragma once
 #include <cstdint>
 
@@ -33,5 +33,17 @@ constexpr ExpandLut make_expand_lut() {
 }
 
 inline constexpr ExpandLut kExpandLut = make_expand_lut();
+
+// 2:4 indices as column mask bits: one index byte (two groups' four 2-bit indices, each group's increasing) gives
+// its 8 columns' bits, so a 2:4 row reads as a bitmask row with exactly two bits per group of 4.
+struct S24MaskTable {
+  uint8_t bits[256];
+  constexpr S24MaskTable() : bits() {
+    for (int b = 0; b < 256; b++)
+      bits[b] = (uint8_t)((1 << (b & 3)) | (1 << ((b >> 2) & 3)) | (((1 << ((b >> 4) & 3)) | (1 << (b >> 6))) << 4));
+  }
+};
+
+inline constexpr S24MaskTable kS24Mask{};
 
 }  // namespace sj

@@ -5,6 +5,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "sparse_lut.h"
 #include "sparse_mat.h"
 #include "stream_prefetch.h"
 #include "w8a8_dense_impl.h"
@@ -24,6 +25,27 @@ inline uint64_t read_bits(const uint8_t* row, int bit) {
 }
 
 inline bool bit_at(const uint8_t* row, int c) { return (row[c / 8] >> (c % 8)) & 1; }
+
+// Where a sparse row's stored values go, as column mask bits: the bitmask format's own bits, or 2:4 indices read
+// through sj::kS24Mask (two bits per group of 4, the values in column order), so one expand kernel serves both.
+struct BitmaskColumns {
+  template <int N>
+  static inline uint64_t bits(const uint8_t* mrow, int c) { return read_bits<N>(mrow, c); }
+  static inline bool at(const uint8_t* mrow, int c) { return bit_at(mrow, c); }
+};
+
+struct TwoFourColumns {
+  // N columns from c; as read_bits, N a multiple of 8 comes with c a multiple of 8.
+  template <int N>
+  static inline uint64_t bits(const uint8_t* irow, int c) {
+    static_assert(N <= 64, "at most 64 columns");
+    uint64_t m = 0;
+    for (int j = 0; j < (c % 8 + N + 7) / 8; j++) m |= (uint64_t)sj::kS24Mask.bits[irow[c / 8 + j]] << (8 * j);
+    m >>= c % 8;
+    return N == 64 ? m : m & ((1ULL << N) - 1);
+  }
+  static inline bool at(const uint8_t* irow, int c) { return (sj::kS24Mask.bits[irow[c / 8]] >> (c % 8)) & 1; }
+};
 
 // W8A8 activations as the traits Q multiply them: VNNI (vpdpbusd: unsigned x signed) takes x + 128 as unsigned
 // bytes, and the kernel subtracts 128 * row_sum; other traits take x as it is. Returns [batch][cols] bytes.
