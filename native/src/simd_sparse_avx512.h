@@ -47,7 +47,8 @@ struct SparseAvx512 : VecAvx512 {
 struct SparseAvx512Vbmi2 : SparseAvx512 {
   static constexpr int kI8Block = 64;
   // 64 packed values under 64 mask bits as four float vectors w[0..3] (columns 0-15, 16-31, 32-47, 48-63).
-  static inline void i8_expand_block(uint64_t m, const int8_t*& p, reg* w) {
+  // Always inlined: called out of line (as GCC did once this file's kernels grew), w goes through memory.
+  static inline __attribute__((always_inline)) void i8_expand_block(uint64_t m, const int8_t*& p, reg* w) {
     __m512i b = _mm512_loadu_si512(p);
     __asm__("" : "+v"(b));  // keep vpexpandb's register form: the memory form is slower on Zen 4
     b = _mm512_maskz_expand_epi8((__mmask64)m, b);

@@ -55,8 +55,9 @@ inline void s24_row_dots(const uint8_t* irow, size_t mstride, const T* v, size_t
 }
 
 // Every batch on the row kernels. The tile kernel on 2:4 panels (masked_rows<S, T, TwoFourColumns>,
-// spmv_bitmask_impl.h) ran 64-token prefill 1.9x faster, but its decode, which must then take dot_f32's chains over
-// expanded columns to keep a token's result batch-independent, ran 0.8x as fast as these (stop 31): not taken.
+// spmv_bitmask_impl.h) ran 64-token prefill 1.3-1.8x faster, but then decode must take dot_f32's chains over
+// expanded columns to keep a token's result batch-independent, and so, even two rows at a time, ran 0.80-0.89x as
+// fast as these in F32 and 0.5-0.6x in int8 (AVX-512 VNNI, stop 31): not taken while decode is the goal.
 template <class S, class T>
 void sparse24_rows(const sj::SparseMat& w, const sj::Activations& a, float* out, int r0, int r1) {
   const T* values = static_cast<const T*>(w.values);
