@@ -54,8 +54,8 @@ inline void s24_row_dots(const uint8_t* irow, size_t mstride, const T* v, size_t
   }
 }
 
-// Every batch on the row kernels. The tile kernel on 2:4 panels (masked_rows<S, T, TwoFourColumns>,
-// spmv_bitmask_impl.h) ran 64-token prefill 1.3-1.8x faster, but then decode must take dot_f32's chains over
+// Every batch on the row kernels. The bitmask kernels reading 2:4 indices as mask bits (TwoFourColumns), the tile
+// kernel on 2:4 panels included, ran 64-token prefill 1.3-1.8x faster, but then decode must take dot_f32's chains over
 // expanded columns to keep a token's result batch-independent, and so, even two rows at a time, ran 0.80-0.89x as
 // fast as these in F32 and 0.5-0.6x in int8 (AVX-512 VNNI, stop 31): not taken while decode is the goal.
 template <class S, class T>
@@ -100,7 +100,7 @@ inline void s24_w8a8_tokens(const uint8_t* irow, const int8_t* v, const int8_t* 
 
 // Tokens from which 2:4 W8A8 rows are expanded for the dense kernel. The 2:4 token groups multiply no zero (on
 // AVX2 one vpmaddubsw covers 64 columns), so they hold out longer than the bitmask ones: at 8 tokens the expanded
-// rows ran 0.5-0.7x as fast on AVX2, at 16 0.85-1.2x, at 64 1.2-1.5x (docs/benchmarks.md, stop 31).
+// rows ran 0.5-0.7x as fast on AVX2, at 16 0.85-1.2x, at 64 1.45-1.6x (docs/benchmarks.md, stop 31).
 constexpr int kSparse24W8A8ExpandFrom = 32;
 
 template <class Q>

@@ -35,18 +35,13 @@ struct BitmaskColumns {
 };
 
 struct TwoFourColumns {
-  // N columns from c; as read_bits, N a multiple of 8 comes with c a multiple of 8 (one table byte per 8 columns).
+  // N columns from c, both multiples of 8: one table byte per 8 columns.
   template <int N>
   static inline uint64_t bits(const uint8_t* irow, int c) {
-    static_assert(N <= 64, "at most 64 columns");
+    static_assert(N % 8 == 0 && N <= 64, "whole index bytes, at most 64 columns");
     uint64_t m = 0;
-    if constexpr (N % 8 == 0) {
-      for (int j = 0; j < N / 8; j++) m |= (uint64_t)sj::kS24Mask.bits[irow[c / 8 + j]] << (8 * j);
-      return m;
-    } else {
-      for (int j = 0; j < (c % 8 + N + 7) / 8; j++) m |= (uint64_t)sj::kS24Mask.bits[irow[c / 8 + j]] << (8 * j);
-      return (m >> (c % 8)) & ((1ULL << N) - 1);
-    }
+    for (int j = 0; j < N / 8; j++) m |= (uint64_t)sj::kS24Mask.bits[irow[c / 8 + j]] << (8 * j);
+    return m;
   }
   static inline bool at(const uint8_t* irow, int c) { return (sj::kS24Mask.bits[irow[c / 8]] >> (c % 8)) & 1; }
 };

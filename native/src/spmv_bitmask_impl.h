@@ -1,8 +1,9 @@
 // Bitmask (compressed-tensors sparse-bitmask) kernels, generic over the sparse traits S (simd_sparse_*.h)
-// and the W8A8 traits Q; the f32-activation ones serve 2:4 rows too (their indices read as mask bits, M =
-// TwoFourColumns, sparse_rows_common.h). Decode walks a row W columns at a time: W mask bits expand the next
-// popcount(bits) packed values into a dense vector (vexpandps, or a permute table on AVX2) that meets x in one FMA.
-// A batch of f32 activations runs the dense tile kernel on panels expanded once (MaskedPanels).
+// and the W8A8 traits Q, reading a row's columns through a mask policy M (sparse_rows_common.h: BitmaskColumns, or
+// TwoFourColumns, through which 2:4 W8A8 prefill expands its rows; sparse24_impl.h says why 2:4 F32 keeps its own
+// kernels). Decode walks a row W columns at a time: W mask bits expand the next popcount(bits) packed values into
+// a dense vector (vexpandps, or a permute table on AVX2) that meets x in one FMA. A batch of f32 activations runs
+// the dense tile kernel on panels expanded once (MaskedPanels).
 #pragma once
 #include <algorithm>
 #include <cstdint>
