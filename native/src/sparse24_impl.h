@@ -3,10 +3,8 @@
 // activations from two vectors of x, and one FMA follows; no zero is ever multiplied.
 #pragma once
 #include <cstdint>
-#include <cstring>
 
 #include "sparse_rows_common.h"
-#include "spmv_bitmask_impl.h"
 
 namespace {
 
@@ -55,9 +53,10 @@ inline void s24_row_dots(const uint8_t* irow, size_t mstride, const T* v, size_t
 }
 
 // Every batch on the row kernels. The bitmask kernels reading 2:4 indices as mask bits (TwoFourColumns), the tile
-// kernel on 2:4 panels included, ran 64-token prefill 1.3-1.8x faster, but then decode must take dot_f32's chains over
-// expanded columns to keep a token's result batch-independent, and so, even two rows at a time, ran 0.80-0.89x as
-// fast as these in F32 and 0.5-0.6x in int8 (AVX-512 VNNI, stop 31): not taken while decode is the goal.
+// kernel on 2:4 panels included, ran 64-token prefill 1.3-1.8x faster, but then decode must take dot_f32's chains
+// over expanded columns to keep a token's result batch-independent, and so, even two rows at a time, ran
+// 0.80-0.89x as fast as these in F32 and 0.5-0.6x in int8 (AVX-512 VNNI; docs/benchmarks.md, stop 31, "Tried and
+// dropped"): not taken while decode is the goal.
 template <class S, class T>
 void sparse24_rows(const sj::SparseMat& w, const sj::Activations& a, float* out, int r0, int r1) {
   const T* values = static_cast<const T*>(w.values);
@@ -113,7 +112,7 @@ void sparse24_w8a8_rows(const sj::SparseMat& w, const sj::Activations& a, float*
       [&](int r, const int8_t* x, int32_t* s, auto g) {
         s24_w8a8_tokens<Q, decltype(g)::value>(irow(r), vrow(r), x, w.cols, s);
       },
-      [&](int r, int8_t* dst) { masked_w8a8_expand_row<Q, TwoFourColumns>(irow(r), vrow(r), w.cols, dst); });
+      [&](int r, int8_t* dst) { expand_w8a8_row<Q, TwoFourColumns>(irow(r), vrow(r), w.cols, dst); });
 }
 
 }  // namespace

@@ -11,8 +11,8 @@ namespace {
 template <class S, class Q>
 constexpr sj::SparseKernelTable make_sparse_table(const char* name) {
   return sj::SparseKernelTable{name,
-                               &masked_rows<S, float, BitmaskColumns>,
-                               &masked_rows<S, int8_t, BitmaskColumns>,
+                               &bitmask_rows<S, float>,
+                               &bitmask_rows<S, int8_t>,
                                &bitmask_w8a8_rows<Q>,
                                &sparse24_rows<S, float>,
                                &sparse24_rows<S, int8_t>,

@@ -1,6 +1,5 @@
 // The arguments of one sparse matmul, gathered for the row kernels (internal; the C API stays flat).
 #pragma once
-#include <cstddef>
 #include <cstdint>
 #include <cstring>
 
@@ -14,10 +13,6 @@ struct SparseMat {
   const float* scales;     // int8: per-row scale; null for f32
   const int32_t* row_sums; // w8a8: per-row sum of the int8 values (for kernels that offset x by 128)
   int meta_stride() const { return (cols + 7) / 8; }
-  // Row r's first stored value; 2:4 rows hold cols / 2 each.
-  size_t first_value(int r) const { return offsets ? (size_t)offsets[r] : (size_t)r * (cols / 2); }
-  // Stored values per weight.
-  double density() const { return offsets ? (double)offsets[rows] / ((double)rows * cols) : 0.5; }
 };
 
 // Activations of one call: f32 rows, or int8 rows with per-row scales (w8a8).

@@ -2,6 +2,7 @@
 #pragma once
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <type_traits>
 #include <vector>
 
@@ -27,7 +28,8 @@ inline uint64_t read_bits(const uint8_t* row, int bit) {
 inline bool bit_at(const uint8_t* row, int c) { return (row[c / 8] >> (c % 8)) & 1; }
 
 // Where a sparse row's stored values go, as column mask bits: the bitmask format's own bits, or 2:4 indices read
-// through sj::kS24Mask (two bits per group of 4, the values in column order), so one expand kernel serves both.
+// through sj::kS24Mask (two bits per group of 4, the values in column order), so one expand (expand_w8a8_row)
+// serves both.
 struct BitmaskColumns {
   template <int N>
   static inline uint64_t bits(const uint8_t* mrow, int c) { return read_bits<N>(mrow, c); }
@@ -45,6 +47,19 @@ struct TwoFourColumns {
   }
   static inline bool at(const uint8_t* irow, int c) { return (sj::kS24Mask.bits[irow[c / 8]] >> (c % 8)) & 1; }
 };
+
+// One bitmask or 2:4 row (M: BitmaskColumns, TwoFourColumns; values from p) as cols int8 weights, zeros included,
+// for the dense W8A8 batch kernel (w8a8_rows below): a block of QB columns per expand.
+template <class Q, class M>
+inline void expand_w8a8_row(const uint8_t* mrow, const int8_t* p, int cols, int8_t* dst) {
+  static_assert(sizeof(typename Q::Block) == Q::QB, "a block holds QB weights");
+  int c = 0;
+  for (; c + Q::QB <= cols; c += Q::QB) {
+    const typename Q::Block b = Q::expand(M::template bits<Q::QB>(mrow, c), p);
+    std::memcpy(dst + c, &b, sizeof b);
+  }
+  for (; c < cols; c++) dst[c] = M::at(mrow, c) ? *p++ : 0;
+}
 
 // W8A8 activations as the traits Q multiply them: VNNI (vpdpbusd: unsigned x signed) takes x + 128 as unsigned
 // bytes, and the kernel subtracts 128 * row_sum; other traits take x as it is. Returns [batch][cols] bytes.
